@@ -1,0 +1,108 @@
+// Marquee page behaviour. No inline script (strict CSP): everything hangs off data- attributes,
+// and every page still works without this file (forms post and redirect).
+(function () {
+  "use strict";
+
+  var FORMATS = { poster: [1200, 1800], square: [1200, 1200], banner: [2160, 1089] };
+  var CROP_MAX_LOSS = 0.08; // keep in step with webapp.imaging.CROP_MAX_LOSS
+  var TYPES = ["image/jpeg", "image/png", "image/webp"];
+
+  function cropLoss(w, h, tw, th) {
+    var src = w / h, dst = tw / th;
+    return src > dst ? 1 - dst / src : 1 - src / dst;
+  }
+
+  function fmtBytes(n) {
+    if (n < 1024) return n + " bytes";
+    if (n < 1024 * 1024) return (n / 1024).toFixed(0) + " KB";
+    return (n / (1024 * 1024)).toFixed(1) + " MB";
+  }
+
+  function setupUpload(form) {
+    if (form.dataset.ready) return;
+    form.dataset.ready = "1";
+    var input = form.querySelector("input[type=file]");
+    var zone = form.querySelector("[data-dropzone]");
+    var title = form.querySelector("[data-file-title]");
+    var hint = form.querySelector("[data-file-hint]");
+    var preview = form.querySelector("[data-preview]");
+    var error = form.querySelector("[data-client-error]");
+    var maxBytes = parseInt(form.dataset.maxBytes, 10);
+    var maxW = parseInt(form.dataset.maxWidth, 10), maxH = parseInt(form.dataset.maxHeight, 10);
+    var defaultHint = hint ? hint.textContent : "";
+
+    function showError(msg) {
+      if (!error) return;
+      error.textContent = msg || "";
+      error.hidden = !msg;
+      zone.classList.toggle("dropzone--error", !!msg);
+    }
+
+    function cropHints(w, h) {
+      Object.keys(FORMATS).forEach(function (name) {
+        var el = form.querySelector('[data-crop-hint="' + name + '"]');
+        if (!el) return;
+        var loss = cropLoss(w, h, FORMATS[name][0], FORMATS[name][1]);
+        var pct = Math.round(loss * 100);
+        el.textContent = loss <= CROP_MAX_LOSS
+          ? "Crop to fill would trim " + pct + "% — fine for this image."
+          : "Crop to fill would trim " + pct + "%, too much: the blurred backdrop will be used.";
+      });
+    }
+
+    function inspect(file) {
+      showError("");
+      if (!file) return;
+      title.textContent = file.name;
+      hint.textContent = fmtBytes(file.size) + (file.type ? " · " + file.type.replace("image/", "").toUpperCase() : "");
+      if (file.type && TYPES.indexOf(file.type) < 0) {
+        showError("This looks like a " + (file.type || "non-image") + " file. Upload a JPEG, PNG or WebP image.");
+      } else if (file.size > maxBytes) {
+        showError("The file is " + fmtBytes(file.size) + "; the largest allowed is " + fmtBytes(maxBytes) + ".");
+      }
+      var url = URL.createObjectURL(file);
+      var img = new Image();
+      img.onload = function () {
+        hint.textContent += " · " + img.naturalWidth + "×" + img.naturalHeight + " px";
+        if (img.naturalWidth > maxW || img.naturalHeight > maxH) {
+          showError("The image is " + img.naturalWidth + "×" + img.naturalHeight + " pixels; the largest allowed is " + maxW + "×" + maxH + ".");
+        }
+        cropHints(img.naturalWidth, img.naturalHeight);
+        preview.src = url;
+        preview.hidden = false;
+      };
+      img.onerror = function () { preview.hidden = true; URL.revokeObjectURL(url); };
+      img.src = url;
+    }
+
+    input.addEventListener("change", function () { inspect(input.files[0]); });
+    ["dragenter", "dragover"].forEach(function (ev) {
+      zone.addEventListener(ev, function (e) { e.preventDefault(); zone.classList.add("dropzone--over"); });
+    });
+    ["dragleave", "drop"].forEach(function (ev) {
+      zone.addEventListener(ev, function (e) { e.preventDefault(); zone.classList.remove("dropzone--over"); });
+    });
+    zone.addEventListener("drop", function (e) {
+      if (!e.dataTransfer || !e.dataTransfer.files.length) return;
+      input.files = e.dataTransfer.files;
+      inspect(input.files[0]);
+    });
+    if (!input.files || !input.files.length) { hint.textContent = defaultHint; }
+
+    var bar = form.querySelector("[data-upload-progress]");
+    form.addEventListener("htmx:xhr:progress", function (e) {
+      if (!bar || !e.detail.lengthComputable) return;
+      bar.hidden = false;
+      var pct = Math.round((e.detail.loaded / e.detail.total) * 100);
+      bar.querySelector("progress").value = pct;
+      bar.querySelector("[data-upload-percent]").textContent = pct < 100 ? pct + "% uploaded" : "Uploaded — starting…";
+    });
+  }
+
+  function init(root) {
+    (root || document).querySelectorAll("form.upload").forEach(setupUpload);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("htmx:load", function (e) { init(e.target.parentNode || document); });
+})();

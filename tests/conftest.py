@@ -1,0 +1,211 @@
+"""Fixtures that reach the real parts: Postgres, Redis + RQ, moto's S3 server, the app.
+
+Unit tests (tests/unit) request none of these and need no services. Integration and browser
+tests get a Postgres database created for this test session (schema built by the migrations,
+as in production), Redis queues under a prefix unique to the session, and a temporary folder
+for local storage.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis as redis_lib
+from psycopg import sql
+
+ADMIN_DB_URL = os.environ.get("TEST_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+PASSWORD = "correct horse battery staple"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A fresh Postgres database for the whole session, dropped at the end."""
+    name = f"marquee_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(ADMIN_DB_URL, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    base = ADMIN_DB_URL.rsplit("/", 1)[0]
+    yield f"{base}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
+    with psycopg.connect(ADMIN_DB_URL, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def queue_prefix() -> Iterator[str]:
+    prefix = f"test-{uuid.uuid4().hex[:8]}-"
+    yield prefix
+    client = redis_lib.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(f"rq:*{prefix}*"):
+        client.delete(key)
+
+
+@pytest.fixture(scope="session")
+def media_root(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("media")
+
+
+def make_config(pg_url: str, media_root: Path, queue_prefix: str, **extra) -> dict:
+    cfg = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": pg_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": REDIS_URL,
+        "QUEUE_PREFIX": queue_prefix,
+        "STORAGE_URL": f"file://{media_root}",
+        "WTF_CSRF_ENABLED": False,
+        "JOB_RETRY_INTERVALS": (),
+        "JOB_HEARTBEAT_SECONDS": 1,
+        "JOB_STALE_SECONDS": 3,
+        "LOGIN_MAX_FAILURES": 5,
+    }
+    cfg.update(extra)
+    return cfg
+
+
+@pytest.fixture(scope="session")
+def app(pg_url, media_root, queue_prefix):
+    """The app against real Postgres (schema from the migrations) and real Redis."""
+    from flask_migrate import upgrade
+
+    from webapp import create_app
+
+    application = create_app(make_config(pg_url, media_root, queue_prefix))
+    with application.app_context():
+        upgrade()
+    return application
+
+
+@pytest.fixture(autouse=True)
+def _clean_state(request):
+    """Empty every table and the media folder after each test that used the app."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    application = request.getfixturevalue("app")
+    from webapp.extensions import db
+
+    with application.app_context():
+        db.session.remove()
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+            )
+        application.extensions.pop("marquee_storage", None)
+    root = request.getfixturevalue("media_root")
+    for child in root.iterdir():
+        shutil.rmtree(child) if child.is_dir() else child.unlink()
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(app):
+    """Create an account (committed) and return its id and e-mail."""
+
+    def _make(email: str | None = None, role: str = "producer", password: str = PASSWORD):
+        from webapp.models import Role
+        from webapp.services.accounts import create_user
+
+        with app.app_context():
+            user = create_user(email or f"{uuid.uuid4().hex[:8]}@example.com", password, "Test", Role(role))
+            return user.id, user.email
+
+    return _make
+
+
+@pytest.fixture
+def login(client, make_user):
+    """Log a fresh producer in through the real login form; returns (user id, email)."""
+
+    def _login(role: str = "producer", the_client=None):
+        uid, email = make_user(role=role)
+        c = the_client or client
+        resp = c.post("/login", data={"email": email, "password": PASSWORD})
+        assert resp.status_code == 302, resp.data[:500]
+        return uid, email
+
+    return _login
+
+
+@pytest.fixture
+def run_jobs(app, queue_prefix):
+    """Run every queued job with an RQ SimpleWorker in burst mode, in this process."""
+
+    def _run() -> None:
+        from rq import Queue, SimpleWorker
+
+        from webapp.services.queue import QUEUE_NAMES
+
+        conn = redis_lib.Redis.from_url(REDIS_URL)
+        queues = [Queue(f"{queue_prefix}{n}", connection=conn) for n in QUEUE_NAMES]
+        with app.app_context():
+            SimpleWorker(queues, connection=conn).work(burst=True, with_scheduler=False)
+
+    return _run
+
+
+@pytest.fixture(scope="session")
+def moto_s3() -> Iterator[str]:
+    """moto's S3 server on 127.0.0.1 (a real HTTP server speaking the S3 API)."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+def _photo(size: tuple[int, int] = (1600, 1067)):
+    """A real photograph (scikit-image sample data), resized: content with texture and edges."""
+    from PIL import Image
+    from skimage import data
+
+    return Image.fromarray(data.astronaut()).resize(size, Image.Resampling.BICUBIC)
+
+
+def encode_image(img, fmt: str = "JPEG", **params) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    img.save(buf, fmt, **params)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="session")
+def photo_jpeg() -> bytes:
+    return encode_image(_photo(), "JPEG", quality=90)
+
+
+@pytest.fixture(scope="session")
+def photo_png() -> bytes:
+    from skimage import data
+    from PIL import Image
+
+    return encode_image(Image.fromarray(data.coffee()), "PNG")

@@ -1,0 +1,117 @@
+"""Marquee: one artwork in, every image a show needs out.
+
+`create_app(config=None)` is a short list of register_* calls. Tests pass a mapping that
+overrides the environment; production reads the environment once through `webapp.config`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from webapp.config import PROJECT_ROOT, load_settings
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app. `config` keys are Flask config keys (e.g. SQLALCHEMY_DATABASE_URI)."""
+    settings = load_settings()
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    app.config.update(settings.as_flask_config())
+    if config:
+        app.config.update(config)
+        if "DATABASE_URL" in config and "SQLALCHEMY_DATABASE_URI" not in config:
+            app.config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
+    register_logging(app, settings.generated_secret)
+    register_extensions(app)
+    register_blueprints(app)
+    register_security(app)
+    register_cli(app)
+    register_template_helpers(app)
+    return app
+
+
+def register_logging(app: Flask, generated_secret: bool) -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    if generated_secret:
+        app.logger.info("Using a generated development SECRET_KEY (set SECRET_KEY in production).")
+
+
+def register_extensions(app: Flask) -> None:
+    from webapp import models  # noqa: F401  (models must be imported for migrations)
+    from webapp.extensions import csrf, db, login_manager, migrate
+
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite:///"):
+        Path(uri[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from webapp.models import User
+
+        try:
+            return db.session.get(User, int(user_id))
+        except (TypeError, ValueError):
+            return None
+
+    if uri.startswith("sqlite"):
+        from sqlalchemy import event
+
+        with app.app_context():
+
+            @event.listens_for(db.engine, "connect")
+            def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - sqlite only
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    from webapp.activity.routes import bp as activity_bp
+    from webapp.auth.routes import bp as auth_bp
+    from webapp.autoformat.routes import bp as autoformat_bp
+    from webapp.library.routes import bp as library_bp
+    from webapp.main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(autoformat_bp)
+    app.register_blueprint(activity_bp)
+    app.register_blueprint(library_bp)
+
+
+def register_security(app: Flask) -> None:
+    from webapp.security import init_security
+
+    init_security(app)
+
+
+def register_cli(app: Flask) -> None:
+    from webapp.cli import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from webapp.templating import init_templating
+
+    init_templating(app)

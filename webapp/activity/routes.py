@@ -1,0 +1,112 @@
+"""Jobs: list, live status partial, cancel, retry, and the ZIP of a job's outputs."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, stream_with_context, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.models import Job
+from webapp.services import jobs as job_service
+from webapp.services.zipstream import stream_zip
+from webapp.storage import get_storage
+from webapp.templating import is_htmx
+
+bp = Blueprint("activity", __name__, url_prefix="/jobs")
+
+PAGE_SIZE = 25
+
+
+def get_owned_job(job_id: int) -> Job:
+    """404 (not 403) for someone else's job, so ids are not confirmed."""
+    job = db.session.get(Job, job_id)
+    if job is None or (job.owner_id != current_user.id and not current_user.is_staff):
+        abort(404)
+    return job
+
+
+@bp.get("")
+@login_required
+def index():
+    """The producer's jobs, newest first, with status."""
+    before = request.args.get("before", type=int)
+    query = select(Job).where(Job.owner_id == current_user.id).order_by(Job.id.desc()).limit(PAGE_SIZE + 1)
+    if before:
+        query = query.where(Job.id < before)
+    rows = list(db.session.scalars(query))
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    for job in rows:
+        job_service.refresh_if_stale(job)
+    return render_template("activity/index.html", jobs=rows, next_before=rows[-1].id if more else None)
+
+
+@bp.get("/<int:job_id>")
+@login_required
+def show(job_id: int):
+    """The job page: includes the same partial the poller swaps."""
+    job = get_owned_job(job_id)
+    return render_template("activity/show.html", **job_service.job_view(job))
+
+
+@bp.get("/<int:job_id>/status")
+@login_required
+def status(job_id: int):
+    """The live partial. While the job is not final it carries its own hx-get trigger."""
+    job = get_owned_job(job_id)
+    if not is_htmx():
+        return redirect(url_for("activity.show", job_id=job.id))
+    return render_template("_partials/_job.html", **job_service.job_view(job))
+
+
+@bp.post("/<int:job_id>/cancel")
+@login_required
+def cancel(job_id: int):
+    job = get_owned_job(job_id)
+    job_service.cancel(job)
+    if is_htmx():
+        return render_template("_partials/_job.html", **job_service.job_view(job))
+    return redirect(url_for("activity.show", job_id=job.id))
+
+
+@bp.post("/<int:job_id>/retry")
+@login_required
+def retry(job_id: int):
+    job = get_owned_job(job_id)
+    job_service.retry(job)
+    db.session.refresh(job)
+    if is_htmx():
+        return render_template("_partials/_job.html", **job_service.job_view(job))
+    return redirect(url_for("activity.show", job_id=job.id))
+
+
+@bp.get("/<int:job_id>/download.zip")
+@login_required
+def download_zip(job_id: int):
+    """All of a job's outputs in one streamed ZIP."""
+    job = get_owned_job(job_id)
+    outputs = job_service.outputs_of(job)
+    if not outputs:
+        abort(404)
+    store = get_storage()
+    members = [(a.filename, a.created_at, _LazyStream(store, a.storage_key)) for a in outputs]
+    stem = outputs[0].filename.rsplit("-", 1)[0] or "marquee"
+    resp = Response(stream_with_context(stream_zip(members)), mimetype="application/zip")
+    resp.headers["Content-Disposition"] = f'attachment; filename="{_ascii(stem)}-formats.zip"'
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
+class _LazyStream:
+    """Opens the stored object only when the ZIP writer reaches it."""
+
+    def __init__(self, store, key: str) -> None:
+        self.store, self.key = store, key
+
+    def __iter__(self):
+        return iter(self.store.open_stream(self.key))
+
+
+def _ascii(name: str) -> str:
+    return "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_" for ch in name) or "marquee"

@@ -1,0 +1,112 @@
+"""Command-line tools: `flask --app webapp <command>`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import with_appcontext
+
+from webapp.imaging import FORMATS, AutoformatOptions, ImageRejected, autoformat_bytes
+
+EXT = {"jpeg": "jpg", "png": "png", "webp": "webp"}
+
+
+@click.command("create-admin")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
+@click.option("--name", default="", help="Display name.")
+@with_appcontext
+def create_admin(email: str, password_stdin: bool, name: str) -> None:
+    """Create an admin account, or promote an existing account to admin.
+
+    The password is prompted for without echo, or read from stdin when piped / --password-stdin.
+    """
+    from webapp.extensions import db
+    from webapp.models import Role
+    from webapp.services.accounts import AccountError, check_password_policy, create_user, find_user
+
+    existing = find_user(email)
+    if existing is not None:
+        existing.role = Role.ADMIN.value
+        db.session.commit()
+        click.echo(f"{existing.email} is now an admin.")
+        return
+    if password_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        check_password_policy(password)
+        user = create_user(email, password, name, role=Role.ADMIN)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Created admin {user.email}.")
+
+
+@click.command("autoformat")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--format", "out_format", type=click.Choice(["jpeg", "png", "webp"]), default="jpeg", show_default=True)
+@click.option("--fill", type=click.Choice(["blur", "solid", "crop"]), default="blur", show_default=True)
+@click.option("--darken", type=click.IntRange(0, 60), default=15, show_default=True, help="Backdrop darkening, %.")
+@click.option("--no-shadow", is_flag=True, help="Leave out the drop shadow.")
+def autoformat_command(
+    inputs: tuple[Path, ...], out_dir: Path, out_format: str, fill: str, darken: int, no_shadow: bool
+) -> None:
+    """Write DIR/<stem>-poster.<ext>, -square and -banner for every INPUT.
+
+    Uses the same pipeline and validation as the web jobs. A bad input is reported and skipped;
+    the exit status is non-zero if any input failed.
+    """
+    from webapp.config import load_settings
+    from webapp.imaging import UploadLimits, inspect_upload
+
+    settings = load_settings()
+    limits = UploadLimits(settings.upload_max_bytes, settings.upload_max_width, settings.upload_max_height)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    options = AutoformatOptions(fill=fill, darken=darken / 100, shadow=not no_shadow)  # type: ignore[arg-type]
+    failures = 0
+    for path in inputs:
+        try:
+            data = path.read_bytes()
+            inspect_upload(data, limits)
+            results = autoformat_bytes(data, list(FORMATS.values()), options=options, out_format=out_format)
+        except ImageRejected as exc:
+            failures += 1
+            click.echo(f"error: {path}: {exc.message}", err=True)
+            continue
+        except OSError as exc:
+            failures += 1
+            click.echo(f"error: {path}: cannot read the file ({exc.strerror or exc})", err=True)
+            continue
+        for res in results:
+            target = out_dir / f"{path.stem}-{res.name}.{EXT[out_format]}"
+            target.write_bytes(res.data)
+            note = f"  ({res.note})" if res.note else ""
+            click.echo(f"{target}  {res.width}x{res.height}  {len(res.data) / 1024:.0f} KB{note}")
+    if failures:
+        raise click.exceptions.Exit(1)
+
+
+@click.group("jobs")
+def jobs_group() -> None:
+    """Job housekeeping."""
+
+
+@jobs_group.command("sweep")
+@with_appcontext
+def jobs_sweep() -> None:
+    """Mark jobs of dead workers failed and re-enqueue jobs lost from Redis."""
+    from webapp.services.jobs import sweep
+
+    click.echo(json.dumps(sweep()))
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(create_admin)
+    app.cli.add_command(autoformat_command)
+    app.cli.add_command(jobs_group)

@@ -1,0 +1,165 @@
+"""One place that reads the environment, once, into typed settings.
+
+Everything configurable lives here so that a reader can see every knob in one file, and so that
+tests can hand `create_app()` a mapping instead of patching `os.environ`. Production refuses to
+start without a secret; development generates one and says so, because a newcomer's first
+command must just work.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment cannot produce a safe configuration."""
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(value: str | None, default: int, name: str) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {value!r}") from exc
+
+
+def _normalise_database_url(url: str) -> str:
+    """Heroku hands out `postgres://`; SQLAlchemy wants an explicit driver (psycopg 3)."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed settings. Field names double as Flask config keys (upper-cased)."""
+
+    env: str = "development"
+    secret_key: str = ""
+    database_url: str = ""
+    redis_url: str | None = None
+    storage_url: str = ""
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    presigned_url_seconds: int = 300
+    upload_max_bytes: int = 10 * 1024 * 1024
+    upload_max_width: int = 4000
+    upload_max_height: int = 4000
+    job_timeout_seconds: int = 300
+    job_heartbeat_seconds: int = 10
+    job_stale_seconds: int = 90
+    job_retry_intervals: tuple[int, ...] = (5, 30, 120)
+    redis_connect_timeout: float = 0.5
+    login_max_failures: int = 5
+    login_lockout_seconds: int = 900
+    queue_prefix: str = ""
+    session_cookie_secure: bool = False
+    generated_secret: bool = field(default=False, compare=False)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    def as_flask_config(self) -> dict[str, Any]:
+        """Flask config keys, upper-cased, plus the ones extensions look for."""
+        cfg = {f.name.upper(): getattr(self, f.name) for f in fields(self)}
+        cfg.update(
+            SECRET_KEY=self.secret_key,
+            SQLALCHEMY_DATABASE_URI=self.database_url,
+            SQLALCHEMY_ENGINE_OPTIONS=_engine_options(self.database_url),
+            MAX_CONTENT_LENGTH=self.upload_max_bytes + 512 * 1024,  # room for the multipart envelope
+            SESSION_COOKIE_HTTPONLY=True,
+            SESSION_COOKIE_SAMESITE="Lax",
+            SESSION_COOKIE_SECURE=self.session_cookie_secure,
+            REMEMBER_COOKIE_HTTPONLY=True,
+            REMEMBER_COOKIE_SAMESITE="Lax",
+            REMEMBER_COOKIE_SECURE=self.session_cookie_secure,
+            WTF_CSRF_TIME_LIMIT=None,
+        )
+        return cfg
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        # The in-process job runner and the request share the file; wait rather than fail.
+        return {"connect_args": {"timeout": 15}}
+    return {"pool_pre_ping": True, "pool_recycle": 1800}
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the environment once. `environ` defaults to `os.environ`."""
+    env = os.environ if environ is None else environ
+    app_env = env.get("MARQUEE_ENV", env.get("FLASK_ENV", "development")).strip().lower() or "development"
+    secret = env.get("SECRET_KEY", "")
+    generated = False
+    if not secret:
+        if app_env == "production":
+            raise ConfigError("SECRET_KEY is not set. Production refuses to start without it.")
+        secret = _development_secret()
+        generated = True
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'marquee.sqlite3'}"
+    storage_url = env.get("STORAGE_URL") or f"file://{INSTANCE_DIR / 'media'}"
+    retry = env.get("JOB_RETRY_INTERVALS")
+    try:
+        retry_intervals = tuple(int(x) for x in retry.split(",")) if retry else (5, 30, 120)
+    except ValueError as exc:
+        raise ConfigError("JOB_RETRY_INTERVALS must be comma-separated seconds, e.g. 5,30,120") from exc
+    return Settings(
+        env=app_env,
+        secret_key=secret,
+        generated_secret=generated,
+        database_url=_normalise_database_url(database_url),
+        redis_url=env.get("REDIS_URL") or None,
+        storage_url=storage_url,
+        s3_endpoint_url=env.get("S3_ENDPOINT_URL") or None,
+        s3_region=env.get("S3_REGION", env.get("AWS_DEFAULT_REGION", "us-east-1")),
+        presigned_url_seconds=_int(env.get("PRESIGNED_URL_SECONDS"), 300, "PRESIGNED_URL_SECONDS"),
+        upload_max_bytes=_int(env.get("UPLOAD_MAX_BYTES"), 10 * 1024 * 1024, "UPLOAD_MAX_BYTES"),
+        upload_max_width=_int(env.get("UPLOAD_MAX_WIDTH"), 4000, "UPLOAD_MAX_WIDTH"),
+        upload_max_height=_int(env.get("UPLOAD_MAX_HEIGHT"), 4000, "UPLOAD_MAX_HEIGHT"),
+        job_timeout_seconds=_int(env.get("JOB_TIMEOUT_SECONDS"), 300, "JOB_TIMEOUT_SECONDS"),
+        job_heartbeat_seconds=_int(env.get("JOB_HEARTBEAT_SECONDS"), 10, "JOB_HEARTBEAT_SECONDS"),
+        job_stale_seconds=_int(env.get("JOB_STALE_SECONDS"), 90, "JOB_STALE_SECONDS"),
+        job_retry_intervals=retry_intervals,
+        redis_connect_timeout=float(env.get("REDIS_CONNECT_TIMEOUT", "0.5")),
+        login_max_failures=_int(env.get("LOGIN_MAX_FAILURES"), 5, "LOGIN_MAX_FAILURES"),
+        login_lockout_seconds=_int(env.get("LOGIN_LOCKOUT_SECONDS"), 900, "LOGIN_LOCKOUT_SECONDS"),
+        queue_prefix=env.get("QUEUE_PREFIX", ""),
+        session_cookie_secure=_bool(env.get("SESSION_COOKIE_SECURE"), app_env == "production"),
+    )
+
+
+def _development_secret() -> str:
+    """A per-checkout secret kept in instance/, so sessions survive restarts in development."""
+    path = INSTANCE_DIR / "dev-secret-key"
+    try:
+        if path.exists():
+            return path.read_text().strip()
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(48)
+        path.write_text(value)
+        path.chmod(0o600)
+        log.warning("SECRET_KEY not set: generated a development secret in %s", path)
+        return value
+    except OSError:
+        return secrets.token_urlsafe(48)

@@ -1,0 +1,92 @@
+"""RQ entry point: one original -> poster, square and banner assets."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.imaging import FORMATS, AutoformatOptions, autoformat_bytes
+from webapp.jobs.runner import JobContext, JobError, execute
+from webapp.models import Asset
+from webapp.services.assets import EXTENSIONS, stem_of, storage_key
+from webapp.storage import get_storage
+
+MIME = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+
+
+def run(job_id: int) -> None:
+    """Entry point enqueued by `services.jobs.start(..., "autoformat", ...)`."""
+    execute(job_id, _autoformat)
+
+
+def options_from_input(payload: dict[str, Any]) -> tuple[list[str], dict[str, AutoformatOptions], str]:
+    """Parse the job input written by the upload form (already validated there)."""
+    names = [n for n in payload.get("formats", list(FORMATS)) if n in FORMATS] or list(FORMATS)
+    per_format = payload.get("options", {})
+    darken = float(payload.get("darken", 0.15))
+    shadow = bool(payload.get("shadow", True))
+    options = {
+        name: AutoformatOptions(fill=per_format.get(name, {}).get("fill", "blur"), darken=darken, shadow=shadow)
+        for name in names
+    }
+    out = payload.get("output", "jpeg")
+    if out not in MIME:
+        raise JobError(f"Unknown output format {out!r}: choose jpeg, png or webp.")
+    return names, options, out
+
+
+def _autoformat(ctx: JobContext) -> None:
+    source = db.session.get(Asset, ctx.input.get("asset_id"))
+    if source is None or source.owner_id != ctx.owner_id:
+        raise JobError("The original image was deleted before it could be processed. Upload it again.")
+    key, filename, source_id = source.storage_key, source.filename, source.id
+    db.session.commit()  # close the read before talking to storage
+
+    names, options, out = options_from_input(ctx.input)
+    ctx.progress(5, "Fetching the artwork")
+    data = get_storage().get(key)
+
+    def on_progress(percent: int, stage: str) -> None:
+        ctx.progress(8 + percent * 0.8, stage)
+
+    results = autoformat_bytes(
+        data, [FORMATS[n] for n in names], options=options, out_format=out, progress=on_progress
+    )
+
+    ctx.progress(90, "Saving the images")
+    mime = MIME[out]
+    stem = stem_of(filename)
+    assets: list[Asset] = []
+    notes: dict[str, str] = {}
+    fills: dict[str, str] = {}
+    for res in results:
+        sha = hashlib.sha256(res.data).hexdigest()
+        existing = db.session.scalar(select(Asset).where(Asset.owner_id == ctx.owner_id, Asset.sha256 == sha))
+        fills[res.name] = res.fill_used
+        if res.note:
+            notes[res.name] = res.note
+        if existing is not None:  # a retry or an identical earlier run: reuse, don't store twice
+            assets.append(existing)
+            continue
+        out_key = storage_key(ctx.owner_id, sha, mime)
+        ctx.put(out_key, res.data, mime)
+        assets.append(
+            Asset(
+                owner_id=ctx.owner_id,
+                kind=res.name,
+                storage_key=out_key,
+                filename=f"{stem}-{res.name}.{EXTENSIONS[mime]}",
+                content_type=mime,
+                bytes=len(res.data),
+                width=res.width,
+                height=res.height,
+                sha256=sha,
+                parent_id=source_id,
+                job_id=ctx.job_id,
+                provenance={"source": "autoformat", "fill": res.fill_used, "job": ctx.job_id},
+            )
+        )
+    ctx.finish({"formats": names, "output": out, "fills": fills, "notes": notes}, assets)

@@ -1,0 +1,267 @@
+"""What every job entry point shares: claim the row, heartbeat, progress, cancel checks, and the
+rule that a failure leaves no half-written records and no orphan files.
+
+An entry point is a thin wrapper: `run(job_id)` -> `execute(job_id, body)`, where `body(ctx)` does
+the work through the context. Progress and heartbeats go through short transactions of their own
+so the page sees them at once and no lock is held while pixels are pushed around.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, current_app, has_app_context
+from rq import get_current_job
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
+
+from webapp.extensions import db
+from webapp.imaging import ImageRejected
+from webapp.models import Asset, Job, JobStatus, utcnow
+from webapp.storage import StorageError, get_storage
+
+log = logging.getLogger(__name__)
+
+_worker_app: Flask | None = None
+
+
+class JobCancelled(Exception):  # noqa: N818 - a signal, not an error
+    """The row was cancelled while the job ran: stop, clean up, leave the row as it is."""
+
+
+class JobError(Exception):
+    """A failure with a message a producer can act on; never retried automatically."""
+
+
+TRANSIENT = (StorageError, OperationalError, ConnectionError, TimeoutError)
+
+
+def set_worker_app(app: Flask) -> None:
+    """worker.py builds the app once before forking and registers it here."""
+    global _worker_app
+    _worker_app = app
+
+
+def _app() -> Flask:
+    global _worker_app
+    if has_app_context():
+        return current_app._get_current_object()  # type: ignore[attr-defined]
+    if _worker_app is None:
+        from webapp import create_app
+
+        _worker_app = create_app()
+    return _worker_app
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class JobContext:
+    """Handed to a job body. Everything it writes goes through here so failures can undo it."""
+
+    job_id: int
+    owner_id: int
+    kind: str
+    input: dict[str, Any]
+    attempt: int
+    app: Flask
+    stored_keys: list[str] = field(default_factory=list)
+
+    def progress(self, percent: float, stage: str) -> None:
+        """Record progress; raises JobCancelled if the row is no longer running."""
+        with db.engine.begin() as conn:
+            rows = conn.execute(
+                update(Job)
+                .where(Job.id == self.job_id, Job.status == JobStatus.RUNNING.value)
+                .values(progress=max(0, min(99, int(percent))), stage=stage[:200], heartbeat_at=utcnow())
+            ).rowcount
+        if not rows:
+            raise JobCancelled
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        """Store bytes and remember the key so a failure removes them again."""
+        get_storage().put(key, data, content_type)
+        self.stored_keys.append(key)
+
+    def discard_stored(self) -> None:
+        store = get_storage()
+        for key in self.stored_keys:
+            try:
+                store.delete(key)
+            except Exception:  # best effort; the orphan sweeper catches the rest
+                log.exception("could not remove %s after a failed job", key)
+        self.stored_keys.clear()
+
+    def finish(self, result: dict[str, Any], assets: list[Asset]) -> None:
+        """Insert the job's assets and mark it succeeded in ONE transaction.
+
+        The status update is conditional on the row still running: if it was cancelled in the
+        meantime nothing is committed and the stored files are removed.
+        """
+        try:
+            for asset in assets:
+                db.session.add(asset)
+            db.session.flush()
+            result = {**result, "asset_ids": [a.id for a in assets]}
+            rows = db.session.execute(
+                update(Job)
+                .where(Job.id == self.job_id, Job.status == JobStatus.RUNNING.value)
+                .values(
+                    status=JobStatus.SUCCEEDED.value,
+                    progress=100,
+                    stage="Done",
+                    result=result,
+                    error=None,
+                    finished_at=utcnow(),
+                )
+            ).rowcount
+            if not rows:
+                db.session.rollback()
+                raise JobCancelled
+            db.session.commit()
+            self.stored_keys.clear()  # now owned by committed assets
+        except BaseException:
+            db.session.rollback()
+            raise
+
+
+class _Heartbeat(threading.Thread):
+    """Touches `heartbeat_at` every few seconds while the body runs, from its own connection."""
+
+    def __init__(self, app: Flask, job_id: int, interval: float) -> None:
+        super().__init__(name=f"heartbeat-{job_id}", daemon=True)
+        self.app, self.job_id, self.interval = app, job_id, interval
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.interval):
+            try:
+                with self.app.app_context(), db.engine.begin() as conn:
+                    conn.execute(
+                        update(Job)
+                        .where(Job.id == self.job_id, Job.status == JobStatus.RUNNING.value)
+                        .values(heartbeat_at=utcnow())
+                    )
+            except Exception:
+                log.warning("heartbeat for job %s failed", self.job_id, exc_info=True)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+
+
+def _message_for(exc: BaseException, job_id: int) -> tuple[str, bool]:
+    """(message a producer can act on, whether retrying might help)."""
+    if isinstance(exc, ImageRejected):
+        return exc.message, False
+    if isinstance(exc, JobError):
+        return str(exc), False
+    if isinstance(exc, FileNotFoundError):
+        return "The source image is no longer in storage (it may have been deleted). Upload it again.", False
+    if isinstance(exc, StorageError):
+        return "Image storage could not be reached, so nothing was saved.", True
+    if isinstance(exc, OperationalError):
+        return "The database could not be reached, so nothing was saved.", True
+    if isinstance(exc, ConnectionError | TimeoutError):
+        return "A service this job needs did not answer in time, so nothing was saved.", True
+    return (
+        f"Something went wrong while processing ({type(exc).__name__}); nothing was saved. "
+        f"Press Retry; if it fails again, tell support it was job #{job_id}.",
+        False,
+    )
+
+
+_pool_pid = os.getpid()
+
+
+def _fresh_pool_after_fork() -> None:
+    """RQ forks a work horse per job: connections inherited from the parent must not be shared."""
+    global _pool_pid
+    if os.getpid() != _pool_pid:
+        db.engine.dispose(close=False)
+        _pool_pid = os.getpid()
+
+
+def execute(job_id: int, body: Callable[[JobContext], None]) -> None:
+    """Claim the job row, run `body`, and record the outcome. Re-raises failures under RQ."""
+    app = _app()
+    with app.app_context():
+        _fresh_pool_after_fork()
+        try:
+            _execute(app, job_id, body)
+        finally:
+            db.session.remove()
+
+
+def _execute(app: Flask, job_id: int, body: Callable[[JobContext], None]) -> None:
+    now = utcnow()
+    claimed = db.session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status == JobStatus.QUEUED.value)
+        .values(
+            status=JobStatus.RUNNING.value,
+            started_at=now,
+            heartbeat_at=now,
+            attempts=Job.attempts + 1,
+            worker=worker_name(),
+            stage="Starting",
+            progress=1,
+        )
+    ).rowcount
+    db.session.commit()
+    if not claimed:
+        # Cancelled while queued, already done, or claimed by another worker: nothing to do.
+        log.info("job %s not claimable (not queued); skipping", job_id)
+        return
+    job = db.session.execute(select(Job).where(Job.id == job_id)).scalar_one()
+    ctx = JobContext(
+        job_id=job.id, owner_id=job.owner_id, kind=job.kind, input=dict(job.input or {}),
+        attempt=job.attempts, app=app,
+    )
+    db.session.commit()  # end the read transaction: no session is held across slow work
+    heartbeat = _Heartbeat(app, job_id, float(app.config.get("JOB_HEARTBEAT_SECONDS", 10)))
+    heartbeat.start()
+    try:
+        body(ctx)
+    except JobCancelled:
+        ctx.discard_stored()
+        log.info("job %s cancelled while running; partial output removed", job_id)
+    except BaseException as exc:
+        db.session.rollback()
+        ctx.discard_stored()
+        _record_failure(job_id, exc)
+        raise
+    finally:
+        heartbeat.stop()
+
+
+def _record_failure(job_id: int, exc: BaseException) -> None:
+    message, transient = _message_for(exc, job_id)
+    rq_job = get_current_job()
+    will_retry = bool(transient and rq_job is not None and rq_job.retries_left)
+    if rq_job is not None and not transient:
+        rq_job.retries_left = 0  # bad input or a bug: retrying would only fail again
+    if will_retry:
+        values = {
+            "status": JobStatus.QUEUED.value,
+            "stage": f"{message} Retrying automatically…"[:200],
+            "error": None,
+        }
+        log.warning("job %s failed transiently (%s); RQ will retry", job_id, type(exc).__name__)
+    else:
+        values = {"status": JobStatus.FAILED.value, "error": message, "stage": "Failed", "finished_at": utcnow()}
+        log.error("job %s failed: %s", job_id, message, exc_info=exc)
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(
+                update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING.value).values(**values)
+            )
+    except Exception:
+        log.exception("could not record failure of job %s; the sweeper will mark it", job_id)

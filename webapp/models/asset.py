@@ -1,0 +1,62 @@
+"""Stored images: uploads, auto-format outputs and (later) AI artwork."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.extensions import db
+from webapp.models.base import UTCDateTime, utcnow
+
+
+class AssetKind(enum.StrEnum):
+    ORIGINAL = "original"
+    POSTER = "poster"
+    SQUARE = "square"
+    BANNER = "banner"
+    GENERATED = "generated"
+    EDITED = "edited"
+
+
+class Asset(db.Model):
+    """One stored image. The same bytes are stored once per owner (unique owner + sha256)."""
+
+    __tablename__ = "asset"
+    __table_args__ = (UniqueConstraint("owner_id", "sha256", name="uq_asset_owner_sha256"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    storage_key: Mapped[str] = mapped_column(String(512))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(64))
+    bytes: Mapped[int] = mapped_column(BigInteger)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    phash: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("asset.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    job_id: Mapped[int | None] = mapped_column(
+        ForeignKey("job.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    provenance: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+    owner = relationship("User", lazy="raise_on_sql")
+    parent = relationship("Asset", remote_side=[id], lazy="raise_on_sql")
+
+    @property
+    def megapixels(self) -> float:
+        return self.width * self.height / 1_000_000
+
+    @property
+    def extension(self) -> str:
+        return {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}.get(self.content_type, "bin")
+
+    def __repr__(self) -> str:
+        return f"<Asset {self.id} {self.kind} {self.width}x{self.height}>"

@@ -1,0 +1,62 @@
+"""Accounts: producers make things, staff review, admins run the platform."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, Boolean, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from webapp.extensions import db
+from webapp.models.base import UTCDateTime, utcnow
+
+
+class Role(enum.StrEnum):
+    PRODUCER = "producer"
+    STAFF = "staff"
+    ADMIN = "admin"
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(80), default="")
+    role: Mapped[str] = mapped_column(String(16), default=Role.PRODUCER.value)
+    is_active_account: Mapped[bool] = mapped_column(Boolean, default=True)
+    feature_flags: Mapped[dict] = mapped_column(JSON, default=dict)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    def set_password(self, password: str) -> None:
+        # Werkzeug's default is scrypt (n=2**15, r=8, p=1): memory-hard, salted per user.
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return bool(self.is_active_account)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN.value
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in (Role.STAFF.value, Role.ADMIN.value)
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.email.split("@", 1)[0]
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role}>"

@@ -1,0 +1,53 @@
+"""Response headers and error pages that every route shares.
+
+The Content-Security-Policy allows no inline script or style: behaviour lives in static/js and
+htmx is configured (meta htmx-config) not to inject styles or eval.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, render_template, request
+from flask_wtf.csrf import CSRFError
+
+CSP = (
+    "default-src 'self'; img-src 'self' data: blob: https:; style-src 'self'; script-src 'self'; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'self'; object-src 'none'"
+)
+
+
+def init_security(app: Flask) -> None:
+    @app.after_request
+    def _headers(resp: Response) -> Response:
+        resp.headers.setdefault("Content-Security-Policy", CSP)
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.headers.get("HX-Request"):
+            resp.headers.setdefault("Vary", "HX-Request")
+        return resp
+
+    def _error(status: int, title: str, detail: str):
+        template = "_partials/_error.html" if request.headers.get("HX-Request") else "error.html"
+        return render_template(template, status=status, title=title, detail=detail), status
+
+    @app.errorhandler(404)
+    def _not_found(_e):
+        return _error(404, "Not found", "That page or image does not exist, or it is not yours.")
+
+    @app.errorhandler(403)
+    def _forbidden(_e):
+        return _error(403, "Not allowed", "Your account cannot do that.")
+
+    @app.errorhandler(413)
+    def _too_large(_e):
+        limit = app.config.get("UPLOAD_MAX_BYTES", 10 * 1024 * 1024) / (1024 * 1024)
+        return _error(413, "File too large", f"The upload is larger than {limit:g} MB. Upload a smaller image.")
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_e):
+        return _error(400, "Form expired", "The form expired or was sent from another site. Reload and try again.")
+
+    @app.errorhandler(500)
+    def _server_error(_e):
+        return _error(500, "Something went wrong", "We have logged it. Try again in a moment.")

@@ -1,0 +1,139 @@
+"""Turning bytes into stored, recorded assets — once, and with nothing left behind on failure."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from webapp.extensions import db
+from webapp.imaging import ImageInfo, ImageRejected, UploadLimits, inspect_upload
+from webapp.models import Asset, AssetKind, User
+from webapp.storage import get_storage
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+
+
+def upload_limits() -> UploadLimits:
+    cfg = current_app.config
+    return UploadLimits(
+        max_bytes=int(cfg.get("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)),
+        max_width=int(cfg.get("UPLOAD_MAX_WIDTH", 4000)),
+        max_height=int(cfg.get("UPLOAD_MAX_HEIGHT", 4000)),
+    )
+
+
+def clean_filename(name: str | None, fallback: str = "artwork") -> str:
+    """A display/download name: no paths, no control characters, bounded length.
+
+    Unicode letters are kept (a producer's show may well be called "Noël"); the storage key never
+    uses this name, so it only needs to be safe inside a Content-Disposition header and HTML.
+    """
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = unicodedata.normalize("NFC", name)
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = re.sub(r'[<>:"|?*;]', "_", name).strip(" .")
+    if not name:
+        name = fallback
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    stem = stem[:120] or fallback
+    return f"{stem}.{ext[:10]}" if ext else stem
+
+
+def stem_of(filename: str) -> str:
+    stem = filename.rsplit(".", 1)[0] if "." in filename else filename
+    return stem or "artwork"
+
+
+def storage_key(owner_id: int, sha256: str, content_type: str) -> str:
+    return f"users/{owner_id}/{sha256[:2]}/{sha256}.{EXTENSIONS.get(content_type, 'bin')}"
+
+
+@dataclass
+class IngestResult:
+    asset: Asset
+    created: bool  # False when the same bytes were already in this producer's library
+    info: ImageInfo
+
+
+def find_by_sha(owner_id: int, sha256: str) -> Asset | None:
+    return db.session.scalar(select(Asset).where(Asset.owner_id == owner_id, Asset.sha256 == sha256))
+
+
+def ingest_upload(owner: User, data: bytes, filename: str | None) -> IngestResult:
+    """Validate an upload by its content, store it once, record it. Raises ImageRejected.
+
+    Order matters for "loses nothing, leaves nothing": validate fully first (nothing stored on a
+    refusal), write the bytes, then insert and commit; if the commit fails the bytes are removed.
+    """
+    info = inspect_upload(data, upload_limits())
+    sha = hashlib.sha256(data).hexdigest()
+    existing = find_by_sha(owner.id, sha)
+    if existing is not None:
+        return IngestResult(existing, False, info)
+    name = clean_filename(filename)
+    stem = stem_of(name)
+    ext = EXTENSIONS[info.mime_type]
+    key = storage_key(owner.id, sha, info.mime_type)
+    store = get_storage()
+    store.put(key, data, info.mime_type)
+    asset = Asset(
+        owner_id=owner.id,
+        kind=AssetKind.ORIGINAL.value,
+        storage_key=key,
+        filename=f"{stem}.{ext}",
+        content_type=info.mime_type,
+        bytes=len(data),
+        width=info.width,
+        height=info.height,
+        sha256=sha,
+        provenance={"source": "upload", "original_filename": name},
+    )
+    db.session.add(asset)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same bytes arrived twice at once: keep the row that won, and its file.
+        db.session.rollback()
+        winner = find_by_sha(owner.id, sha)
+        if winner is None:
+            store.delete(key)
+            raise
+        return IngestResult(winner, False, info)
+    except Exception:
+        db.session.rollback()
+        store.delete(key)
+        raise
+    return IngestResult(asset, True, info)
+
+
+def get_owned_asset(asset_id: int, user: User) -> Asset | None:
+    """The one place asset ownership is decided. Staff and admins may view everything."""
+    asset = db.session.get(Asset, asset_id)
+    if asset is None:
+        return None
+    if asset.owner_id != user.id and not user.is_staff:
+        return None
+    return asset
+
+
+__all__ = [
+    "IngestResult",
+    "ImageRejected",
+    "clean_filename",
+    "find_by_sha",
+    "get_owned_asset",
+    "ingest_upload",
+    "storage_key",
+    "upload_limits",
+]

@@ -1,0 +1,238 @@
+"""Starting, cancelling, retrying and sweeping jobs.
+
+The rule that keeps work from being lost: the Job row is committed BEFORE anything is enqueued,
+and if the queue cannot be reached the same entry point runs in this process right away
+(mode "sync"). Postgres holds the truth; the RQ id is kept for cancel and debugging only.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from importlib import import_module
+from typing import Any
+
+from flask import current_app
+from rq import Retry
+from rq.job import Job as RQJob
+from sqlalchemy import or_, select, update
+
+from webapp.extensions import db
+from webapp.models import Asset, Job, JobMode, JobStatus, User, utcnow
+from webapp.services.queue import REDIS_DOWN, get_queue, get_redis
+
+log = logging.getLogger(__name__)
+
+# kind -> (dotted entry point, queue purpose). Entry points take a single job id.
+JOB_KINDS: dict[str, tuple[str, str]] = {
+    "autoformat": ("webapp.jobs.autoformat.run", "images"),
+}
+
+STALE_MESSAGE = (
+    "The worker processing this job stopped unexpectedly (it was restarted or ran out of memory). "
+    "Nothing was saved. Press Retry to run it again."
+)
+
+
+def _entry_point(kind: str) -> Callable[[int], Any]:
+    dotted, _ = JOB_KINDS[kind]
+    module, _, name = dotted.rpartition(".")
+    return getattr(import_module(module), name)
+
+
+def start(owner: User, kind: str, payload: dict[str, Any]) -> Job:
+    """Create the job row, commit, then enqueue it (or run it here if the queue is down)."""
+    if kind not in JOB_KINDS:
+        raise ValueError(f"unknown job kind {kind!r}")
+    job = Job(owner_id=owner.id, kind=kind, input=payload, queue=JOB_KINDS[kind][1])
+    db.session.add(job)
+    db.session.commit()
+    enqueue(job)
+    return job
+
+
+def enqueue(job: Job) -> None:
+    """Put an already committed, queued job on its RQ queue; fall back to in-process."""
+    queue = get_queue(JOB_KINDS[job.kind][1])
+    if queue is not None:
+        rq_id = f"marquee-job-{job.id}-{uuid.uuid4().hex[:8]}"
+        job.rq_id = rq_id
+        job.mode = JobMode.ASYNC.value
+        job.stage = "Waiting for a worker"
+        db.session.commit()
+        intervals = list(current_app.config.get("JOB_RETRY_INTERVALS", (5, 30, 120)))
+        try:
+            queue.enqueue(
+                JOB_KINDS[job.kind][0],
+                job.id,
+                job_id=rq_id,
+                job_timeout=current_app.config.get("JOB_TIMEOUT_SECONDS", 300),
+                retry=Retry(max=len(intervals), interval=intervals) if intervals else None,
+                result_ttl=3600,
+                failure_ttl=7 * 24 * 3600,
+                description=f"{job.kind} job {job.id}",
+            )
+            return
+        except REDIS_DOWN as exc:
+            log.warning("queue unreachable (%s); running job %s in-process", type(exc).__name__, job.id)
+    run_in_process(job)
+
+
+def run_in_process(job: Job) -> None:
+    """Run the job's entry point in this process. Failures are recorded on the row, not raised."""
+    job.mode = JobMode.SYNC.value
+    job.rq_id = None
+    job.stage = "Running in the web process (the job queue is not available)"
+    db.session.commit()
+    job_id = job.id
+    try:
+        _entry_point(job.kind)(job_id)
+    except Exception:  # the runner has already recorded the failure on the row
+        log.info("in-process job %s failed; the row says why", job_id)
+    db.session.expire_all()
+
+
+def cancel(job: Job) -> bool:
+    """Cancel a queued or running job. A running job stops at its next checkpoint and its partial
+    output is removed by the runner."""
+    if not job.can_cancel:
+        return False
+    was = job.status
+    rows = db.session.execute(
+        update(Job)
+        .where(Job.id == job.id, Job.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value]))
+        .values(
+            status=JobStatus.CANCELLED.value,
+            stage="Cancelled",
+            finished_at=utcnow(),
+        )
+    ).rowcount
+    db.session.commit()
+    db.session.refresh(job)
+    if rows and was == JobStatus.QUEUED.value and job.rq_id:
+        conn = get_redis()
+        if conn is not None:
+            try:
+                RQJob.fetch(job.rq_id, connection=conn).cancel()
+            except Exception as exc:  # the row is the truth; RQ cleanup is best effort
+                log.info("could not cancel rq job %s: %s", job.rq_id, exc)
+    return bool(rows)
+
+
+def retry(job: Job) -> bool:
+    """Run a failed or cancelled job again with the same input."""
+    if not job.can_retry:
+        return False
+    rows = db.session.execute(
+        update(Job)
+        .where(Job.id == job.id, Job.status.in_([JobStatus.FAILED.value, JobStatus.CANCELLED.value]))
+        .values(
+            status=JobStatus.QUEUED.value,
+            progress=0,
+            stage="Waiting for a worker",
+            error=None,
+            result={},
+            started_at=None,
+            finished_at=None,
+            heartbeat_at=None,
+            worker=None,
+        )
+    ).rowcount
+    db.session.commit()
+    if not rows:
+        return False
+    db.session.refresh(job)
+    enqueue(job)
+    return True
+
+
+def _stale_condition(now):
+    cutoff = now - timedelta(seconds=int(current_app.config.get("JOB_STALE_SECONDS", 90)))
+    return (
+        Job.status == JobStatus.RUNNING.value,
+        or_(Job.heartbeat_at < cutoff, (Job.heartbeat_at.is_(None)) & (Job.started_at < cutoff)),
+    )
+
+
+def mark_stale_jobs_failed(job_ids: list[int] | None = None) -> list[int]:
+    """Running jobs whose heartbeat stopped belong to a dead worker: mark them failed.
+
+    The heartbeat is written by a thread beside every running job, so a silent row means the
+    process is gone (SIGKILL, out of memory, a deploy). The row then offers Retry.
+    """
+    now = utcnow()
+    cond = _stale_condition(now)
+    query = select(Job.id).where(*cond)
+    if job_ids is not None:
+        query = query.where(Job.id.in_(job_ids))
+    ids = list(db.session.scalars(query))
+    if not ids:
+        return []
+    db.session.execute(
+        update(Job)
+        .where(Job.id.in_(ids), *cond)
+        .values(status=JobStatus.FAILED.value, error=STALE_MESSAGE, stage="Worker lost", finished_at=now)
+    )
+    db.session.commit()
+    log.warning("marked %d stale job(s) failed: %s", len(ids), ids)
+    return ids
+
+
+def requeue_lost_jobs() -> list[int]:
+    """Queued async jobs whose RQ entry vanished (Redis restarted without persistence) are
+    enqueued again. Safe: the runner only claims a row that is still queued."""
+    conn = get_redis()
+    if conn is None:
+        return []
+    cutoff = utcnow() - timedelta(seconds=int(current_app.config.get("JOB_STALE_SECONDS", 90)))
+    candidates = list(
+        db.session.scalars(
+            select(Job).where(
+                Job.status == JobStatus.QUEUED.value,
+                Job.mode == JobMode.ASYNC.value,
+                Job.created_at < cutoff,
+            )
+        )
+    )
+    requeued = []
+    for job in candidates:
+        try:
+            if job.rq_id and RQJob.exists(job.rq_id, connection=conn):
+                continue
+        except REDIS_DOWN:
+            return requeued
+        enqueue(job)
+        requeued.append(job.id)
+    return requeued
+
+
+def sweep() -> dict[str, list[int]]:
+    """One pass of housekeeping, run by the worker on a timer and by `flask jobs sweep`."""
+    return {"failed_stale": mark_stale_jobs_failed(), "requeued": requeue_lost_jobs()}
+
+
+def outputs_of(job: Job) -> list[Asset]:
+    """The job's output assets, in the order the job recorded them."""
+    ids = (job.result or {}).get("asset_ids") or []
+    if job.status != JobStatus.SUCCEEDED.value or not ids:
+        return []
+    found = {a.id: a for a in db.session.scalars(select(Asset).where(Asset.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
+def job_view(job: Job) -> dict[str, Any]:
+    """Everything the job partial renders: the job (stale check done), its source and outputs."""
+    refresh_if_stale(job)
+    source_id = (job.input or {}).get("asset_id")
+    source = db.session.get(Asset, source_id) if source_id else None
+    return {"job": job, "source": source, "outputs": outputs_of(job)}
+
+
+def refresh_if_stale(job: Job) -> Job:
+    """Cheap check used when a job is displayed, so a dead worker shows up without waiting for
+    the sweeper."""
+    if job.status == JobStatus.RUNNING.value and mark_stale_jobs_failed([job.id]):
+        db.session.refresh(job)
+    return job

@@ -1,0 +1,68 @@
+"""The RQ worker process (`python worker.py` in the Procfile).
+
+Heavy imports happen here, before RQ forks a work horse per job, so each job does not pay for
+Pillow, numpy and scikit-learn again. The app is built once. SIGTERM (a Heroku dyno restart or a
+deploy) lets the current job finish within the platform's grace period: RQ's warm shutdown. A
+housekeeping thread sweeps jobs of dead workers and jobs lost from Redis every minute.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+
+import numpy  # noqa: F401  preload
+import PIL.Image  # noqa: F401  preload
+import PIL.ImageFilter  # noqa: F401  preload
+import sklearn.cluster  # noqa: F401  preload for palette jobs
+from rq import Queue, Worker
+
+from webapp import create_app
+from webapp.jobs.runner import set_worker_app
+from webapp.services.queue import QUEUE_NAMES, get_redis, queue_name
+
+log = logging.getLogger("marquee.worker")
+
+
+def _housekeeping(app, stop: threading.Event, every: float) -> None:
+    from webapp.services.jobs import sweep
+
+    while not stop.wait(every):
+        try:
+            with app.app_context():
+                result = sweep()
+                if any(result.values()):
+                    log.info("housekeeping: %s", result)
+        except Exception:
+            log.exception("housekeeping pass failed")
+
+
+def main(argv: list[str]) -> int:
+    app = create_app()
+    set_worker_app(app)
+    with app.app_context():
+        conn = get_redis()
+        if conn is None:
+            print("REDIS_URL is not set: there is nothing for a worker to do (jobs run in the web process).")
+            return 2
+        names = argv or list(QUEUE_NAMES)
+        queues = [Queue(queue_name(n), connection=conn) for n in names]
+        from webapp.services.jobs import sweep
+
+        log.info("startup sweep: %s", sweep())
+    stop = threading.Event()
+    threading.Thread(
+        target=_housekeeping, args=(app, stop, float(os.environ.get("SWEEP_SECONDS", "60"))), daemon=True
+    ).start()
+    worker = Worker(queues, connection=conn)
+    try:
+        worker.work(with_scheduler=True, logging_level=os.environ.get("LOG_LEVEL", "INFO"))
+    finally:
+        stop.set()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
