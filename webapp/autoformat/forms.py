@@ -3,14 +3,19 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, IntegerField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange
 
 FILL_CHOICES = [
-    ("blur", "Blurred backdrop"),
-    ("solid", "Solid colour from the edges"),
-    ("crop", "Crop to fill (only when little is lost)"),
+    SelectChoice("blur", "Blurred backdrop"),
+    SelectChoice("solid", "Solid colour from the edges"),
+    SelectChoice("crop", "Crop to fill (only when little is lost)"),
 ]
-OUTPUT_CHOICES = [("jpeg", "JPEG (smallest, for web and print)"), ("png", "PNG (lossless)"), ("webp", "WebP")]
+OUTPUT_CHOICES = [
+    SelectChoice("jpeg", "JPEG (smallest, for web and print)"),
+    SelectChoice("png", "PNG (lossless)"),
+    SelectChoice("webp", "WebP"),
+]
 
 
 class AutoformatForm(FlaskForm):

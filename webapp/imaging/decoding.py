@@ -222,7 +222,8 @@ def _jpeg_structure_ok(data: bytes) -> bool:
             continue
         length = int.from_bytes(data[pos + 2 : pos + 4], "big")
         if marker == 0xDA:
-            return data.find(b"\xff\xd9", pos + 2 + length) != -1
+            start = max(pos + 2 + length, n - 4096)  # fast path: EOI is nearly always at the very end
+            return data.find(b"\xff\xd9", start) != -1 or data.find(b"\xff\xd9", pos + 2 + length) != -1
         pos += 2 + length
     return False
 

@@ -95,9 +95,14 @@ def resolve_fill(
 def _erf_profile(length: int, start: float, end: float, scale: float) -> bytes:
     """8-bit samples (pixel centres) of ``scale`` x a unit box [start, end) blurred by a Gaussian."""
     k = 1.0 / (SHADOW_SIGMA * math.sqrt(2.0))
+    reach = 4.5 * SHADOW_SIGMA  # beyond this erf() is 1 to within 8-bit precision
+    plateau = min(255, round(255 * scale * 0.5 * (math.erf((end - start) * 0.5 * k) * 2)))
     out = bytearray(length)
     for i in range(length):
         c = i + 0.5
+        if start + reach < c < end - reach:
+            out[i] = plateau
+            continue
         value = 0.5 * (math.erf((c - start) * k) - math.erf((c - end) * k))
         out[i] = min(255, max(0, round(255 * scale * value)))
     return bytes(out)
