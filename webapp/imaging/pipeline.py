@@ -92,7 +92,14 @@ def autoformat_bytes(
     report(0, "Decoding")
     img = decode_for(data, need, limits=limits)
     report(20, "Decoded")
-    renderer = Renderer(img, source_size=source_size[0] if source_size else None, targets=targets)
+    src = source_size[0] if source_size else img.size
+    renderer = Renderer(img, source_size=src, targets=targets)
+    fg_sizes = []
+    for t in targets:
+        if resolve_fill(src, t, opts[t.name])[0] != "crop":
+            left, top, right, bottom = placement(src, t.size, shadow=opts[t.name].shadow)
+            fg_sizes.append((right - left, bottom - top))
+    renderer.prepare_foregrounds(fg_sizes)
     results: list[RenderResult] = []
     step = 75 / max(1, len(targets))
     for i, target in enumerate(targets):
