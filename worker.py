@@ -14,7 +14,7 @@ import sys
 import threading
 
 import numpy  # noqa: F401  preload
-import PIL.Image  # noqa: F401  preload
+import PIL.Image
 import PIL.ImageFilter  # noqa: F401  preload
 import sklearn.cluster  # noqa: F401  preload for palette jobs
 from rq import Queue, Worker

@@ -205,7 +205,7 @@ def photo_jpeg() -> bytes:
 
 @pytest.fixture(scope="session")
 def photo_png() -> bytes:
-    from skimage import data
     from PIL import Image
+    from skimage import data
 
     return encode_image(Image.fromarray(data.coffee()), "PNG")

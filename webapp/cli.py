@@ -50,9 +50,13 @@ def create_admin(email: str, password_stdin: bool, name: str) -> None:
 @click.command("autoformat")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--format", "out_format", type=click.Choice(["jpeg", "png", "webp"]), default="jpeg", show_default=True)
+@click.option(
+    "--format", "out_format", type=click.Choice(["jpeg", "png", "webp"]), default="jpeg", show_default=True
+)
 @click.option("--fill", type=click.Choice(["blur", "solid", "crop"]), default="blur", show_default=True)
-@click.option("--darken", type=click.IntRange(0, 60), default=15, show_default=True, help="Backdrop darkening, %.")
+@click.option(
+    "--darken", type=click.IntRange(0, 60), default=15, show_default=True, help="Backdrop darkening, %."
+)
 @click.option("--no-shadow", is_flag=True, help="Leave out the drop shadow.")
 def autoformat_command(
     inputs: tuple[Path, ...], out_dir: Path, out_format: str, fill: str, darken: int, no_shadow: bool

@@ -42,11 +42,15 @@ def init_security(app: Flask) -> None:
     @app.errorhandler(413)
     def _too_large(_e):
         limit = app.config.get("UPLOAD_MAX_BYTES", 10 * 1024 * 1024) / (1024 * 1024)
-        return _error(413, "File too large", f"The upload is larger than {limit:g} MB. Upload a smaller image.")
+        return _error(
+            413, "File too large", f"The upload is larger than {limit:g} MB. Upload a smaller image."
+        )
 
     @app.errorhandler(CSRFError)
     def _csrf(_e):
-        return _error(400, "Form expired", "The form expired or was sent from another site. Reload and try again.")
+        return _error(
+            400, "Form expired", "The form expired or was sent from another site. Reload and try again."
+        )
 
     @app.errorhandler(500)
     def _server_error(_e):

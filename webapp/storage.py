@@ -152,7 +152,9 @@ class S3Storage:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            self._client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, ContentType=content_type)
+            self._client.put_object(
+                Bucket=self.bucket, Key=self._key(key), Body=data, ContentType=content_type
+            )
         except (BotoCoreError, ClientError) as exc:
             raise self._wrap(exc, f"upload of {key}") from exc
 
@@ -222,7 +224,9 @@ class S3Storage:
             raise self._wrap(exc, f"access to bucket {self.bucket}") from exc
 
 
-def storage_from_url(url: str, endpoint_url: str | None = None, region: str = "us-east-1", url_seconds: int = 300):
+def storage_from_url(
+    url: str, endpoint_url: str | None = None, region: str = "us-east-1", url_seconds: int = 300
+):
     """`file:///abs/path`, `file://relative/path` or `s3://bucket/prefix`."""
     parsed = urlparse(url)
     if parsed.scheme == "file":
@@ -231,7 +235,9 @@ def storage_from_url(url: str, endpoint_url: str | None = None, region: str = "u
     if parsed.scheme == "s3":
         if not parsed.netloc:
             raise ValueError("STORAGE_URL s3:// needs a bucket name, e.g. s3://my-bucket/marquee")
-        return S3Storage(parsed.netloc, parsed.path, endpoint_url=endpoint_url, region=region, url_seconds=url_seconds)
+        return S3Storage(
+            parsed.netloc, parsed.path, endpoint_url=endpoint_url, region=region, url_seconds=url_seconds
+        )
     raise ValueError(f"STORAGE_URL must start with file:// or s3://, got {url!r}")
 
 
@@ -243,7 +249,9 @@ def get_storage():
     if store is None:
         cfg = current_app.config
         store = storage_from_url(
-            cfg["STORAGE_URL"], cfg.get("S3_ENDPOINT_URL"), cfg.get("S3_REGION", "us-east-1"),
+            cfg["STORAGE_URL"],
+            cfg.get("S3_ENDPOINT_URL"),
+            cfg.get("S3_REGION", "us-east-1"),
             cfg.get("PRESIGNED_URL_SECONDS", 300),
         )
         current_app.extensions["marquee_storage"] = store

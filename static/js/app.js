@@ -89,6 +89,16 @@
     });
     if (!input.files || !input.files.length) { hint.textContent = defaultHint; }
 
+    // Don't send 40 MB just to be told it's too big: stop here when the browser already knows.
+    function blockIfInvalid(e) {
+      if (error && !error.hidden && input.files && input.files.length) {
+        e.preventDefault();
+        error.focus && error.focus();
+      }
+    }
+    form.addEventListener("submit", blockIfInvalid);
+    form.addEventListener("htmx:confirm", blockIfInvalid);
+
     var bar = form.querySelector("[data-upload-progress]");
     form.addEventListener("htmx:xhr:progress", function (e) {
       if (!bar || !e.detail.lengthComputable) return;
@@ -98,6 +108,33 @@
       bar.querySelector("[data-upload-percent]").textContent = pct < 100 ? pct + "% uploaded" : "Uploaded — starting…";
     });
   }
+
+  // A response htmx does not swap (5xx, 404, timeouts) must not fail silently.
+  function showRequestError(text) {
+    var main = document.getElementById("main");
+    if (!main) return;
+    var box = document.getElementById("request-error");
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "request-error";
+      box.className = "flash flash--error";
+      box.setAttribute("role", "alert");
+      main.insertBefore(box, main.firstChild);
+    }
+    box.textContent = text;
+  }
+  document.addEventListener("htmx:responseError", function (e) {
+    var xhr = e.detail.xhr, text = "";
+    try {
+      var doc = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+      var err = doc.querySelector(".flash--error, .card p");
+      text = err ? err.textContent.trim() : "";
+    } catch (ignored) { text = ""; }
+    showRequestError(text || ("The server answered " + xhr.status + ". Try again in a moment."));
+  });
+  document.addEventListener("htmx:sendError", function () {
+    showRequestError("Could not reach Marquee. Check your connection; the page will keep trying.");
+  });
 
   function init(root) {
     (root || document).querySelectorAll("form.upload").forEach(setupUpload);

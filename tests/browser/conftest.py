@@ -31,8 +31,12 @@ def live_server(pg_url, media_root, queue_prefix, app):
     thread.start()
     env = dict(os.environ)
     env.update(
-        SECRET_KEY="test-secret-key", DATABASE_URL=pg_url, REDIS_URL=REDIS_URL, QUEUE_PREFIX=queue_prefix,
-        STORAGE_URL=f"file://{media_root}", JOB_RETRY_INTERVALS="",
+        SECRET_KEY="test-secret-key",
+        DATABASE_URL=pg_url,
+        REDIS_URL=REDIS_URL,
+        QUEUE_PREFIX=queue_prefix,
+        STORAGE_URL=f"file://{media_root}",
+        JOB_RETRY_INTERVALS="",
     )
     worker = subprocess.Popen(
         [sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -57,8 +61,13 @@ def browser():
             executable_path=CHROMIUM,
             headless=True,
             args=[
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
             ],
         )
         yield b

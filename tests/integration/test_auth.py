@@ -26,7 +26,9 @@ def test_register_refuses_duplicate_email_and_weak_password(client, make_user):
         "/register", data={"email": "TAKEN@example.com", "password": PASSWORD, "confirm": PASSWORD}
     )
     assert resp.status_code == 422 and "already exists" in resp.get_data(as_text=True)
-    resp = client.post("/register", data={"email": "new@example.com", "password": "short", "confirm": "short"})
+    resp = client.post(
+        "/register", data={"email": "new@example.com", "password": "short", "confirm": "short"}
+    )
     assert resp.status_code == 422 and "between 10 and 256 characters" in resp.get_data(as_text=True)
     resp = client.post("/register", data={"email": "not-an-email", "password": PASSWORD, "confirm": PASSWORD})
     assert "valid e-mail" in resp.get_data(as_text=True)

@@ -44,7 +44,9 @@ def _stored_files(media_root) -> list:
     return [p for p in media_root.rglob("*") if p.is_file()]
 
 
-def test_upload_runs_on_rq_worker_and_produces_three_formats(app, client, login, run_jobs, photo_jpeg, media_root):
+def test_upload_runs_on_rq_worker_and_produces_three_formats(
+    app, client, login, run_jobs, photo_jpeg, media_root
+):
     login()
     resp = _upload(client, photo_jpeg)
     assert resp.status_code == 302
@@ -87,8 +89,10 @@ def test_upload_runs_on_rq_worker_and_produces_three_formats(app, client, login,
         assert dl.status_code == 200
         assert "attachment" in dl.headers["Content-Disposition"]
         img = Image.open(io.BytesIO(dl.data))
-        assert img.format == "JPEG" and img.size == {"poster": (1200, 1800), "square": (1200, 1200),
-                                                       "banner": (2160, 1089)}[kind]
+        assert (
+            img.format == "JPEG"
+            and img.size == {"poster": (1200, 1800), "square": (1200, 1200), "banner": (2160, 1089)}[kind]
+        )
 
     z = client.get(f"/jobs/{job.id}/download.zip")
     assert z.status_code == 200 and z.mimetype == "application/zip"
@@ -243,7 +247,9 @@ def test_failed_job_leaves_nothing_and_can_be_retried(app, client, login, run_jo
     assert _count(app, Asset) == 4
 
 
-def test_redis_unreachable_runs_job_in_process_and_says_so(pg_url, media_root, queue_prefix, app, make_user, photo_jpeg):
+def test_redis_unreachable_runs_job_in_process_and_says_so(
+    pg_url, media_root, queue_prefix, app, make_user, photo_jpeg
+):
     from tests.conftest import PASSWORD, make_config
     from webapp import create_app
 
@@ -259,7 +265,9 @@ def test_redis_unreachable_runs_job_in_process_and_says_so(pg_url, media_root, q
     assert "job queue was not available" in page
 
 
-def test_no_redis_configured_runs_jobs_in_process(pg_url, media_root, queue_prefix, app, make_user, photo_jpeg):
+def test_no_redis_configured_runs_jobs_in_process(
+    pg_url, media_root, queue_prefix, app, make_user, photo_jpeg
+):
     from tests.conftest import PASSWORD, make_config
     from webapp import create_app
 

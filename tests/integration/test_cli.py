@@ -14,7 +14,9 @@ FLASK = [sys.executable, "-m", "flask", "--app", "webapp"]
 
 
 def _env(tmp_path: Path, **extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS_URL", "STORAGE_URL"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS_URL", "STORAGE_URL"))
+    }
     env.update(
         SECRET_KEY="cli-test",
         DATABASE_URL=f"sqlite:///{tmp_path / 'cli.sqlite3'}",
@@ -30,9 +32,22 @@ def test_autoformat_cli_writes_three_files_per_input_and_fails_on_bad_input(tmp_
     (tmp_path / "notes.jpg").write_bytes(b"this is not an image")
     out = tmp_path / "out"
     proc = subprocess.run(
-        [*FLASK, "autoformat", str(tmp_path / "gala.jpg"), str(tmp_path / "notes.jpg"), str(tmp_path / "coffee.png"),
-         "--out", str(out), "--format", "png"],
-        cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True, timeout=120,
+        [
+            *FLASK,
+            "autoformat",
+            str(tmp_path / "gala.jpg"),
+            str(tmp_path / "notes.jpg"),
+            str(tmp_path / "coffee.png"),
+            "--out",
+            str(out),
+            "--format",
+            "png",
+        ],
+        cwd=ROOT,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 1
     assert "notes.jpg" in proc.stderr and "JPEG, PNG or WebP" in proc.stderr
@@ -48,10 +63,18 @@ def test_autoformat_cli_succeeds_with_default_jpeg(tmp_path, photo_jpeg):
     (tmp_path / "a.jpg").write_bytes(photo_jpeg)
     proc = subprocess.run(
         [*FLASK, "autoformat", str(tmp_path / "a.jpg"), "--out", str(tmp_path / "o")],
-        cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["a-banner.jpg", "a-poster.jpg", "a-square.jpg"]
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [
+        "a-banner.jpg",
+        "a-poster.jpg",
+        "a-square.jpg",
+    ]
 
 
 def test_db_upgrade_builds_schema_on_empty_sqlite(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import urllib.request
 
@@ -17,10 +18,8 @@ from webapp.storage import S3Storage, StorageError, check_key
 def bucket(moto_s3):
     name = "marquee-test"
     client = boto3.client("s3", endpoint_url=moto_s3, region_name="us-east-1")
-    try:
+    with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
         client.create_bucket(Bucket=name)
-    except client.exceptions.BucketAlreadyOwnedByYou:
-        pass
     yield name
     for obj in client.list_objects_v2(Bucket=name).get("Contents", []):
         client.delete_object(Bucket=name, Key=obj["Key"])
@@ -67,20 +66,28 @@ def test_whole_flow_on_s3_serves_files_by_presigned_redirect(
     from webapp import create_app
 
     s3app = create_app(
-        make_config(pg_url, media_root, queue_prefix, STORAGE_URL=f"s3://{bucket}/marquee", S3_ENDPOINT_URL=moto_s3)
+        make_config(
+            pg_url, media_root, queue_prefix, STORAGE_URL=f"s3://{bucket}/marquee", S3_ENDPOINT_URL=moto_s3
+        )
     )
     c = s3app.test_client()
     _, email = make_user()
     c.post("/login", data={"email": email, "password": PASSWORD})
     resp = c.post(
         "/autoformat",
-        data={"image": (io.BytesIO(photo_jpeg), "s3.jpg"), "output": "jpeg", "darken": "10",
-              "fill_poster": "blur", "fill_square": "solid", "fill_banner": "blur"},
+        data={
+            "image": (io.BytesIO(photo_jpeg), "s3.jpg"),
+            "output": "jpeg",
+            "darken": "10",
+            "fill_poster": "blur",
+            "fill_square": "solid",
+            "fill_banner": "blur",
+        },
         content_type="multipart/form-data",
     )
     assert resp.status_code == 302
-    from rq import Queue, SimpleWorker
     import redis
+    from rq import Queue, SimpleWorker
 
     conn = redis.Redis.from_url(s3app.config["REDIS_URL"])
     with s3app.app_context():
@@ -88,8 +95,11 @@ def test_whole_flow_on_s3_serves_files_by_presigned_redirect(
     job_id = int(resp.headers["Location"].rsplit("/", 1)[1])
     page = c.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert "Download all three" in page
-    keys = list(boto3.client("s3", endpoint_url=moto_s3, region_name="us-east-1").list_objects_v2(
-        Bucket=bucket)["Contents"])
+    keys = list(
+        boto3.client("s3", endpoint_url=moto_s3, region_name="us-east-1").list_objects_v2(Bucket=bucket)[
+            "Contents"
+        ]
+    )
     assert len(keys) == 4 and all(k["Key"].startswith("marquee/users/") for k in keys)
     asset_id = int(page.split("/assets/")[1].split("/")[0])
     redirect = c.get(f"/assets/{asset_id}/download")

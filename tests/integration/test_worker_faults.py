@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -40,10 +41,8 @@ def _kill_tree(pid: int) -> None:
     """SIGKILL a worker and its work horses (RQ puts each horse in its own process group)."""
     children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
     for child in children.split():
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(int(child), signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     os.killpg(pid, signal.SIGKILL)
 
 
@@ -76,7 +75,9 @@ def _start_job(app, user_id: int, payload_bytes: bytes, output: str = "png") -> 
             user = db.session.get(User, user_id)
             asset = ingest_upload(user, payload_bytes, "huge.png").asset
             job = job_service.start(
-                user, "autoformat", {"asset_id": asset.id, "output": output, "formats": ["poster", "square", "banner"]}
+                user,
+                "autoformat",
+                {"asset_id": asset.id, "output": output, "formats": ["poster", "square", "banner"]},
             )
             return job.id
         finally:
@@ -87,8 +88,12 @@ def test_real_worker_process_runs_a_job(app, make_user, pg_url, media_root, queu
     uid, _ = make_user()
     job_id = _start_job(app, uid, photo_jpeg, output="jpeg")
     proc = subprocess.Popen(
-        [sys.executable, "worker.py"], cwd=ROOT, env=_worker_env(pg_url, media_root, queue_prefix),
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        [sys.executable, "worker.py"],
+        cwd=ROOT,
+        env=_worker_env(pg_url, media_root, queue_prefix),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 60
@@ -109,8 +114,12 @@ def test_worker_killed_mid_job_is_detected_and_retry_succeeds(
     uid, _ = login()
     job_id = _start_job(app, uid, _big_png())
     proc = subprocess.Popen(
-        [sys.executable, "worker.py"], cwd=ROOT, env=_worker_env(pg_url, media_root, queue_prefix),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [sys.executable, "worker.py"],
+        cwd=ROOT,
+        env=_worker_env(pg_url, media_root, queue_prefix),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 60
@@ -150,10 +159,17 @@ def test_sweeper_marks_silent_running_jobs_failed_but_leaves_live_ones(app, make
     with app.app_context():
         now = utcnow()
         db.session.execute(
-            update(Job).where(Job.id == old).values(status="running", started_at=now - timedelta(minutes=5),
-                                                      heartbeat_at=now - timedelta(minutes=4))
+            update(Job)
+            .where(Job.id == old)
+            .values(
+                status="running",
+                started_at=now - timedelta(minutes=5),
+                heartbeat_at=now - timedelta(minutes=4),
+            )
         )
-        db.session.execute(update(Job).where(Job.id == live).values(status="running", started_at=now, heartbeat_at=now))
+        db.session.execute(
+            update(Job).where(Job.id == live).values(status="running", started_at=now, heartbeat_at=now)
+        )
         db.session.commit()
         result = sweep()
     assert result["failed_stale"] == [old]
@@ -176,7 +192,9 @@ def test_jobs_lost_from_redis_are_requeued_by_the_sweeper(app, make_user, photo_
     for key in conn.scan_iter("rq:queue:*"):
         conn.lrem(key, 0, job.rq_id)
     with app.app_context():
-        db.session.execute(update(Job).where(Job.id == job_id).values(created_at=utcnow() - timedelta(minutes=5)))
+        db.session.execute(
+            update(Job).where(Job.id == job_id).values(created_at=utcnow() - timedelta(minutes=5))
+        )
         db.session.commit()
         assert sweep()["requeued"] == [job_id]
     run_jobs()

@@ -29,13 +29,14 @@ class RegisterForm(FlaskForm):
         ],
     )
     confirm = PasswordField(
-        "Repeat password", validators=[DataRequired("Repeat the password."), EqualTo("password", "The passwords differ.")]
+        "Repeat password",
+        validators=[DataRequired("Repeat the password."), EqualTo("password", "The passwords differ.")],
     )
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(
-        "E-mail", validators=[DataRequired("Enter your e-mail address."), Length(max=254)]
+    email = EmailField("E-mail", validators=[DataRequired("Enter your e-mail address."), Length(max=254)])
+    password = PasswordField(
+        "Password", validators=[DataRequired("Enter your password."), Length(max=MAX_PASSWORD)]
     )
-    password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=MAX_PASSWORD)])
     remember = BooleanField("Keep me logged in")

@@ -30,6 +30,13 @@ def _limits() -> dict:
     }
 
 
+def form_with_upload_error(message: str, status: int):
+    """The form again with `message` on the file field (used by the 413 handler too)."""
+    form = AutoformatForm(formdata=None)
+    form.image.errors = [message]
+    return _render_form(form, status)
+
+
 @bp.get("")
 @login_required
 def new():
@@ -52,7 +59,9 @@ def create():
         return _render_form(form, 422)
     except StorageError:
         current_app.logger.exception("storage failed during upload")
-        form.image.errors = ["We could not store the image right now. Nothing was saved; try again in a minute."]
+        form.image.errors = [
+            "We could not store the image right now. Nothing was saved; try again in a minute."
+        ]
         return _render_form(form, 503)
     job = job_service.start(current_user, "autoformat", form.job_payload(ingest.asset.id))
     if is_htmx():

@@ -18,7 +18,7 @@ from .geometry import (
     placement,
 )
 from .pipeline import RenderResult, autoformat_bytes
-from .render import BACKDROP_SIGMA, AutoformatOptions, FillMode, Renderer, render, resolve_fill
+from .compose import BACKDROP_SIGMA, AutoformatOptions, FillMode, Renderer, render, resolve_fill
 
 __all__ = [
     "BACKDROP_SIGMA",

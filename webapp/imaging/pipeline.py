@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from .decoding import UploadLimits, decode_for
 from .encoding import ENCODINGS, encode
 from .geometry import FORMATS, OutputFormat, cover_scale, placement
-from .render import AutoformatOptions, Renderer, resolve_fill
+from .compose import AutoformatOptions, Renderer, resolve_fill
 
 ProgressCallback = Callable[[int, str], None]
 

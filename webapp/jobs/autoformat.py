@@ -29,7 +29,9 @@ def options_from_input(payload: dict[str, Any]) -> tuple[list[str], dict[str, Au
     darken = float(payload.get("darken", 0.15))
     shadow = bool(payload.get("shadow", True))
     options = {
-        name: AutoformatOptions(fill=per_format.get(name, {}).get("fill", "blur"), darken=darken, shadow=shadow)
+        name: AutoformatOptions(
+            fill=per_format.get(name, {}).get("fill", "blur"), darken=darken, shadow=shadow
+        )
         for name in names
     }
     out = payload.get("output", "jpeg")

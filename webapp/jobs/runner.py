@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 _worker_app: Flask | None = None
 
 
-class JobCancelled(Exception):  # noqa: N818 - a signal, not an error
+class JobCancelled(Exception):
     """The row was cancelled while the job ran: stop, clean up, leave the row as it is."""
 
 
@@ -222,8 +222,12 @@ def _execute(app: Flask, job_id: int, body: Callable[[JobContext], None]) -> Non
         return
     job = db.session.execute(select(Job).where(Job.id == job_id)).scalar_one()
     ctx = JobContext(
-        job_id=job.id, owner_id=job.owner_id, kind=job.kind, input=dict(job.input or {}),
-        attempt=job.attempts, app=app,
+        job_id=job.id,
+        owner_id=job.owner_id,
+        kind=job.kind,
+        input=dict(job.input or {}),
+        attempt=job.attempts,
+        app=app,
     )
     db.session.commit()  # end the read transaction: no session is held across slow work
     heartbeat = _Heartbeat(app, job_id, float(app.config.get("JOB_HEARTBEAT_SECONDS", 10)))
@@ -256,7 +260,12 @@ def _record_failure(job_id: int, exc: BaseException) -> None:
         }
         log.warning("job %s failed transiently (%s); RQ will retry", job_id, type(exc).__name__)
     else:
-        values = {"status": JobStatus.FAILED.value, "error": message, "stage": "Failed", "finished_at": utcnow()}
+        values = {
+            "status": JobStatus.FAILED.value,
+            "error": message,
+            "stage": "Failed",
+            "finished_at": utcnow(),
+        }
         log.error("job %s failed: %s", job_id, message, exc_info=exc)
     try:
         with db.engine.begin() as conn:

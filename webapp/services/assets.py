@@ -128,8 +128,8 @@ def get_owned_asset(asset_id: int, user: User) -> Asset | None:
 
 
 __all__ = [
-    "IngestResult",
     "ImageRejected",
+    "IngestResult",
     "clean_filename",
     "find_by_sha",
     "get_owned_asset",

@@ -227,7 +227,12 @@ def job_view(job: Job) -> dict[str, Any]:
     refresh_if_stale(job)
     source_id = (job.input or {}).get("asset_id")
     source = db.session.get(Asset, source_id) if source_id else None
-    return {"job": job, "source": source, "outputs": outputs_of(job)}
+    waiting = (
+        job.status == JobStatus.QUEUED.value
+        and job.mode == JobMode.ASYNC.value
+        and (utcnow() - job.created_at).total_seconds() > 20
+    )
+    return {"job": job, "source": source, "outputs": outputs_of(job), "waiting_long": waiting}
 
 
 def refresh_if_stale(job: Job) -> Job:

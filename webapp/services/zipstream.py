@@ -53,9 +53,9 @@ def stream_zip(members: Iterable[tuple[str, datetime, Iterable[bytes]]]) -> Iter
             with zf.open(info, mode="w", force_zip64=False) as dest:
                 for chunk in chunks:
                     dest.write(chunk)
-                    if (data := sink.drain()):
+                    if data := sink.drain():
                         yield data
-            if (data := sink.drain()):
+            if data := sink.drain():
                 yield data
-    if (data := sink.drain()):
+    if data := sink.drain():
         yield data
