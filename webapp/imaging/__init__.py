@@ -3,6 +3,7 @@
 Bytes, PIL images and numbers in and out; no Flask, database or network. The app imports only from here.
 """
 
+from .compose import BACKDROP_SIGMA, AutoformatOptions, FillMode, Renderer, render, resolve_fill
 from .decoding import MIME_TYPES, ImageInfo, UploadLimits, decode, inspect_upload, sniff_format
 from .encoding import ENCODINGS, encode
 from .errors import ImageRejected
@@ -18,7 +19,6 @@ from .geometry import (
     placement,
 )
 from .pipeline import RenderResult, autoformat_bytes
-from .compose import BACKDROP_SIGMA, AutoformatOptions, FillMode, Renderer, render, resolve_fill
 
 __all__ = [
     "BACKDROP_SIGMA",

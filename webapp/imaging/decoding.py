@@ -264,6 +264,8 @@ class _Opened:
     fmt: str
     orientation: int
     raw_size: tuple[int, int]
+    limits: UploadLimits | None
+    orientation_pending: bool = False
 
     @property
     def size(self) -> tuple[int, int]:
@@ -272,7 +274,14 @@ class _Opened:
         return (h, w) if self.orientation in (5, 6, 7, 8) else (w, h)
 
 
-def _orientation(im: Image.Image) -> int:
+def _orientation(im: Image.Image) -> int | None:
+    """EXIF orientation (1-8), or None if reading it would decode the pixels (PNG with eXIf after IDAT).
+
+    Pillow's PNG ``getexif()`` loads the image when the eXIf chunk was not seen before the image data; a load
+    error swallowed here would leave the image marked as loaded, so we defer until after our checked load.
+    """
+    if isinstance(im, PngImagePlugin.PngImageFile) and "exif" not in im.info and im.tile:
+        return None
     try:
         value = im.getexif().get(_EXIF_ORIENTATION, 1)
     except Exception:  # a broken EXIF block must not fail the upload; it just has no orientation
@@ -299,22 +308,18 @@ def _open(data: bytes, limits: UploadLimits | None) -> _Opened:
     max_w = limits.max_width if limits else None
     max_h = limits.max_height if limits else None
 
-    def check_pixels(w: int, h: int, oriented: bool) -> None:
+    def check_pixels(w: int, h: int) -> None:
+        """Orientation not known yet: refuse what is too big either way round (pre-allocation gate)."""
         if max_w is None or max_h is None:
             if w * h > DEFAULT_DECODE_LIMITS_PIXELS:
                 side = int(math.sqrt(DEFAULT_DECODE_LIMITS_PIXELS))
                 raise _too_many_pixels(w, h, side, side)
-            return
-        if oriented:
-            if w > max_w or h > max_h:
-                raise _too_many_pixels(w, h, max_w, max_h)
-        # Orientation unknown yet: refuse only what is too big either way round (a cheap pre-allocation gate).
         elif w * h > max_w * max_h or max(w, h) > max(max_w, max_h):
             raise _too_many_pixels(w, h, max_w, max_h)
 
     header = _header_size(data, fmt)
     if header is not None:
-        check_pixels(*header, oriented=False)
+        check_pixels(*header)
     elif fmt == "webp":
         raise _corrupt("unreadable WebP header")
 
@@ -327,10 +332,20 @@ def _open(data: bytes, limits: UploadLimits | None) -> _Opened:
         raise _corrupt(f"unreadable {_label(fmt)} header") from exc
     if im.width < 1 or im.height < 1:
         raise _corrupt(f"{_label(fmt)} header has no pixels")
-    check_pixels(im.width, im.height, oriented=False)
-    opened = _Opened(im, fmt, _orientation(im), im.size)
-    check_pixels(*opened.size, oriented=True)
+    check_pixels(im.width, im.height)
+    orientation = _orientation(im)
+    opened = _Opened(im, fmt, orientation or 1, im.size, limits, orientation_pending=orientation is None)
+    if not opened.orientation_pending:
+        _check_oriented(opened)
     return opened
+
+
+def _check_oriented(opened: _Opened) -> None:
+    limits = opened.limits
+    if limits is not None:
+        w, h = opened.size
+        if w > limits.max_width or h > limits.max_height:
+            raise _too_many_pixels(w, h, limits.max_width, limits.max_height)
 
 
 def _label(fmt: str) -> str:
@@ -348,6 +363,10 @@ def _load(opened: _Opened, data: bytes) -> None:
         if "truncated" in msg or "premature" in msg:
             raise _corrupt(f"truncated {_label(opened.fmt)} data") from exc
         raise _corrupt(f"corrupt {_label(opened.fmt)} data") from exc
+    if opened.orientation_pending:
+        opened.orientation = _orientation(opened.im) or 1
+        opened.orientation_pending = False
+        _check_oriented(opened)
 
 
 def _has_alpha(im: Image.Image) -> bool:

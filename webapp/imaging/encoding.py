@@ -4,8 +4,9 @@ JPEG is the default: progressive (renders coarse-to-fine on slow venue Wi-Fi), o
 (smaller at no quality cost), quality 90, 4:2:0 chroma subsampling, no alpha. Output is sRGB because every
 input is converted to sRGB on decode; the files are left untagged (untagged means sRGB on the web) and carry
 no EXIF, so camera metadata such as GPS position never leaks into published artwork.
-PNG uses zlib level 6 without ``optimize`` (optimize retries filters and costs several times the time for a
-few percent); WebP uses quality 90 and method 4, libwebp's balanced speed/size setting.
+PNG uses zlib level 3 without ``optimize``: on a photographic 1200x1800 poster level 3 took 136 ms for 1.86 MB
+versus 339 ms for 1.70 MB at level 6 (and ``optimize`` costs more again), so 2.5x faster for 9% larger files.
+WebP uses quality 90 and method 4, libwebp's balanced speed/size setting.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ ENCODINGS: dict[str, tuple[str, str]] = {
 JPEG_QUALITY = 90
 WEBP_QUALITY = 90
 WEBP_METHOD = 4
-PNG_COMPRESS_LEVEL = 6
+PNG_COMPRESS_LEVEL = 3
 
 
 def encode(img: Image.Image, fmt: str = "jpeg") -> bytes:

@@ -10,10 +10,10 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from .compose import AutoformatOptions, Renderer, resolve_fill
 from .decoding import UploadLimits, decode_for
 from .encoding import ENCODINGS, encode
 from .geometry import FORMATS, OutputFormat, cover_scale, placement
-from .compose import AutoformatOptions, Renderer, resolve_fill
 
 ProgressCallback = Callable[[int, str], None]
 
