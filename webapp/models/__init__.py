@@ -1,8 +1,26 @@
 """SQLAlchemy models. Models never commit: the service that owns the transaction does."""
 
-from webapp.models.asset import Asset, AssetKind
+from webapp.models.asset import Asset, AssetColor, AssetKind, AssetSource
 from webapp.models.base import utcnow
-from webapp.models.job import Job, JobMode, JobStatus
+from webapp.models.job import Job, JobBatch, JobMode, JobStatus
+from webapp.models.housekeeping import StorageTombstone
+from webapp.models.show import SLOTS, Performance, Show
 from webapp.models.user import Role, User
 
-__all__ = ["Asset", "AssetKind", "Job", "JobMode", "JobStatus", "Role", "User", "utcnow"]
+__all__ = [
+    "SLOTS",
+    "Asset",
+    "AssetColor",
+    "AssetKind",
+    "AssetSource",
+    "Job",
+    "JobBatch",
+    "JobMode",
+    "JobStatus",
+    "Performance",
+    "Role",
+    "Show",
+    "StorageTombstone",
+    "User",
+    "utcnow",
+]

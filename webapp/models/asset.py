@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
@@ -21,11 +21,21 @@ class AssetKind(enum.StrEnum):
     EDITED = "edited"
 
 
+class AssetSource(enum.StrEnum):
+    UPLOAD = "upload"
+    AUTOFORMAT = "autoformat"
+    AI = "ai"
+
+
 class Asset(db.Model):
     """One stored image. The same bytes are stored once per owner (unique owner + sha256)."""
 
     __tablename__ = "asset"
-    __table_args__ = (UniqueConstraint("owner_id", "sha256", name="uq_asset_owner_sha256"),)
+    __table_args__ = (
+        UniqueConstraint("owner_id", "sha256", name="uq_asset_owner_sha256"),
+        Index("ix_asset_owner_id_id", "owner_id", "id"),
+        Index("ix_asset_owner_bytes_id", "owner_id", "bytes", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
@@ -44,11 +54,21 @@ class Asset(db.Model):
     job_id: Mapped[int | None] = mapped_column(
         ForeignKey("job.id", ondelete="SET NULL"), nullable=True, index=True
     )
+    show_id: Mapped[int | None] = mapped_column(
+        ForeignKey("show.id", ondelete="SET NULL", use_alter=True), nullable=True, index=True
+    )
+    source: Mapped[str] = mapped_column(String(16), default=AssetSource.UPLOAD.value, index=True)
+    prompt: Mapped[str | None] = mapped_column(Text, nullable=True)
+    thumb_key: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    dominant_colors: Mapped[list] = mapped_column(JSON, default=list)
     provenance: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
     owner = relationship("User", lazy="raise_on_sql")
-    parent = relationship("Asset", remote_side=[id], lazy="raise_on_sql")
+    parent = relationship("Asset", remote_side=[id], lazy="raise_on_sql", foreign_keys=[parent_id])
+    colors = relationship(
+        "AssetColor", cascade="all, delete-orphan", lazy="raise_on_sql", passive_deletes=True
+    )
 
     @property
     def megapixels(self) -> float:
@@ -60,3 +80,18 @@ class Asset(db.Model):
 
     def __repr__(self) -> str:
         return f"<Asset {self.id} {self.kind} {self.width}x{self.height}>"
+
+
+class AssetColor(db.Model):
+    """One dominant colour of an asset, in CIELAB, for "find images by colour" with an index."""
+
+    __tablename__ = "asset_color"
+    __table_args__ = (Index("ix_asset_color_lab", "l", "a", "b"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), index=True)
+    hex: Mapped[str] = mapped_column(String(7))
+    l: Mapped[float] = mapped_column(Float)  # noqa: E741 - CIELAB's own name
+    a: Mapped[float] = mapped_column(Float)
+    b: Mapped[float] = mapped_column(Float)
+    share: Mapped[float] = mapped_column(Float)

@@ -45,7 +45,9 @@ class Job(db.Model):
     queue: Mapped[str] = mapped_column(String(64), default="default")
     rq_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     worker: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    batch_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("job_batch.id", ondelete="SET NULL"), nullable=True, index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -71,3 +73,15 @@ class Job(db.Model):
 
     def __repr__(self) -> str:
         return f"<Job {self.id} {self.kind} {self.status} {self.progress}%>"
+
+
+class JobBatch(db.Model):
+    """Jobs started together (several files uploaded at once): one progress view, one ZIP."""
+
+    __tablename__ = "job_batch"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -55,6 +55,13 @@ class User(UserMixin, db.Model):
         return self.role in (Role.STAFF.value, Role.ADMIN.value)
 
     @property
+    def media_assistant_enabled(self) -> bool:
+        """Admins switch the media assistant off per producer; staff and admins always have it."""
+        if self.is_staff:
+            return True
+        return bool((self.feature_flags or {}).get("media_assistant_enabled", True))
+
+    @property
     def name(self) -> str:
         return self.display_name or self.email.split("@", 1)[0]
 
