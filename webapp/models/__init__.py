@@ -2,8 +2,8 @@
 
 from webapp.models.asset import Asset, AssetColor, AssetKind, AssetSource
 from webapp.models.base import utcnow
-from webapp.models.job import Job, JobBatch, JobMode, JobStatus
 from webapp.models.housekeeping import StorageTombstone
+from webapp.models.job import Job, JobBatch, JobMode, JobStatus
 from webapp.models.show import SLOTS, Performance, Show
 from webapp.models.user import Role, User
 
