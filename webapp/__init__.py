@@ -87,16 +87,20 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from webapp.activity.routes import bp as activity_bp
+    from webapp.admin.routes import bp as admin_bp
     from webapp.auth.routes import bp as auth_bp
     from webapp.autoformat.routes import bp as autoformat_bp
     from webapp.library.routes import bp as library_bp
     from webapp.main import bp as main_bp
+    from webapp.shows.routes import bp as shows_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(autoformat_bp)
     app.register_blueprint(activity_bp)
     app.register_blueprint(library_bp)
+    app.register_blueprint(shows_bp)
+    app.register_blueprint(admin_bp)
 
 
 def register_security(app: Flask) -> None:

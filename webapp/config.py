@@ -87,7 +87,8 @@ class Settings:
             SECRET_KEY=self.secret_key,
             SQLALCHEMY_DATABASE_URI=self.database_url,
             SQLALCHEMY_ENGINE_OPTIONS=_engine_options(self.database_url),
-            MAX_CONTENT_LENGTH=self.upload_max_bytes + 512 * 1024,  # room for the multipart envelope
+            # A batch upload carries up to 20 files; each one is still held to UPLOAD_MAX_BYTES.
+            MAX_CONTENT_LENGTH=self.upload_max_bytes * 20 + 1024 * 1024,
             SESSION_COOKIE_HTTPONLY=True,
             SESSION_COOKIE_SAMESITE="Lax",
             SESSION_COOKIE_SECURE=self.session_cookie_secure,

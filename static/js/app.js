@@ -75,7 +75,29 @@
       img.src = url;
     }
 
-    input.addEventListener("change", function () { inspect(input.files[0]); });
+    var maxFiles = parseInt(form.dataset.maxFiles || "1", 10);
+
+    function inspectAll(files) {
+      if (!files || !files.length) return;
+      if (files.length === 1) { inspect(files[0]); return; }
+      showError("");
+      var total = 0, problems = [];
+      Array.prototype.forEach.call(files, function (f) {
+        total += f.size;
+        if (f.type && TYPES.indexOf(f.type) < 0) problems.push(f.name + " is not a JPEG, PNG or WebP image.");
+        else if (f.size > maxBytes) problems.push(f.name + " is " + fmtBytes(f.size) + "; the largest allowed is " + fmtBytes(maxBytes) + ".");
+      });
+      title.textContent = files.length + " files selected";
+      hint.textContent = fmtBytes(total) + " in total · one job per image, one ZIP for all";
+      if (files.length > maxFiles) problems.unshift("Upload at most " + maxFiles + " files at once (" + files.length + " chosen).");
+      if (problems.length) showError(problems.join(" "));
+      form.querySelectorAll("[data-crop-hint]").forEach(function (el) { el.textContent = ""; });
+      var url = URL.createObjectURL(files[0]);
+      preview.src = url;
+      preview.hidden = false;
+    }
+
+    input.addEventListener("change", function () { inspectAll(input.files); });
     ["dragenter", "dragover"].forEach(function (ev) {
       zone.addEventListener(ev, function (e) { e.preventDefault(); zone.classList.add("dropzone--over"); });
     });
@@ -85,7 +107,7 @@
     zone.addEventListener("drop", function (e) {
       if (!e.dataTransfer || !e.dataTransfer.files.length) return;
       input.files = e.dataTransfer.files;
-      inspect(input.files[0]);
+      inspectAll(input.files);
     });
     if (!input.files || !input.files.length) { hint.textContent = defaultHint; }
 
@@ -136,8 +158,37 @@
     showRequestError("Could not reach Marquee. Check your connection; the page will keep trying.");
   });
 
+  // Library: "select all", a live count, and the colour picker switching colour search on.
+  function setupSelection(form) {
+    if (form.dataset.ready) return;
+    form.dataset.ready = "1";
+    var all = form.querySelector("[data-select-all]");
+    var count = form.querySelector("[data-selected-count]");
+    function update() {
+      var n = form.querySelectorAll("input[name=ids]:checked").length;
+      if (count) count.textContent = n + " selected";
+    }
+    if (all) all.addEventListener("change", function () {
+      form.querySelectorAll("input[name=ids]").forEach(function (box) { box.checked = all.checked; });
+      update();
+    });
+    form.addEventListener("change", update);
+    update();
+  }
+
+  function setupColorFilter(root) {
+    (root || document).querySelectorAll("input[type=color]").forEach(function (picker) {
+      if (picker.dataset.ready) return;
+      picker.dataset.ready = "1";
+      var toggle = picker.form && picker.form.querySelector("[data-color-toggle]");
+      picker.addEventListener("input", function () { if (toggle) toggle.checked = true; });
+    });
+  }
+
   function init(root) {
     (root || document).querySelectorAll("form.upload").forEach(setupUpload);
+    (root || document).querySelectorAll("form[data-selection]").forEach(setupSelection);
+    setupColorFilter(root);
   }
 
   document.addEventListener("DOMContentLoaded", function () { init(document); });

@@ -101,7 +101,7 @@ def test_upload_runs_on_rq_worker_and_produces_three_formats(
         assert names == ["show-banner.jpg", "show-poster.jpg", "show-square.jpg"]
         for name in names:
             Image.open(io.BytesIO(zf.read(name))).verify()
-    assert len(_stored_files(media_root)) == 4  # original + three outputs
+    assert len(_stored_files(media_root)) == 8  # original + three outputs, each with its thumbnail
 
 
 def test_htmx_upload_returns_polling_partial_that_stops_when_final(app, client, login, run_jobs, photo_jpeg):
@@ -139,7 +139,7 @@ def test_same_bytes_uploaded_twice_are_stored_once(app, client, login, run_jobs,
         assert len(originals) == 1
         # both jobs produced identical outputs: reused, not stored again
         assert db.session.scalar(select(func.count()).select_from(Asset)) == 4
-    assert len(_stored_files(media_root)) == 4
+    assert len(_stored_files(media_root)) == 8  # four images and their thumbnails
 
 
 @pytest.mark.parametrize(
@@ -224,6 +224,7 @@ def test_failed_job_leaves_nothing_and_can_be_retried(app, client, login, run_jo
     with app.app_context():
         original = db.session.scalar(select(Asset))
         key = original.storage_key
+        original_thumb = original.thumb_key
         data = get_storage().get(key)
         get_storage().delete(key)  # the source vanished from storage
 
@@ -232,7 +233,8 @@ def test_failed_job_leaves_nothing_and_can_be_retried(app, client, login, run_jo
     assert failed.status == "failed"
     assert "no longer in storage" in failed.error
     assert _count(app, Asset) == 1
-    assert _stored_files(media_root) == []
+    # nothing the failed job wrote is left: only the original's thumbnail remains
+    assert [p.name for p in _stored_files(media_root)] == [original_thumb.rsplit("/", 1)[1]]
     page = client.get(f"/jobs/{job.id}").get_data(as_text=True)
     assert "Retry" in page and "no longer in storage" in page
 

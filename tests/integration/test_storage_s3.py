@@ -100,7 +100,9 @@ def test_whole_flow_on_s3_serves_files_by_presigned_redirect(
             "Contents"
         ]
     )
-    assert len(keys) == 4 and all(k["Key"].startswith("marquee/users/") for k in keys)
+    assert len(keys) == 8 and all(
+        k["Key"].startswith(("marquee/users/", "marquee/thumbs/users/")) for k in keys
+    )
     asset_id = int(page.split("/assets/")[1].split("/")[0])
     redirect = c.get(f"/assets/{asset_id}/download")
     assert redirect.status_code == 302 and "X-Amz-Signature" in redirect.headers["Location"]

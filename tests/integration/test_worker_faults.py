@@ -142,7 +142,7 @@ def test_worker_killed_mid_job_is_detected_and_retry_succeeds(
     with app.app_context():
         assets = db.session.scalars(select(Asset)).all()
         assert sorted(a.kind for a in assets) == ["banner", "original", "poster", "square"]
-        keys = {a.storage_key for a in assets}
+        keys = {k for a in assets for k in (a.storage_key, a.thumb_key)}
         assert db.session.get(User, uid) is not None
     on_disk = {p.relative_to(media_root).as_posix() for p in media_root.rglob("*") if p.is_file()}
     assert on_disk == keys  # no orphans, no duplicates

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.models import Job
+from webapp.models import Job, JobBatch
 from webapp.services import jobs as job_service
 from webapp.services.zipstream import stream_zip
 from webapp.storage import get_storage
@@ -96,6 +96,41 @@ def download_zip(job_id: int):
     resp.headers["Content-Disposition"] = f'attachment; filename="{_ascii(stem)}-formats.zip"'
     resp.headers["Cache-Control"] = "private, no-store"
     return resp
+
+
+@bp.get("/batches/<int:batch_id>")
+@login_required
+def batch(batch_id: int):
+    """Several uploads at once: every job's live partial on one page, and one ZIP."""
+    batch = _owned_batch(batch_id)
+    jobs = list(db.session.scalars(select(Job).where(Job.batch_id == batch.id).order_by(Job.id)))
+    views = [job_service.job_view(j) for j in jobs]
+    done = sum(1 for j in jobs if j.is_final)
+    return render_template("activity/batch.html", batch=batch, views=views, done=done, total=len(jobs))
+
+
+@bp.get("/batches/<int:batch_id>/download.zip")
+@login_required
+def batch_zip(batch_id: int):
+    """Every finished output of the batch, in one streamed ZIP."""
+    batch = _owned_batch(batch_id)
+    jobs = db.session.scalars(select(Job).where(Job.batch_id == batch.id).order_by(Job.id))
+    outputs = [a for j in jobs for a in job_service.outputs_of(j)]
+    if not outputs:
+        abort(404)
+    store = get_storage()
+    members = [(a.filename, a.created_at, _LazyStream(store, a.storage_key)) for a in outputs]
+    resp = Response(stream_with_context(stream_zip(members)), mimetype="application/zip")
+    resp.headers["Content-Disposition"] = f'attachment; filename="marquee-batch-{batch.id}.zip"'
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
+def _owned_batch(batch_id: int) -> JobBatch:
+    batch = db.session.get(JobBatch, batch_id)
+    if batch is None or (batch.owner_id != current_user.id and not current_user.is_staff):
+        abort(404)
+    return batch
 
 
 class _LazyStream:

@@ -1,10 +1,10 @@
-"""The auto-format upload form."""
+"""The auto-format upload form, and the near-duplicate choice."""
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, IntegerField, SelectField
+from flask_wtf.file import MultipleFileField
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, NumberRange
+from wtforms.validators import AnyOf, InputRequired, NumberRange
 
 FILL_CHOICES = [
     SelectChoice("blur", "Blurred backdrop"),
@@ -16,13 +16,12 @@ OUTPUT_CHOICES = [
     SelectChoice("png", "PNG (lossless)"),
     SelectChoice("webp", "WebP"),
 ]
+BATCH_MAX_FILES = 20
 
 
-class AutoformatForm(FlaskForm):
-    image = FileField(
-        "Artwork",
-        validators=[FileRequired("Choose an image to upload: JPEG, PNG or WebP, up to 10 MB.")],
-    )
+class AutoformatOptionsForm(FlaskForm):
+    """How to render: shared by the upload form and the near-duplicate choice."""
+
     output = SelectField("File type", choices=OUTPUT_CHOICES, default="jpeg")
     fill_poster = SelectField("Poster 1200×1800", choices=FILL_CHOICES, default="blur")
     fill_square = SelectField("Square 1200×1200", choices=FILL_CHOICES, default="blur")
@@ -50,3 +49,16 @@ class AutoformatForm(FlaskForm):
             "shadow": bool(self.shadow.data),
             "output": self.output.data,
         }
+
+
+class AutoformatForm(AutoformatOptionsForm):
+    # Presence is checked in the route (it knows how many files came and can say which failed).
+    image = MultipleFileField("Artwork")
+
+
+class DuplicateChoiceForm(AutoformatOptionsForm):
+    new_asset_id = HiddenField(validators=[InputRequired()])
+    existing_asset_id = HiddenField(validators=[InputRequired()])
+    choice = HiddenField(
+        validators=[AnyOf(["keep", "existing"], message="Choose keep both or use the existing one.")]
+    )

@@ -3,6 +3,26 @@
 Bytes, PIL images and numbers in and out; no Flask, database or network. The app imports only from here.
 """
 
+from .analysis import (
+    NEAR_DUPLICATE_MAX_DISTANCE,
+    Analysis,
+    DominantColor,
+    analyze,
+    dhash,
+    dominant_colors,
+    hamming,
+    thumbnail,
+)
+from .color import (
+    contrast_ratio,
+    delta_e_ciede2000,
+    hex_to_rgb,
+    lab_to_srgb,
+    relative_luminance,
+    rgb_to_hex,
+    rgb_to_hsl,
+    srgb_to_lab,
+)
 from .compose import BACKDROP_SIGMA, AutoformatOptions, FillMode, Renderer, render, resolve_fill
 from .decoding import MIME_TYPES, ImageInfo, UploadLimits, decode, inspect_upload, sniff_format
 from .encoding import ENCODINGS, encode
@@ -47,4 +67,24 @@ __all__ = [
     "render",
     "resolve_fill",
     "sniff_format",
+]
+
+# Ingest-time analysis (hash, palette, thumbnail) and colour science.
+__all__ += [
+    "NEAR_DUPLICATE_MAX_DISTANCE",
+    "Analysis",
+    "DominantColor",
+    "analyze",
+    "contrast_ratio",
+    "delta_e_ciede2000",
+    "dhash",
+    "dominant_colors",
+    "hamming",
+    "hex_to_rgb",
+    "lab_to_srgb",
+    "relative_luminance",
+    "rgb_to_hex",
+    "rgb_to_hsl",
+    "srgb_to_lab",
+    "thumbnail",
 ]

@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.imaging import FORMATS, AutoformatOptions, autoformat_bytes
+from webapp.imaging import FORMATS, AutoformatOptions, analyze, autoformat_bytes
 from webapp.jobs.runner import JobContext, JobError, execute
 from webapp.models import Asset
-from webapp.services.assets import EXTENSIONS, stem_of, storage_key
+from webapp.services.assets import EXTENSIONS, apply_analysis, stem_of, storage_key
 from webapp.storage import get_storage
 
 MIME = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
@@ -44,7 +44,7 @@ def _autoformat(ctx: JobContext) -> None:
     source = db.session.get(Asset, ctx.input.get("asset_id"))
     if source is None or source.owner_id != ctx.owner_id:
         raise JobError("The original image was deleted before it could be processed. Upload it again.")
-    key, filename, source_id = source.storage_key, source.filename, source.id
+    key, filename, source_id, show_id = source.storage_key, source.filename, source.id, source.show_id
     db.session.commit()  # close the read before talking to storage
 
     names, options, out = options_from_input(ctx.input)
@@ -75,20 +75,22 @@ def _autoformat(ctx: JobContext) -> None:
             continue
         out_key = storage_key(ctx.owner_id, sha, mime)
         ctx.put(out_key, res.data, mime)
-        assets.append(
-            Asset(
-                owner_id=ctx.owner_id,
-                kind=res.name,
-                storage_key=out_key,
-                filename=f"{stem}-{res.name}.{EXTENSIONS[mime]}",
-                content_type=mime,
-                bytes=len(res.data),
-                width=res.width,
-                height=res.height,
-                sha256=sha,
-                parent_id=source_id,
-                job_id=ctx.job_id,
-                provenance={"source": "autoformat", "fill": res.fill_used, "job": ctx.job_id},
-            )
+        asset = Asset(
+            owner_id=ctx.owner_id,
+            kind=res.name,
+            storage_key=out_key,
+            filename=f"{stem}-{res.name}.{EXTENSIONS[mime]}",
+            content_type=mime,
+            bytes=len(res.data),
+            width=res.width,
+            height=res.height,
+            sha256=sha,
+            parent_id=source_id,
+            job_id=ctx.job_id,
+            source="autoformat",
+            show_id=show_id,
+            provenance={"source": "autoformat", "fill": res.fill_used, "job": ctx.job_id},
         )
+        apply_analysis(asset, analyze(res.data), ctx.put)
+        assets.append(asset)
     ctx.finish({"formats": names, "output": out, "fills": fills, "notes": notes}, assets)

@@ -1,76 +1,241 @@
-"""My images, and serving stored files to their owner only."""
+"""The media library: gallery, detail, delete (single and multi-select), ZIP, and file serving.
+
+Files are only ever served to their owner (and staff): the local backend streams them after the
+check, S3 redirects to a short-lived presigned URL after the same check.
+"""
 
 from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, send_file
-from flask_login import current_user, login_required
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 
+from webapp.authz import get_owned_or_404, get_viewable_or_404, media_assistant_required
 from webapp.extensions import db
-from webapp.models import Asset
-from webapp.services.assets import get_owned_asset
+from webapp.library.forms import LibraryFilterForm, SelectionForm
+from webapp.models import Asset, Job, Show
+from webapp.services import jobs as job_service
+from webapp.services import library as library_service
+from webapp.services.zipstream import stream_zip
 from webapp.storage import LocalStorage, get_storage
+from webapp.templating import is_htmx
 
 bp = Blueprint("library", __name__)
 
-PAGE_SIZE = 48
+
+def _filters() -> tuple[LibraryFilterForm, library_service.LibraryFilter]:
+    form = LibraryFilterForm(request.args)
+    shows = db.session.execute(
+        select(Show.id, Show.title).where(Show.owner_id == current_user.id).order_by(Show.title)
+    ).all()
+    form.show.choices = [("", "Any show")] + [(str(sid), title) for sid, title in shows]
+    valid = form.validate()
+    errors = {name: f.errors for name, f in form._fields.items() if f.errors} if not valid else {}
+
+    def ok(name: str, value):
+        return "" if name in errors else value
+
+    flt = library_service.LibraryFilter(
+        kind=ok("kind", form.kind.data or ""),
+        source=ok("source", form.source.data or ""),
+        show_id=int(form.show.data) if ok("show", form.show.data) else None,
+        q=ok("q", (form.q.data or "").strip()),
+        sort=ok("sort", form.sort.data) or "newest",
+        color=(ok("color", form.color.data or "") or "").lower() if request.args.get("by_color") else "",
+        cursor=ok("cursor", form.cursor.data or request.args.get("cursor", "")),
+    )
+    return form, flt
 
 
 @bp.get("/library")
-@login_required
+@media_assistant_required
 def index():
-    """The producer's images, newest first (keyset pagination on id)."""
-    before = request.args.get("before", type=int)
-    query = (
-        select(Asset).where(Asset.owner_id == current_user.id).order_by(Asset.id.desc()).limit(PAGE_SIZE + 1)
+    """The gallery: filters, search, sort, colour search, keyset pages ("Load more")."""
+    form, flt = _filters()
+    page = library_service.gallery(current_user, flt)
+    if is_htmx() and request.args.get("cursor"):
+        return render_template("library/_page.html", page=page)
+    template = "library/_results.html" if is_htmx() else "library/index.html"
+    return render_template(template, form=form, page=page, selection=SelectionForm())
+
+
+@bp.get("/assets/<int:asset_id>")
+@media_assistant_required
+def detail(asset_id: int):
+    """Preview, facts, provenance, family (parent and derived), and where the image is used."""
+    asset = get_viewable_or_404(Asset, asset_id)
+    usage = library_service.usages([asset])[asset.id]
+    parent = db.session.get(Asset, asset.parent_id) if asset.parent_id else None
+    job = db.session.get(Job, asset.job_id) if asset.job_id else None
+    show = db.session.get(Show, asset.show_id) if asset.show_id else None
+    return render_template(
+        "library/detail.html", asset=asset, usage=usage, parent=parent, job=job, show=show, form=FlaskForm()
     )
-    if before:
-        query = query.where(Asset.id < before)
-    assets = list(db.session.scalars(query))
-    more = len(assets) > PAGE_SIZE
-    assets = assets[:PAGE_SIZE]
-    return render_template("library/index.html", assets=assets, next_before=assets[-1].id if more else None)
 
 
-def _serve(asset_id: int, download: bool) -> Response:
-    asset = get_owned_asset(asset_id, current_user)
-    if asset is None:
+@bp.route("/assets/<int:asset_id>/delete", methods=["GET", "POST"])
+@media_assistant_required
+def delete(asset_id: int):
+    """GET: the warning with every place the image is used. POST: delete it everywhere."""
+    asset = get_owned_or_404(Asset, asset_id)
+    form = SelectionForm()
+    if request.method == "POST" and form.validate_on_submit():
+        name = asset.filename
+        library_service.delete_assets([asset])
+        return _after_delete(f"Deleted {name}.")
+    usage = library_service.usages([asset])
+    return render_template(
+        "library/confirm_delete.html", assets=[asset], usage=usage, form=form, ids=[asset.id]
+    )
+
+
+@bp.post("/library/selection")
+@media_assistant_required
+def selection():
+    """Multi-select actions: delete (after a confirmation listing usage) or ZIP download."""
+    form = SelectionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    ids = _ids(request.form.getlist("ids"))
+    assets = library_service.owned_assets(current_user, ids)
+    if not assets:
+        return redirect(url_for("library.index"))
+    if request.form.get("action") == "zip":
+        return redirect(url_for("library.download_zip", ids=[a.id for a in assets]))
+    if form.confirm.data != "yes":
+        usage = library_service.usages(assets)
+        return render_template(
+            "library/confirm_delete.html", assets=assets, usage=usage, form=form, ids=[a.id for a in assets]
+        )
+    count = library_service.delete_assets(assets)
+    return _after_delete(f"Deleted {count} image{'s' if count != 1 else ''}.")
+
+
+def _after_delete(message: str):
+    from flask import flash
+
+    flash(message, "success")
+    if is_htmx():
+        resp = Response(status=204)
+        resp.headers["HX-Redirect"] = url_for("library.index")
+        return resp
+    return redirect(url_for("library.index"))
+
+
+def _ids(values: list[str]) -> list[int]:
+    out = []
+    for v in values[:500]:
+        try:
+            out.append(int(v))
+        except ValueError:
+            continue
+    return out
+
+
+@bp.get("/library/download.zip")
+@media_assistant_required
+def download_zip():
+    """The selected images in one streamed ZIP (only the producer's own)."""
+    assets = library_service.owned_assets(current_user, _ids(request.args.getlist("ids")))
+    if not assets:
         abort(404)
     store = get_storage()
-    url = store.presigned_url(asset.storage_key, asset.filename, asset.content_type, download=download)
+    members = [(a.filename, a.created_at, _LazyStream(store, a.storage_key)) for a in assets]
+    resp = Response(stream_zip(members), mimetype="application/zip")
+    resp.headers["Content-Disposition"] = 'attachment; filename="marquee-images.zip"'
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
+class _LazyStream:
+    def __init__(self, store, key: str) -> None:
+        self.store, self.key = store, key
+
+    def __iter__(self):
+        return iter(self.store.open_stream(self.key))
+
+
+@bp.post("/assets/<int:asset_id>/autoformat")
+@media_assistant_required
+def autoformat(asset_id: int):
+    """Auto-format an image already in the library (default options)."""
+    asset = get_owned_or_404(Asset, asset_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    job = job_service.start(
+        current_user,
+        "autoformat",
+        {"asset_id": asset.id, "formats": ["poster", "square", "banner"], "output": "jpeg", "darken": 0.15},
+    )
+    return redirect(url_for("activity.show", job_id=job.id))
+
+
+def _serve(asset: Asset, key: str, content_type: str, filename: str, download: bool) -> Response:
+    store = get_storage()
+    url = store.presigned_url(key, filename, content_type, download=download)
     if url:
         return redirect(url, code=302)
     if not isinstance(store, LocalStorage):
         abort(404)
-    path = store.local_path(asset.storage_key)
+    path = store.local_path(key)
     if not path.is_file():
         abort(404)
     resp = send_file(
         path,
-        mimetype=asset.content_type,
+        mimetype=content_type,
         as_attachment=download,
-        download_name=asset.filename,
+        download_name=filename,
         conditional=True,
-        etag=asset.sha256,
+        etag=f"{asset.sha256}-{'t' if key == asset.thumb_key else 'f'}",
         max_age=3600,
     )
     resp.headers["Cache-Control"] = "private, max-age=3600"
     if not download:
-        resp.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(asset.filename)}"
+        resp.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
     return resp
 
 
 @bp.get("/assets/<int:asset_id>/file")
-@login_required
+@media_assistant_required
 def file(asset_id: int):
     """The image itself, for <img> tags. Owner (or staff) only; 404 for anyone else."""
-    return _serve(asset_id, download=False)
+    asset = get_viewable_or_404(Asset, asset_id)
+    return _serve(asset, asset.storage_key, asset.content_type, asset.filename, download=False)
 
 
 @bp.get("/assets/<int:asset_id>/download")
-@login_required
+@media_assistant_required
 def download(asset_id: int):
     """The image as an attachment with its friendly filename."""
-    return _serve(asset_id, download=True)
+    asset = get_viewable_or_404(Asset, asset_id)
+    return _serve(asset, asset.storage_key, asset.content_type, asset.filename, download=True)
+
+
+@bp.get("/assets/<int:asset_id>/thumb")
+@media_assistant_required
+def thumb(asset_id: int):
+    """A small WebP made once at ingest (or now, once, for images that predate thumbnails)."""
+    asset = get_viewable_or_404(Asset, asset_id)
+    if not asset.thumb_key:
+        try:
+            library_service.ensure_thumbnail(asset)
+        except Exception:
+            current_app.logger.warning(
+                "thumbnail for asset %s failed; serving the file", asset.id, exc_info=True
+            )
+            return _serve(asset, asset.storage_key, asset.content_type, asset.filename, download=False)
+    stem = asset.filename.rsplit(".", 1)[0]
+    return _serve(asset, asset.thumb_key, "image/webp", f"{stem}-thumb.webp", download=False)

@@ -66,9 +66,7 @@ class Asset(db.Model):
 
     owner = relationship("User", lazy="raise_on_sql")
     parent = relationship("Asset", remote_side=[id], lazy="raise_on_sql", foreign_keys=[parent_id])
-    colors = relationship(
-        "AssetColor", cascade="all, delete-orphan", lazy="raise_on_sql", passive_deletes=True
-    )
+    colors = relationship("AssetColor", cascade="all, delete-orphan", lazy="select", passive_deletes=True)
 
     @property
     def megapixels(self) -> float:

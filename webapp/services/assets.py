@@ -6,15 +6,25 @@ import hashlib
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
-from webapp.imaging import ImageInfo, ImageRejected, UploadLimits, inspect_upload
-from webapp.models import Asset, AssetKind, User
+from webapp.imaging import (
+    NEAR_DUPLICATE_MAX_DISTANCE,
+    Analysis,
+    ImageInfo,
+    ImageRejected,
+    UploadLimits,
+    analyze,
+    hamming,
+    inspect_upload,
+)
+from webapp.models import Asset, AssetColor, AssetKind, User
 from webapp.storage import get_storage
 
 log = logging.getLogger(__name__)
@@ -64,6 +74,53 @@ class IngestResult:
     asset: Asset
     created: bool  # False when the same bytes were already in this producer's library
     info: ImageInfo
+    near_duplicates: list[Asset] = field(default_factory=list)
+
+
+def thumb_key_for(owner_id: int, sha256: str) -> str:
+    return f"thumbs/users/{owner_id}/{sha256[:2]}/{sha256}.webp"
+
+
+def apply_analysis(asset: Asset, analysis: Analysis, put: Callable[[str, bytes, str], None]) -> None:
+    """Store the thumbnail and record hash and dominant colours on a not-yet-committed asset.
+
+    `put` is the storage writer of the caller (a job passes its tracked writer, so a failed job
+    removes the thumbnail too)."""
+    key = thumb_key_for(asset.owner_id, asset.sha256)
+    put(key, analysis.thumbnail, "image/webp")
+    asset.thumb_key = key
+    asset.phash = analysis.dhash
+    asset.dominant_colors = [
+        {"hex": c.hex, "rgb": list(c.rgb), "lab": [round(v, 2) for v in c.lab], "share": round(c.share, 4)}
+        for c in analysis.colors
+    ]
+    asset.colors = [
+        AssetColor(hex=c.hex, l=float(c.lab[0]), a=float(c.lab[1]), b=float(c.lab[2]), share=float(c.share))
+        for c in analysis.colors
+    ]
+
+
+def find_near_duplicates(
+    owner_id: int, dhash: str, exclude_id: int | None = None, limit: int = 3
+) -> list[Asset]:
+    """Assets of this owner whose perceptual hash is within the near-duplicate distance.
+
+    Hashes are 16 hex characters; comparing a few thousand in Python costs well under a
+    millisecond each, and keeps the query portable (SQLite and Postgres)."""
+    rows = db.session.execute(
+        select(Asset.id, Asset.phash).where(Asset.owner_id == owner_id, Asset.phash.is_not(None))
+    ).all()
+    close = sorted(
+        (hamming(dhash, ph), aid)
+        for aid, ph in rows
+        if aid != exclude_id and hamming(dhash, ph) <= NEAR_DUPLICATE_MAX_DISTANCE
+    )[:limit]
+    if not close:
+        return []
+    found = {
+        a.id: a for a in db.session.scalars(select(Asset).where(Asset.id.in_([aid for _, aid in close])))
+    }
+    return [found[aid] for _, aid in close if aid in found]
 
 
 def find_by_sha(owner_id: int, sha256: str) -> Asset | None:
@@ -85,8 +142,15 @@ def ingest_upload(owner: User, data: bytes, filename: str | None) -> IngestResul
     stem = stem_of(name)
     ext = EXTENSIONS[info.mime_type]
     key = storage_key(owner.id, sha, info.mime_type)
+    analysis = analyze(data)
     store = get_storage()
-    store.put(key, data, info.mime_type)
+    written: list[str] = []
+
+    def put(k: str, payload: bytes, content_type: str) -> None:
+        store.put(k, payload, content_type)
+        written.append(k)
+
+    put(key, data, info.mime_type)
     asset = Asset(
         owner_id=owner.id,
         kind=AssetKind.ORIGINAL.value,
@@ -97,24 +161,36 @@ def ingest_upload(owner: User, data: bytes, filename: str | None) -> IngestResul
         width=info.width,
         height=info.height,
         sha256=sha,
+        source="upload",
         provenance={"source": "upload", "original_filename": name},
     )
-    db.session.add(asset)
     try:
+        apply_analysis(asset, analysis, put)
+        db.session.add(asset)
         db.session.commit()
     except IntegrityError:
-        # The same bytes arrived twice at once: keep the row that won, and its file.
+        # The same bytes arrived twice at once: keep the row that won, and its files.
         db.session.rollback()
         winner = find_by_sha(owner.id, sha)
         if winner is None:
-            store.delete(key)
+            _discard(written)
             raise
         return IngestResult(winner, False, info)
-    except Exception:
+    except BaseException:
         db.session.rollback()
-        store.delete(key)
+        _discard(written)
         raise
-    return IngestResult(asset, True, info)
+    near = find_near_duplicates(owner.id, analysis.dhash, exclude_id=asset.id)
+    return IngestResult(asset, True, info, near)
+
+
+def _discard(keys: list[str]) -> None:
+    store = get_storage()
+    for k in keys:
+        try:
+            store.delete(k)
+        except Exception:
+            log.exception("could not remove %s after a failed upload", k)
 
 
 def get_owned_asset(asset_id: int, user: User) -> Asset | None:

@@ -1,0 +1,47 @@
+"""Admin pages. Everything here is admin-only and answers 404 to anyone else."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from webapp.authz import admin_required
+from webapp.extensions import db
+from webapp.models import Role, User
+from webapp.services import users as user_service
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.get("/users")
+@admin_required
+def users():
+    """Every account with its role, media-assistant flag and what it owns."""
+    q = (request.args.get("q") or "").strip()[:100]
+    rows = user_service.list_users(q)
+    return render_template(
+        "admin/users.html", rows=rows, q=q, form=FlaskForm(), roles=[r.value for r in Role]
+    )
+
+
+@bp.post("/users/<int:user_id>")
+@admin_required
+def update_user(user_id: int):
+    """Switch the media assistant or change the role of one account."""
+    form = FlaskForm()
+    user = db.session.get(User, user_id)
+    if user is None:
+        return redirect(url_for("admin.users"))
+    if form.validate_on_submit():
+        try:
+            if "media_assistant" in request.form:
+                enabled = request.form["media_assistant"] == "on"
+                user_service.set_media_assistant(user, enabled)
+                flash(f"Media assistant {'enabled' if enabled else 'disabled'} for {user.email}.", "success")
+            if "role" in request.form:
+                user_service.set_role(current_user, user, request.form["role"])
+                flash(f"{user.email} is now {user.role}.", "success")
+        except user_service.AdminError as exc:
+            flash(str(exc), "error")
+    return redirect(url_for("admin.users", q=request.args.get("q") or None))

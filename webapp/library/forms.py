@@ -1,0 +1,44 @@
+"""Library filters (GET) and selection (POST) forms."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, Optional, Regexp
+
+from webapp.services.library import KINDS, SORTS, SOURCES
+
+
+class LibraryFilterForm(FlaskForm):
+    """Read from the query string; invalid values are reported and ignored, never a 500."""
+
+    class Meta:
+        csrf = False  # a GET form: nothing changes
+
+    q = StringField(
+        "Search", validators=[Optional(), Length(max=100, message="Search for at most 100 characters.")]
+    )
+    kind = SelectField(
+        "Kind",
+        choices=[SelectChoice("", "All kinds")] + [SelectChoice(k, k.capitalize()) for k in KINDS],
+        default="",
+    )
+    source = SelectField(
+        "Source",
+        choices=[SelectChoice("", "Any source")] + [SelectChoice(k, v) for k, v in SOURCES.items()],
+        default="",
+    )
+    show = SelectField("Show", choices=[SelectChoice("", "Any show")], default="", validate_choice=True)
+    sort = SelectField("Sort", choices=[SelectChoice(k, v) for k, v in SORTS.items()], default="newest")
+    color = StringField(
+        "Colour",
+        validators=[Optional(), Regexp(r"^#[0-9a-fA-F]{6}$", message="Pick a colour like #1a2b3c.")],
+    )
+    cursor = HiddenField(validators=[Optional(), Length(max=200)])
+
+
+class SelectionForm(FlaskForm):
+    """Multi-select actions post the chosen ids; the service keeps only the producer's own."""
+
+    confirm = HiddenField()

@@ -1,0 +1,657 @@
+"""Shows: the event a producer makes images for.
+
+Creating and editing a show, putting artwork in its poster / square / banner slots, and the
+words every page (and later the studio's typesetting) says about it: dates in the venue's own
+time zone, and prices with the right currency. The routes stay thin; this module owns the
+rules and the commits, so the library, the studio and the API can reuse them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, TypedDict
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from sqlalchemy import ColumnElement, and_, func, or_, select, union_all, update
+
+from webapp.extensions import db
+from webapp.imaging import FORMATS
+from webapp.models import SLOTS, Asset, AssetKind, Job, JobStatus, Performance, Show, User
+from webapp.services import jobs as job_service
+
+#: Pixel size each slot expects; the same sizes auto-format produces.
+SLOT_SIZES: dict[str, tuple[int, int]] = {name: FORMATS[name].size for name in SLOTS}
+#: Kinds that may go in any slot, provided their pixel size matches it exactly.
+SIZED_KINDS = (AssetKind.GENERATED.value, AssetKind.EDITED.value)
+SLOT_LABELS = {"poster": "Poster", "square": "Square", "banner": "Banner"}
+
+DEFAULT_CTA = "Get Tickets"
+MAX_PERFORMERS = 30
+MAX_PERFORMER_CHARS = 120
+MAX_PERFORMANCES = 100
+MAX_PRICE = Decimal("99999999.99")  # Numeric(10, 2)
+
+#: Common ISO 4217 currencies for the select, with the symbol shown in prices. Codes without a
+#: well-known unambiguous symbol are shown as the code ("CHF 25").
+CURRENCIES: dict[str, tuple[str, str | None]] = {
+    "USD": ("US dollar", "$"),
+    "EUR": ("Euro", "€"),
+    "GBP": ("Pound sterling", "£"),
+    "CAD": ("Canadian dollar", "CA$"),
+    "AUD": ("Australian dollar", "A$"),
+    "NZD": ("New Zealand dollar", "NZ$"),
+    "CHF": ("Swiss franc", None),
+    "SEK": ("Swedish krona", None),
+    "NOK": ("Norwegian krone", None),
+    "DKK": ("Danish krone", None),
+    "PLN": ("Polish złoty", None),
+    "CZK": ("Czech koruna", None),
+    "HUF": ("Hungarian forint", None),
+    "JPY": ("Japanese yen", "¥"),
+    "KRW": ("South Korean won", "₩"),
+    "CNY": ("Chinese yuan", "CN¥"),
+    "HKD": ("Hong Kong dollar", "HK$"),
+    "SGD": ("Singapore dollar", "S$"),
+    "INR": ("Indian rupee", "₹"),
+    "ILS": ("Israeli new shekel", "₪"),
+    "AED": ("UAE dirham", None),
+    "ZAR": ("South African rand", None),
+    "MXN": ("Mexican peso", "MX$"),
+    "BRL": ("Brazilian real", "R$"),
+    "ARS": ("Argentine peso", None),
+}
+
+ZONE_REGIONS = (
+    "Africa",
+    "America",
+    "Antarctica",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+)
+
+
+class ShowData(TypedDict, total=False):
+    """What `create_show` / `update_show` accept. Keys left out are left unchanged on update.
+
+    `performances` is the complete wanted list: items with an `id` of one of this show's
+    performances update it, items without one are added, and performances not listed are
+    removed. `starts_at` is timezone-aware (any zone; stored in UTC), or naive wall-clock time
+    in the item's `timezone`.
+    """
+
+    title: str
+    venue_name: str
+    venue_address: str
+    timezone: str
+    currency: str
+    price_min: Decimal | None
+    price_max: Decimal | None
+    performers: list[str]
+    cta_text: str
+    ticket_url: str
+    performances: list[Mapping[str, Any]]
+
+
+# --------------------------------------------------------------------------- validation helpers
+# Pure checks shared by the form (for messages next to fields) and the service (so callers that
+# skip the form cannot store nonsense).
+
+
+def zone_choices() -> list[tuple[str, str]]:
+    """(region, zone) pairs of canonical IANA zones, sorted, plus UTC; legacy aliases left out
+    so the select stays readable."""
+    zones = sorted(z for z in available_timezones() if z.split("/", 1)[0] in ZONE_REGIONS and "/" in z)
+    return [("UTC", "UTC"), *((z.split("/", 1)[0], z) for z in zones)]
+
+
+def check_zone(name: str) -> str:
+    """The zone name if zoneinfo knows it; ValueError with a message otherwise."""
+    name = (name or "").strip()
+    try:
+        if not name or name.startswith(("/", ".")) or ".." in name:
+            raise ZoneInfoNotFoundError(name)
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"“{name[:64]}” is not a time zone we know. Choose the venue's zone from the list, "
+            "for example Europe/London or America/New_York."
+        ) from None
+    return name
+
+
+def local_to_utc(local: datetime, zone: str) -> datetime:
+    """Wall-clock time at the venue -> UTC. Refuses times the clocks skip over (spring forward),
+    because storing them would silently move the show by an hour."""
+    tz = ZoneInfo(check_zone(zone))
+    aware = local.replace(tzinfo=tz)
+    utc = aware.astimezone(UTC)
+    if utc.astimezone(tz).replace(tzinfo=None) != local.replace(tzinfo=None):
+        raise ValueError(
+            f"{local:%H:%M} does not exist on {local:%d %b %Y} in {zone}: the clocks go forward then. "
+            "Choose another time."
+        )
+    return utc
+
+
+def check_ticket_url(url: str) -> str:
+    """An http(s) link with a host, or ''. Other schemes (javascript:, data:, ftp:) are refused."""
+    url = (url or "").strip()
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if (
+        parts.scheme.lower() not in ("http", "https")
+        or not parts.hostname
+        or re.search(r"\s", url)
+        or len(url) > 500
+    ):
+        raise ValueError(
+            "Enter the full ticket link, starting with https:// (for example "
+            "https://tickets.example.com/my-show)."
+        )
+    return url
+
+
+def parse_performers(text: str | Iterable[str]) -> list[str]:
+    """One performer per line -> a list. Blank lines are dropped; limits are checked."""
+    lines = text.splitlines() if isinstance(text, str) else list(text)
+    names = [" ".join(line.split()) for line in lines]
+    names = [n for n in names if n]
+    for n in names:
+        if len(n) > MAX_PERFORMER_CHARS:
+            raise ValueError(
+                f"“{n[:30]}…” is {len(n)} characters long; keep each performer to "
+                f"{MAX_PERFORMER_CHARS} characters."
+            )
+    if len(names) > MAX_PERFORMERS:
+        raise ValueError(
+            f"That is {len(names)} performers; list at most {MAX_PERFORMERS} (one per line), "
+            "for example the headliners."
+        )
+    return names
+
+
+def check_prices(price_min: Decimal | None, price_max: Decimal | None) -> None:
+    for value in (price_min, price_max):
+        if value is not None and (value < 0 or value > MAX_PRICE):
+            raise ValueError("Prices must be between 0 and 99,999,999.99.")
+    if price_min is not None and price_max is not None and price_min > price_max:
+        raise ValueError("The lowest price is higher than the highest: swap them or correct one.")
+
+
+# --------------------------------------------------------------------------- create / edit / delete
+
+
+def create_show(owner: User, data: Mapping[str, Any]) -> Show:
+    """A new show for `owner`, committed. `data` as in ShowData; `title` is required."""
+    show = Show(owner_id=owner.id, performers=[], performances=[])
+    _apply(show, {"timezone": "UTC", "currency": "USD", "cta_text": DEFAULT_CTA, **data}, creating=True)
+    db.session.add(show)
+    db.session.commit()
+    return show
+
+
+def update_show(show: Show, data: Mapping[str, Any]) -> Show:
+    """Apply the keys present in `data` (see ShowData) and commit."""
+    _apply(show, data, creating=False)
+    db.session.commit()
+    return show
+
+
+def delete_show(show: Show) -> None:
+    """Delete the show and its performances. Its images stay in the library: the database's
+    ON DELETE SET NULL clears Asset.show_id; we clear it here too so the session agrees."""
+    db.session.execute(update(Asset).where(Asset.show_id == show.id).values(show_id=None))
+    db.session.delete(show)
+    db.session.commit()
+
+
+def _apply(show: Show, data: Mapping[str, Any], creating: bool) -> None:
+    if "title" in data or creating:
+        title = " ".join(str(data.get("title") or "").split())
+        if not title:
+            raise ValueError("Give the show a title.")
+        show.title = title[:200]
+    for key, limit in (("venue_name", 200), ("venue_address", 1000)):
+        if key in data:
+            setattr(show, key, str(data[key] or "").strip()[:limit])
+    if "timezone" in data:
+        show.timezone = check_zone(data["timezone"])
+    if "currency" in data:
+        code = str(data["currency"] or "").upper()
+        if not re.fullmatch(r"[A-Z]{3}", code):
+            raise ValueError("Choose a currency, for example USD or EUR.")
+        show.currency = code
+    if "price_min" in data or "price_max" in data:
+        pmin = data.get("price_min", show.price_min)
+        pmax = data.get("price_max", show.price_max)
+        pmin = Decimal(str(pmin)) if pmin is not None else None
+        pmax = Decimal(str(pmax)) if pmax is not None else None
+        check_prices(pmin, pmax)
+        show.price_min, show.price_max = pmin, pmax
+    if "performers" in data:
+        show.performers = parse_performers(data["performers"] or [])
+    if "cta_text" in data:
+        show.cta_text = (str(data["cta_text"] or "").strip() or DEFAULT_CTA)[:60]
+    if "ticket_url" in data:
+        show.ticket_url = check_ticket_url(data["ticket_url"])
+    if "performances" in data:
+        _apply_performances(show, data["performances"] or [])
+
+
+def _apply_performances(show: Show, items: Sequence[Mapping[str, Any]]) -> None:
+    if len(items) > MAX_PERFORMANCES:
+        raise ValueError(f"A show can have at most {MAX_PERFORMANCES} performances.")
+    existing = {p.id: p for p in show.performances if p.id is not None}
+    keep: list[Performance] = []
+    for item in items:
+        zone = check_zone(item.get("timezone") or show.timezone)
+        starts = item["starts_at"]
+        starts = local_to_utc(starts, zone) if starts.tzinfo is None else starts.astimezone(UTC)
+        perf = existing.pop(item.get("id"), None) if item.get("id") is not None else None
+        if perf is None:  # unknown ids (another show's) are treated as new rows, never moved
+            perf = Performance()
+        perf.starts_at, perf.timezone = starts, zone
+        keep.append(perf)
+    keep.sort(key=lambda p: p.starts_at)
+    show.performances = keep  # delete-orphan removes the ones left out
+
+
+# --------------------------------------------------------------------------- slots
+
+
+def asset_fits_slot(asset: Asset, slot: str) -> bool:
+    """A slot takes an image made for it (kind == slot), or a generated/edited image whose
+    pixel size is exactly the slot's (poster 1200x1800, square 1200x1200, banner 2160x1089)."""
+    if slot not in SLOT_SIZES:
+        return False
+    if asset.kind == slot:
+        return True
+    return asset.kind in SIZED_KINDS and (asset.width, asset.height) == SLOT_SIZES[slot]
+
+
+def fits_slot_clause(slot: str) -> ColumnElement[bool]:
+    """`asset_fits_slot` as SQL, for listing candidates. Keep the two side by side."""
+    width, height = SLOT_SIZES[slot]
+    return or_(
+        Asset.kind == slot,
+        and_(Asset.kind.in_(SIZED_KINDS), Asset.width == width, Asset.height == height),
+    )
+
+
+def fitting_assets(show: Show, slot: str, page: int = 1, per_page: int = 24) -> tuple[list[Asset], int]:
+    """The show owner's images that fit `slot`, newest first: (one page, total count)."""
+    where = (Asset.owner_id == show.owner_id, fits_slot_clause(slot))
+    total = db.session.scalar(select(func.count()).select_from(Asset).where(*where)) or 0
+    rows = db.session.scalars(
+        select(Asset)
+        .where(*where)
+        .order_by(Asset.created_at.desc(), Asset.id.desc())
+        .limit(per_page)
+        .offset(max(page - 1, 0) * per_page)
+    )
+    return list(rows), total
+
+
+def _refusal(asset: Asset, slot: str) -> str:
+    width, height = SLOT_SIZES[slot]
+    what = f"{asset.kind} image, {asset.width}×{asset.height}"
+    return (
+        f"That {what}, does not fit the {slot} slot. The {slot} slot takes a {slot} image, or a "
+        f"generated or edited image of exactly {width}×{height}."
+    )
+
+
+def assign_slot(show: Show, slot: str, asset: Asset) -> None:
+    """Put `asset` in the show's `slot` and commit. Raises ValueError (a message for the
+    producer) when the slot is unknown, the image is someone else's, or it does not fit."""
+    if slot not in SLOT_SIZES:
+        raise ValueError(f"There is no “{slot}” slot: a show has poster, square and banner.")
+    if asset.owner_id != show.owner_id:
+        raise ValueError("That image is not in this show's library. Choose one of your own images.")
+    if not asset_fits_slot(asset, slot):
+        raise ValueError(_refusal(asset, slot))
+    setattr(show, f"{slot}_asset_id", asset.id)
+    setattr(show, slot, asset)
+    db.session.commit()
+
+
+def clear_slot(show: Show, slot: str) -> None:
+    """Empty the slot (the image stays in the library) and commit."""
+    if slot not in SLOT_SIZES:
+        raise ValueError(f"There is no “{slot}” slot: a show has poster, square and banner.")
+    setattr(show, f"{slot}_asset_id", None)
+    setattr(show, slot, None)
+    db.session.commit()
+
+
+def fill_slots_from_job(show: Show, job: Job) -> list[str]:
+    """Put an auto-format job's poster, square and banner into the show's slots in one commit.
+
+    Returns the slots filled, in slot order. The outputs also become this show's images
+    (Asset.show_id) unless they already belong to another show. Raises ValueError when the job
+    is not the show owner's, has not succeeded, or left no usable images.
+    """
+    if job.owner_id != show.owner_id or job.kind != "autoformat":
+        raise ValueError("Only your own auto-format results can be used for this show.")
+    if job.status != JobStatus.SUCCEEDED.value:
+        raise ValueError("That auto-format job has not finished successfully, so there is nothing to assign.")
+    by_slot = {a.kind: a for a in job_service.outputs_of(job) if a.kind in SLOT_SIZES}
+    filled = [slot for slot in SLOTS if slot in by_slot and asset_fits_slot(by_slot[slot], slot)]
+    if not filled:
+        raise ValueError("That job's images are no longer in your library. Run auto-format again.")
+    for slot in filled:
+        asset = by_slot[slot]
+        setattr(show, f"{slot}_asset_id", asset.id)
+        setattr(show, slot, asset)
+        if asset.show_id is None:
+            asset.show_id = show.id
+    db.session.commit()
+    return filled
+
+
+def shows_using_asset(asset_id: int) -> list[tuple[Show, str]]:
+    """Every (show, slot) that displays this image, e.g. to warn before it is deleted."""
+    columns = {slot: getattr(Show, f"{slot}_asset_id") for slot in SLOTS}
+    shows = db.session.scalars(
+        select(Show).where(or_(*(col == asset_id for col in columns.values()))).order_by(Show.id)
+    ).unique()
+    return [(show, slot) for show in shows for slot in SLOTS if show.slot_asset_id(slot) == asset_id]
+
+
+def usage_counts(asset_ids: Iterable[int]) -> dict[int, int]:
+    """How many show slots use each asset, in ONE query; 0 for unused ids."""
+    ids = sorted(set(asset_ids))
+    if not ids:
+        return {}
+    parts = [
+        select(getattr(Show, f"{slot}_asset_id").label("asset_id")).where(
+            getattr(Show, f"{slot}_asset_id").in_(ids)
+        )
+        for slot in SLOTS
+    ]
+    used = union_all(*parts).subquery()
+    rows = db.session.execute(select(used.c.asset_id, func.count()).group_by(used.c.asset_id))
+    counts = dict.fromkeys(ids, 0)
+    counts.update(dict(rows.all()))
+    return counts
+
+
+# --------------------------------------------------------------------------- listing
+
+
+def list_shows(owner: User, page: int = 1, per_page: int = 20) -> tuple[list[Show], int]:
+    """The producer's shows, newest first: (one page, total)."""
+    where = Show.owner_id == owner.id
+    total = db.session.scalar(select(func.count()).select_from(Show).where(where)) or 0
+    rows = db.session.scalars(
+        select(Show)
+        .where(where)
+        .order_by(Show.created_at.desc(), Show.id.desc())
+        .limit(per_page)
+        .offset(max(page - 1, 0) * per_page)
+    ).unique()
+    return list(rows), total
+
+
+def show_choices(owner: User, limit: int = 200) -> list[tuple[int, str]]:
+    """(id, title) of the producer's shows, newest first, for "use these for show" selects."""
+    rows = db.session.execute(
+        select(Show.id, Show.title)
+        .where(Show.owner_id == owner.id)
+        .order_by(Show.created_at.desc(), Show.id.desc())
+        .limit(limit)
+    )
+    return [(i, t) for i, t in rows]
+
+
+def image_counts(show_ids: Iterable[int]) -> dict[int, int]:
+    """Images made for each show (Asset.show_id), in one query."""
+    ids = sorted(set(show_ids))
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Asset.show_id, func.count()).where(Asset.show_id.in_(ids)).group_by(Asset.show_id)
+    )
+    counts = dict.fromkeys(ids, 0)
+    counts.update(dict(rows.all()))
+    return counts
+
+
+def show_images(show: Show, limit: int = 24) -> tuple[list[Asset], int]:
+    """Images made for this show, newest first: (up to `limit`, total)."""
+    total = db.session.scalar(select(func.count()).select_from(Asset).where(Asset.show_id == show.id)) or 0
+    rows = db.session.scalars(
+        select(Asset).where(Asset.show_id == show.id).order_by(Asset.id.desc()).limit(limit)
+    )
+    return list(rows), total
+
+
+def default_timezone(owner: User) -> str:
+    """A new show starts in the zone of the producer's latest show (most tour in one region)."""
+    zone = db.session.scalar(
+        select(Show.timezone).where(Show.owner_id == owner.id).order_by(Show.id.desc()).limit(1)
+    )
+    return zone or "UTC"
+
+
+# --------------------------------------------------------------------------- words
+
+
+def _clock(moment: datetime, short: bool) -> str:
+    hour = moment.hour % 12 or 12
+    suffix = "am" if moment.hour < 12 else "pm"
+    if short and moment.minute == 0:
+        return f"{hour} {suffix}"
+    return f"{hour}:{moment.minute:02d} {suffix}"
+
+
+def _day(moment: datetime, month: bool = True, year: bool = True) -> str:
+    text = f"{moment:%a} {moment.day}"
+    if month:
+        text += f" {moment:%B}"
+    if year:
+        text += f" {moment.year}"
+    return text
+
+
+def format_performance(perf: Performance) -> str:
+    """'Fri 6 March 2026, 8:00 pm (Europe/London)': wall-clock time at the venue."""
+    local = perf.local_start
+    return f"{_day(local)}, {_clock(local, short=False)} ({perf.timezone})"
+
+
+def format_performances(show: Show) -> list[str]:
+    """Every performance, in date order, in its venue's local time."""
+    return [format_performance(p) for p in sorted(show.performances, key=lambda p: p.starts_at)]
+
+
+def _join(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def date_summary(show: Show) -> str:
+    """The dates in one line, as a poster would print them.
+
+    'Fri 6 March 2026, 8 pm' for one date; 'Fri 6 - Sun 8 March 2026, 8 pm' (en dash) for a run at the
+    same time within a month (month and year only repeated when they change); one day with
+    several times lists them ('Sat 7 March 2026, 2 pm and 8 pm'); runs at varying times end in
+    ', various times'. No dates: 'Dates to be announced'.
+    """
+    local = [p.local_start for p in sorted(show.performances, key=lambda p: p.starts_at)]
+    if not local:
+        return "Dates to be announced"
+    first, last = local[0], local[-1]
+    times = list(dict.fromkeys(_clock(m, short=True) for m in local))
+    if first.date() == last.date():
+        when = _join(times) if len(times) <= 3 else "various times"
+        return f"{_day(first)}, {when}"
+    same_year = first.year == last.year
+    same_month = same_year and first.month == last.month
+    span = f"{_day(first, month=not same_month, year=not same_year)} – {_day(last)}"
+    return f"{span}, {times[0] if len(times) == 1 else 'various times'}"
+
+
+def next_performance(show: Show, now: datetime | None = None) -> Performance | None:
+    """The next performance still to come, or None when all are past (or there are none)."""
+    now = now or datetime.now(UTC)
+    upcoming = [p for p in show.performances if p.starts_at >= now]
+    return min(upcoming, key=lambda p: p.starts_at) if upcoming else None
+
+
+def _amount(value: Decimal, currency: str) -> str:
+    symbol = CURRENCIES.get(currency, ("", None))[1]
+    number = f"{value:,.2f}"
+    if number.endswith(".00"):
+        number = number[:-3]
+    return f"{symbol}{number}" if symbol else f"{currency} {number}"
+
+
+def price_text(show: Show) -> str:
+    """'$25', '$25-$60' (en dash), 'Free' (both empty or 0), 'CHF 25' where there is no common symbol."""
+    pmin = show.price_min if show.price_min is not None else None
+    pmax = show.price_max if show.price_max is not None else None
+    values = [v for v in (pmin, pmax) if v is not None]
+    if not values or all(v == 0 for v in values):
+        return "Free"
+    low, high = min(values), max(values)
+    if low == high:
+        return _amount(low, show.currency)
+    low_text = "Free" if low == 0 else _amount(low, show.currency)
+    return f"{low_text}–{_amount(high, show.currency)}"
+
+
+def slots_filled(show: Show) -> int:
+    return sum(1 for slot in SLOTS if show.slot_asset_id(slot))
+
+
+def local_parts(perf: Performance) -> tuple[str, str]:
+    """('2026-03-06', '20:00') at the venue, to fill the edit form."""
+    local = perf.local_start
+    return local.date().isoformat(), local.time().replace(second=0, microsecond=0).strftime("%H:%M")
+
+
+__all__ = [
+    "CURRENCIES",
+    "DEFAULT_CTA",
+    "SLOT_SIZES",
+    "ShowData",
+    "asset_fits_slot",
+    "assign_slot",
+    "check_prices",
+    "check_ticket_url",
+    "check_zone",
+    "clear_slot",
+    "create_show",
+    "date_summary",
+    "delete_show",
+    "fill_slots_from_job",
+    "fitting_assets",
+    "format_performance",
+    "format_performances",
+    "local_to_utc",
+    "parse_performers",
+    "price_text",
+    "shows_using_asset",
+    "update_show",
+    "usage_counts",
+]
+
+
+# --------------------------------------------------------------------------- what pages render
+
+NOT_YOURS = "That image is not in this show's library. Choose one of your own images."
+
+
+def asset_for_show(show: Show, asset_id: int | None) -> Asset:
+    """The show owner's asset with this id. Missing and someone else's read the same, so ids
+    are not confirmed."""
+    asset = db.session.get(Asset, asset_id) if asset_id else None
+    if asset is None or asset.owner_id != show.owner_id:
+        raise ValueError(NOT_YOURS)
+    return asset
+
+
+def slot_view(show: Show, slot: str) -> dict[str, Any]:
+    width, height = SLOT_SIZES[slot]
+    return {
+        "name": slot,
+        "label": SLOT_LABELS[slot],
+        "asset": getattr(show, slot),
+        "width": width,
+        "height": height,
+    }
+
+
+def recent_autoformat_jobs(owner_id: int, limit: int = 10) -> list[dict[str, Any]]:
+    """The producer's latest successful auto-format runs, with their source file names."""
+    jobs = list(
+        db.session.scalars(
+            select(Job)
+            .where(
+                Job.owner_id == owner_id,
+                Job.kind == "autoformat",
+                Job.status == JobStatus.SUCCEEDED.value,
+            )
+            .order_by(Job.id.desc())
+            .limit(limit)
+        )
+    )
+    source_ids = {(j.input or {}).get("asset_id") for j in jobs} - {None}
+    names = dict(
+        db.session.execute(select(Asset.id, Asset.filename).where(Asset.id.in_(source_ids))).all()
+        if source_ids
+        else []
+    )
+    return [
+        {"job": j, "source_name": names.get((j.input or {}).get("asset_id"), "deleted image")} for j in jobs
+    ]
+
+
+def show_view(show: Show, viewer: User) -> dict[str, Any]:
+    """Everything the show page renders."""
+    images, image_total = show_images(show)
+    can_edit = viewer.id == show.owner_id
+    return {
+        "show": show,
+        "can_edit": can_edit,
+        "performance_lines": format_performances(show),
+        "date_summary": date_summary(show),
+        "price": price_text(show),
+        "slots": [slot_view(show, slot) for slot in SLOTS],
+        "images": images,
+        "image_total": image_total,
+        "palette": None,  # the Show model has no applied palette yet
+        "recent_jobs": recent_autoformat_jobs(show.owner_id) if can_edit else [],
+    }
+
+
+def list_view(owner: User, page: int = 1, per_page: int = 20) -> dict[str, Any]:
+    """Everything the show list renders: one page of shows with their summaries and counts."""
+    shows, total = list_shows(owner, page, per_page)
+    images = image_counts(s.id for s in shows)
+    rows = []
+    for show in shows:
+        upcoming = next_performance(show)
+        rows.append(
+            {
+                "show": show,
+                "next": format_performance(upcoming) if upcoming else None,
+                "dates": date_summary(show),
+                "price": price_text(show),
+                "performances": len(show.performances),
+                "images": images.get(show.id, 0),
+                "filled": slots_filled(show),
+                "slots": [slot_view(show, slot) for slot in SLOTS],
+            }
+        )
+    pages = max(1, -(-total // per_page))
+    return {"rows": rows, "total": total, "page": page, "pages": pages}
