@@ -322,6 +322,13 @@ def test_new_show_defaults_to_the_zone_of_the_producers_latest_show(app, client,
     assert re.search(r'<option selected value="Asia/Tokyo">|<option value="Asia/Tokyo" selected>', page)
 
 
+def test_edit_form_keeps_a_zone_that_is_not_in_the_list_selected(app, client, login):
+    uid, _ = login()
+    show_id = _make_show(app, uid, timezone="US/Eastern")
+    edit = _text(client.get(f"/shows/{show_id}/edit"))
+    assert re.search(r'<option selected value="US/Eastern">|<option value="US/Eastern" selected>', edit)
+
+
 # --------------------------------------------------------------------------- words
 
 

@@ -1,0 +1,60 @@
+"""Library in Chromium: deleting an image that a show uses warns first, then removes it."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import ARTIFACTS
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def _register(page, base: str, email: str) -> None:
+    page.goto(base + "/register")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Repeat password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+
+
+def test_deleting_an_in_use_image_shows_the_warning(live_server, page, app, tmp_path, photo_jpeg):
+    from playwright.sync_api import expect
+    from sqlalchemy import select
+
+    from webapp.extensions import db
+    from webapp.models import Asset, Show, User
+
+    _register(page, live_server, "lee@example.com")
+    artwork = tmp_path / "Winter Tour.jpg"
+    artwork.write_bytes(photo_jpeg)
+    page.set_input_files("input[type=file]", str(artwork))
+    page.get_by_role("button", name="Make my formats").click()
+    expect(page.locator("section.job")).to_have_attribute("data-job-status", "succeeded", timeout=30_000)
+
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "lee@example.com"))
+        poster = db.session.scalar(select(Asset).where(Asset.owner_id == user.id, Asset.kind == "poster"))
+        db.session.add(Show(owner_id=user.id, title="Winter Tour 2027", poster_asset_id=poster.id))
+        db.session.commit()
+        poster_name = poster.filename
+
+    page.get_by_role("link", name="My images").click()
+    expect(page.locator(".tile")).to_have_count(4)
+    expect(page.locator(".tile", has_text=poster_name).locator(".badge")).to_contain_text("in use")
+    page.get_by_label(f"Select {poster_name}").check()
+    expect(page.locator("[data-selected-count]")).to_have_text("1 selected")
+    page.get_by_role("button", name="Delete selected…").click()
+
+    warning = page.locator("[data-usage-warning]")
+    expect(warning).to_be_visible()
+    expect(warning).to_contain_text("Winter Tour 2027")
+    expect(warning).to_contain_text("poster slot")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "library-delete-warning.png"), full_page=True)
+    page.get_by_role("button", name="Delete it").click()
+
+    expect(page.locator(".flash--success")).to_contain_text(f"Deleted {poster_name}")
+    expect(page.locator(".tile")).to_have_count(3)
+    expect(page.locator(".tile", has_text=poster_name)).to_have_count(0)
+    page.screenshot(path=str(ARTIFACTS / "library.png"), full_page=True)
