@@ -76,6 +76,21 @@ def make_config(pg_url: str, media_root: Path, queue_prefix: str, **extra) -> di
     return cfg
 
 
+def worker_env(pg_url: str, media_root: Path, queue_prefix: str, **extra: str) -> dict:
+    """Environment for a real `python worker.py` process sharing this session's services."""
+    env = dict(os.environ)
+    env.update(
+        SECRET_KEY="test-secret-key",
+        DATABASE_URL=pg_url,
+        REDIS_URL=REDIS_URL,
+        QUEUE_PREFIX=queue_prefix,
+        STORAGE_URL=f"file://{media_root}",
+        JOB_RETRY_INTERVALS="",
+    )
+    env.update(extra)
+    return env
+
+
 @pytest.fixture(scope="session")
 def app(pg_url, media_root, queue_prefix):
     """The app against real Postgres (schema from the migrations) and real Redis."""

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import REDIS_URL, free_port, make_config
+from tests.conftest import free_port, make_config, worker_env
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -29,17 +29,12 @@ def live_server(pg_url, media_root, queue_prefix, app):
     server = make_server("127.0.0.1", port, served, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    env = dict(os.environ)
-    env.update(
-        SECRET_KEY="test-secret-key",
-        DATABASE_URL=pg_url,
-        REDIS_URL=REDIS_URL,
-        QUEUE_PREFIX=queue_prefix,
-        STORAGE_URL=f"file://{media_root}",
-        JOB_RETRY_INTERVALS="",
-    )
     worker = subprocess.Popen(
-        [sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [sys.executable, "worker.py"],
+        cwd=ROOT,
+        env=worker_env(pg_url, media_root, queue_prefix),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     yield f"http://127.0.0.1:{port}"
     worker.send_signal(signal.SIGTERM)

@@ -334,10 +334,10 @@ def test_edit_form_keeps_a_zone_that_is_not_in_the_list_selected(app, client, lo
 
 def test_date_summary_collapses_runs_and_falls_back_when_times_differ(app):
     from webapp.models import Performance, Show
-    from webapp.services.shows import date_summary, format_performances, price_text
+    from webapp.services.show_text import date_summary, format_performances, price_text
 
     def show(*starts: tuple[int, int, int, int, int], zone: str = "Europe/London", **kw) -> Show:
-        from webapp.services.shows import local_to_utc
+        from webapp.services.show_rules import local_to_utc
 
         s = Show(title="t", timezone=zone, currency=kw.pop("currency", "USD"), **kw)
         s.performances = [

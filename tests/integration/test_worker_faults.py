@@ -15,26 +15,21 @@ import pytest
 from PIL import Image
 from sqlalchemy import select, update
 
-from tests.conftest import REDIS_URL, encode_image
+from tests.conftest import REDIS_URL, encode_image, worker_env
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.usefixtures("app")
 
 
 def _worker_env(pg_url: str, media_root: Path, queue_prefix: str) -> dict:
-    env = dict(os.environ)
-    env.update(
-        SECRET_KEY="test-secret-key",
-        DATABASE_URL=pg_url,
-        REDIS_URL=REDIS_URL,
-        QUEUE_PREFIX=queue_prefix,
-        STORAGE_URL=f"file://{media_root}",
+    return worker_env(
+        pg_url,
+        media_root,
+        queue_prefix,
         JOB_HEARTBEAT_SECONDS="1",
         JOB_STALE_SECONDS="3",
-        JOB_RETRY_INTERVALS="",
         UPLOAD_MAX_BYTES=str(80 * 1024 * 1024),
     )
-    return env
 
 
 def _kill_tree(pid: int) -> None:

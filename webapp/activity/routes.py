@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, stream_with_context, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from webapp.downloads import zip_response
 from webapp.extensions import db
 from webapp.models import Job, JobBatch
 from webapp.services import jobs as job_service
-from webapp.services.zipstream import stream_zip
-from webapp.storage import get_storage
 from webapp.templating import is_htmx
 
 bp = Blueprint("activity", __name__, url_prefix="/jobs")
@@ -89,13 +88,8 @@ def download_zip(job_id: int):
     outputs = job_service.outputs_of(job)
     if not outputs:
         abort(404)
-    store = get_storage()
-    members = [(a.filename, a.created_at, _LazyStream(store, a.storage_key)) for a in outputs]
     stem = outputs[0].filename.rsplit("-", 1)[0] or "marquee"
-    resp = Response(stream_with_context(stream_zip(members)), mimetype="application/zip")
-    resp.headers["Content-Disposition"] = f'attachment; filename="{_ascii(stem)}-formats.zip"'
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
+    return zip_response(outputs, f"{stem}-formats.zip")
 
 
 @bp.get("/batches/<int:batch_id>")
@@ -118,12 +112,7 @@ def batch_zip(batch_id: int):
     outputs = [a for j in jobs for a in job_service.outputs_of(j)]
     if not outputs:
         abort(404)
-    store = get_storage()
-    members = [(a.filename, a.created_at, _LazyStream(store, a.storage_key)) for a in outputs]
-    resp = Response(stream_with_context(stream_zip(members)), mimetype="application/zip")
-    resp.headers["Content-Disposition"] = f'attachment; filename="marquee-batch-{batch.id}.zip"'
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
+    return zip_response(outputs, f"marquee-batch-{batch.id}.zip")
 
 
 def _owned_batch(batch_id: int) -> JobBatch:
@@ -131,17 +120,3 @@ def _owned_batch(batch_id: int) -> JobBatch:
     if batch is None or (batch.owner_id != current_user.id and not current_user.is_staff):
         abort(404)
     return batch
-
-
-class _LazyStream:
-    """Opens the stored object only when the ZIP writer reaches it."""
-
-    def __init__(self, store, key: str) -> None:
-        self.store, self.key = store, key
-
-    def __iter__(self):
-        return iter(self.store.open_stream(self.key))
-
-
-def _ascii(name: str) -> str:
-    return "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_" for ch in name) or "marquee"

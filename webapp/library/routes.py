@@ -24,12 +24,12 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from webapp.authz import get_owned_or_404, get_viewable_or_404, media_assistant_required
+from webapp.downloads import zip_response
 from webapp.extensions import db
 from webapp.library.forms import LibraryFilterForm, SelectionForm
 from webapp.models import Asset, Job, Show
 from webapp.services import jobs as job_service
 from webapp.services import library as library_service
-from webapp.services.zipstream import stream_zip
 from webapp.storage import LocalStorage, get_storage
 from webapp.templating import is_htmx
 
@@ -152,20 +152,7 @@ def download_zip():
     assets = library_service.owned_assets(current_user, _ids(request.args.getlist("ids")))
     if not assets:
         abort(404)
-    store = get_storage()
-    members = [(a.filename, a.created_at, _LazyStream(store, a.storage_key)) for a in assets]
-    resp = Response(stream_zip(members), mimetype="application/zip")
-    resp.headers["Content-Disposition"] = 'attachment; filename="marquee-images.zip"'
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
-
-
-class _LazyStream:
-    def __init__(self, store, key: str) -> None:
-        self.store, self.key = store, key
-
-    def __iter__(self):
-        return iter(self.store.open_stream(self.key))
+    return zip_response(assets, "marquee-images.zip")
 
 
 @bp.post("/assets/<int:asset_id>/autoformat")

@@ -1,20 +1,19 @@
 """Shows: the event a producer makes images for.
 
-Creating and editing a show, putting artwork in its poster / square / banner slots, and the
-words every page (and later the studio's typesetting) says about it: dates in the venue's own
-time zone, and prices with the right currency. The routes stay thin; this module owns the
-rules and the commits, so the library, the studio and the API can reuse them.
+Creating and editing a show, putting artwork in its poster / square / banner slots, listing a
+producer's shows, and what the show pages render. The routes stay thin; this module owns the
+commits, so the library, the studio and the API can reuse them. The pure parts live apart:
+input checks in services.show_rules, date and price wording in services.show_text. Their
+public names are re-exported here so existing callers keep working.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC
 from decimal import Decimal
 from typing import Any, TypedDict
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, union_all, update
 
@@ -22,6 +21,61 @@ from webapp.extensions import db
 from webapp.imaging import FORMATS
 from webapp.models import SLOTS, Asset, AssetKind, Job, JobStatus, Performance, Show, User
 from webapp.services import jobs as job_service
+from webapp.services.show_rules import (
+    MAX_PERFORMER_CHARS,
+    MAX_PERFORMERS,
+    MAX_PRICE,
+    ZONE_REGIONS,
+    check_prices,
+    check_ticket_url,
+    check_zone,
+    local_to_utc,
+    parse_performers,
+    zone_choices,
+)
+from webapp.services.show_text import (
+    CURRENCIES,
+    date_summary,
+    format_performance,
+    format_performances,
+    local_parts,
+    next_performance,
+    price_text,
+)
+
+__all__ = [
+    "CURRENCIES",
+    "DEFAULT_CTA",
+    "MAX_PERFORMANCES",
+    "MAX_PERFORMERS",
+    "MAX_PERFORMER_CHARS",
+    "MAX_PRICE",
+    "SLOT_SIZES",
+    "ZONE_REGIONS",
+    "ShowData",
+    "asset_fits_slot",
+    "assign_slot",
+    "check_prices",
+    "check_ticket_url",
+    "check_zone",
+    "clear_slot",
+    "create_show",
+    "date_summary",
+    "delete_show",
+    "fill_slots_from_job",
+    "fitting_assets",
+    "format_performance",
+    "format_performances",
+    "local_parts",
+    "local_to_utc",
+    "next_performance",
+    "parse_performers",
+    "price_text",
+    "shows_using_asset",
+    "update_show",
+    "usage_counts",
+    "zone_choices",
+]
 
 #: Pixel size each slot expects; the same sizes auto-format produces.
 SLOT_SIZES: dict[str, tuple[int, int]] = {name: FORMATS[name].size for name in SLOTS}
@@ -30,52 +84,7 @@ SIZED_KINDS = (AssetKind.GENERATED.value, AssetKind.EDITED.value)
 SLOT_LABELS = {"poster": "Poster", "square": "Square", "banner": "Banner"}
 
 DEFAULT_CTA = "Get Tickets"
-MAX_PERFORMERS = 30
-MAX_PERFORMER_CHARS = 120
 MAX_PERFORMANCES = 100
-MAX_PRICE = Decimal("99999999.99")  # Numeric(10, 2)
-
-#: Common ISO 4217 currencies for the select, with the symbol shown in prices. Codes without a
-#: well-known unambiguous symbol are shown as the code ("CHF 25").
-CURRENCIES: dict[str, tuple[str, str | None]] = {
-    "USD": ("US dollar", "$"),
-    "EUR": ("Euro", "€"),
-    "GBP": ("Pound sterling", "£"),
-    "CAD": ("Canadian dollar", "CA$"),
-    "AUD": ("Australian dollar", "A$"),
-    "NZD": ("New Zealand dollar", "NZ$"),
-    "CHF": ("Swiss franc", None),
-    "SEK": ("Swedish krona", None),
-    "NOK": ("Norwegian krone", None),
-    "DKK": ("Danish krone", None),
-    "PLN": ("Polish złoty", None),
-    "CZK": ("Czech koruna", None),
-    "HUF": ("Hungarian forint", None),
-    "JPY": ("Japanese yen", "¥"),
-    "KRW": ("South Korean won", "₩"),
-    "CNY": ("Chinese yuan", "CN¥"),
-    "HKD": ("Hong Kong dollar", "HK$"),
-    "SGD": ("Singapore dollar", "S$"),
-    "INR": ("Indian rupee", "₹"),
-    "ILS": ("Israeli new shekel", "₪"),
-    "AED": ("UAE dirham", None),
-    "ZAR": ("South African rand", None),
-    "MXN": ("Mexican peso", "MX$"),
-    "BRL": ("Brazilian real", "R$"),
-    "ARS": ("Argentine peso", None),
-}
-
-ZONE_REGIONS = (
-    "Africa",
-    "America",
-    "Antarctica",
-    "Asia",
-    "Atlantic",
-    "Australia",
-    "Europe",
-    "Indian",
-    "Pacific",
-)
 
 
 class ShowData(TypedDict, total=False):
@@ -98,93 +107,6 @@ class ShowData(TypedDict, total=False):
     cta_text: str
     ticket_url: str
     performances: list[Mapping[str, Any]]
-
-
-# --------------------------------------------------------------------------- validation helpers
-# Pure checks shared by the form (for messages next to fields) and the service (so callers that
-# skip the form cannot store nonsense).
-
-
-def zone_choices() -> list[tuple[str, str]]:
-    """(region, zone) pairs of canonical IANA zones, sorted, plus UTC; legacy aliases left out
-    so the select stays readable."""
-    zones = sorted(z for z in available_timezones() if z.split("/", 1)[0] in ZONE_REGIONS and "/" in z)
-    return [("UTC", "UTC"), *((z.split("/", 1)[0], z) for z in zones)]
-
-
-def check_zone(name: str) -> str:
-    """The zone name if zoneinfo knows it; ValueError with a message otherwise."""
-    name = (name or "").strip()
-    try:
-        if not name or name.startswith(("/", ".")) or ".." in name:
-            raise ZoneInfoNotFoundError(name)
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"“{name[:64]}” is not a time zone we know. Choose the venue's zone from the list, "
-            "for example Europe/London or America/New_York."
-        ) from None
-    return name
-
-
-def local_to_utc(local: datetime, zone: str) -> datetime:
-    """Wall-clock time at the venue -> UTC. Refuses times the clocks skip over (spring forward),
-    because storing them would silently move the show by an hour."""
-    tz = ZoneInfo(check_zone(zone))
-    aware = local.replace(tzinfo=tz)
-    utc = aware.astimezone(UTC)
-    if utc.astimezone(tz).replace(tzinfo=None) != local.replace(tzinfo=None):
-        raise ValueError(
-            f"{local:%H:%M} does not exist on {local:%d %b %Y} in {zone}: the clocks go forward then. "
-            "Choose another time."
-        )
-    return utc
-
-
-def check_ticket_url(url: str) -> str:
-    """An http(s) link with a host, or ''. Other schemes (javascript:, data:, ftp:) are refused."""
-    url = (url or "").strip()
-    if not url:
-        return ""
-    parts = urlsplit(url)
-    if (
-        parts.scheme.lower() not in ("http", "https")
-        or not parts.hostname
-        or re.search(r"\s", url)
-        or len(url) > 500
-    ):
-        raise ValueError(
-            "Enter the full ticket link, starting with https:// (for example "
-            "https://tickets.example.com/my-show)."
-        )
-    return url
-
-
-def parse_performers(text: str | Iterable[str]) -> list[str]:
-    """One performer per line -> a list. Blank lines are dropped; limits are checked."""
-    lines = text.splitlines() if isinstance(text, str) else list(text)
-    names = [" ".join(line.split()) for line in lines]
-    names = [n for n in names if n]
-    for n in names:
-        if len(n) > MAX_PERFORMER_CHARS:
-            raise ValueError(
-                f"“{n[:30]}…” is {len(n)} characters long; keep each performer to "
-                f"{MAX_PERFORMER_CHARS} characters."
-            )
-    if len(names) > MAX_PERFORMERS:
-        raise ValueError(
-            f"That is {len(names)} performers; list at most {MAX_PERFORMERS} (one per line), "
-            "for example the headliners."
-        )
-    return names
-
-
-def check_prices(price_min: Decimal | None, price_max: Decimal | None) -> None:
-    for value in (price_min, price_max):
-        if value is not None and (value < 0 or value > MAX_PRICE):
-            raise ValueError("Prices must be between 0 and 99,999,999.99.")
-    if price_min is not None and price_max is not None and price_min > price_max:
-        raise ValueError("The lowest price is higher than the highest: swap them or correct one.")
 
 
 # --------------------------------------------------------------------------- create / edit / delete
@@ -443,127 +365,8 @@ def default_timezone(owner: User) -> str:
     return zone or "UTC"
 
 
-# --------------------------------------------------------------------------- words
-
-
-def _clock(moment: datetime, short: bool) -> str:
-    hour = moment.hour % 12 or 12
-    suffix = "am" if moment.hour < 12 else "pm"
-    if short and moment.minute == 0:
-        return f"{hour} {suffix}"
-    return f"{hour}:{moment.minute:02d} {suffix}"
-
-
-def _day(moment: datetime, month: bool = True, year: bool = True) -> str:
-    text = f"{moment:%a} {moment.day}"
-    if month:
-        text += f" {moment:%B}"
-    if year:
-        text += f" {moment.year}"
-    return text
-
-
-def format_performance(perf: Performance) -> str:
-    """'Fri 6 March 2026, 8:00 pm (Europe/London)': wall-clock time at the venue."""
-    local = perf.local_start
-    return f"{_day(local)}, {_clock(local, short=False)} ({perf.timezone})"
-
-
-def format_performances(show: Show) -> list[str]:
-    """Every performance, in date order, in its venue's local time."""
-    return [format_performance(p) for p in sorted(show.performances, key=lambda p: p.starts_at)]
-
-
-def _join(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
-
-
-def date_summary(show: Show) -> str:
-    """The dates in one line, as a poster would print them.
-
-    'Fri 6 March 2026, 8 pm' for one date; 'Fri 6 - Sun 8 March 2026, 8 pm' (en dash) for a run at the
-    same time within a month (month and year only repeated when they change); one day with
-    several times lists them ('Sat 7 March 2026, 2 pm and 8 pm'); runs at varying times end in
-    ', various times'. No dates: 'Dates to be announced'.
-    """
-    local = [p.local_start for p in sorted(show.performances, key=lambda p: p.starts_at)]
-    if not local:
-        return "Dates to be announced"
-    first, last = local[0], local[-1]
-    times = list(dict.fromkeys(_clock(m, short=True) for m in local))
-    if first.date() == last.date():
-        when = _join(times) if len(times) <= 3 else "various times"
-        return f"{_day(first)}, {when}"
-    same_year = first.year == last.year
-    same_month = same_year and first.month == last.month
-    span = f"{_day(first, month=not same_month, year=not same_year)} – {_day(last)}"
-    return f"{span}, {times[0] if len(times) == 1 else 'various times'}"
-
-
-def next_performance(show: Show, now: datetime | None = None) -> Performance | None:
-    """The next performance still to come, or None when all are past (or there are none)."""
-    now = now or datetime.now(UTC)
-    upcoming = [p for p in show.performances if p.starts_at >= now]
-    return min(upcoming, key=lambda p: p.starts_at) if upcoming else None
-
-
-def _amount(value: Decimal, currency: str) -> str:
-    symbol = CURRENCIES.get(currency, ("", None))[1]
-    number = f"{value:,.2f}"
-    if number.endswith(".00"):
-        number = number[:-3]
-    return f"{symbol}{number}" if symbol else f"{currency} {number}"
-
-
-def price_text(show: Show) -> str:
-    """'$25', '$25-$60' (en dash), 'Free' (both empty or 0), 'CHF 25' where there is no common symbol."""
-    pmin = show.price_min if show.price_min is not None else None
-    pmax = show.price_max if show.price_max is not None else None
-    values = [v for v in (pmin, pmax) if v is not None]
-    if not values or all(v == 0 for v in values):
-        return "Free"
-    low, high = min(values), max(values)
-    if low == high:
-        return _amount(low, show.currency)
-    low_text = "Free" if low == 0 else _amount(low, show.currency)
-    return f"{low_text}–{_amount(high, show.currency)}"
-
-
 def slots_filled(show: Show) -> int:
     return sum(1 for slot in SLOTS if show.slot_asset_id(slot))
-
-
-def local_parts(perf: Performance) -> tuple[str, str]:
-    """('2026-03-06', '20:00') at the venue, to fill the edit form."""
-    local = perf.local_start
-    return local.date().isoformat(), local.time().replace(second=0, microsecond=0).strftime("%H:%M")
-
-
-__all__ = [
-    "CURRENCIES",
-    "DEFAULT_CTA",
-    "SLOT_SIZES",
-    "ShowData",
-    "asset_fits_slot",
-    "assign_slot",
-    "check_prices",
-    "check_ticket_url",
-    "check_zone",
-    "clear_slot",
-    "create_show",
-    "date_summary",
-    "delete_show",
-    "fill_slots_from_job",
-    "fitting_assets",
-    "format_performance",
-    "format_performances",
-    "local_to_utc",
-    "parse_performers",
-    "price_text",
-    "shows_using_asset",
-    "update_show",
-    "usage_counts",
-]
 
 
 # --------------------------------------------------------------------------- what pages render
