@@ -6,6 +6,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from webapp.authz import get_owned_or_404, get_viewable_or_404
 from webapp.downloads import zip_response
 from webapp.extensions import db
 from webapp.models import Job, JobBatch
@@ -18,11 +19,8 @@ PAGE_SIZE = 25
 
 
 def get_owned_job(job_id: int) -> Job:
-    """404 (not 403) for someone else's job, so ids are not confirmed."""
-    job = db.session.get(Job, job_id)
-    if job is None or (job.owner_id != current_user.id and not current_user.is_staff):
-        abort(404)
-    return job
+    """View: owner or staff; 404 (not 403) for anyone else, so ids are not confirmed."""
+    return get_viewable_or_404(Job, job_id)
 
 
 @bp.get("")
@@ -62,7 +60,7 @@ def status(job_id: int):
 @bp.post("/<int:job_id>/cancel")
 @login_required
 def cancel(job_id: int):
-    job = get_owned_job(job_id)
+    job = get_owned_or_404(Job, job_id)
     job_service.cancel(job)
     if is_htmx():
         return render_template("_partials/_job.html", **job_service.job_view(job))
@@ -72,7 +70,7 @@ def cancel(job_id: int):
 @bp.post("/<int:job_id>/retry")
 @login_required
 def retry(job_id: int):
-    job = get_owned_job(job_id)
+    job = get_owned_or_404(Job, job_id)
     job_service.retry(job)
     db.session.refresh(job)
     if is_htmx():
@@ -116,7 +114,4 @@ def batch_zip(batch_id: int):
 
 
 def _owned_batch(batch_id: int) -> JobBatch:
-    batch = db.session.get(JobBatch, batch_id)
-    if batch is None or (batch.owner_id != current_user.id and not current_user.is_staff):
-        abort(404)
-    return batch
+    return get_viewable_or_404(JobBatch, batch_id)
