@@ -74,6 +74,16 @@ class Settings:
     login_lockout_seconds: int = 900
     queue_prefix: str = ""
     session_cookie_secure: bool = False
+    platform_keys_fernet: str = ""
+    user_keys_fernet: str = ""
+    smtp_url: str | None = None
+    mail_from: str = "Marquee <marquee@localhost>"
+    limit_autoformat_per_hour: int = 10
+    limit_ai_per_hour: int = 5
+    limit_palette_per_hour: int = 20
+    provider_timeout_seconds: float = 90.0
+    openai_base_url: str | None = None
+    gemini_base_url: str | None = None
     generated_secret: bool = field(default=False, compare=False)
 
     @property
@@ -96,6 +106,7 @@ class Settings:
             REMEMBER_COOKIE_SAMESITE="Lax",
             REMEMBER_COOKIE_SECURE=self.session_cookie_secure,
             WTF_CSRF_TIME_LIMIT=None,
+            ENV_NAME=self.env,
         )
         return cfg
 
@@ -113,9 +124,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     app_env = env.get("MARQUEE_ENV", env.get("FLASK_ENV", "development")).strip().lower() or "development"
     secret = env.get("SECRET_KEY", "")
     generated = False
+    if app_env == "production":
+        missing = [k for k in ("SECRET_KEY", "PLATFORM_KEYS_FERNET", "USER_KEYS_FERNET") if not env.get(k)]
+        if missing:
+            raise ConfigError(f"{', '.join(missing)} not set. Production refuses to start without them.")
     if not secret:
-        if app_env == "production":
-            raise ConfigError("SECRET_KEY is not set. Production refuses to start without it.")
         secret = _development_secret()
         generated = True
     database_url = env.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'marquee.sqlite3'}"
@@ -147,6 +160,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         login_lockout_seconds=_int(env.get("LOGIN_LOCKOUT_SECONDS"), 900, "LOGIN_LOCKOUT_SECONDS"),
         queue_prefix=env.get("QUEUE_PREFIX", ""),
         session_cookie_secure=_bool(env.get("SESSION_COOKIE_SECURE"), app_env == "production"),
+        platform_keys_fernet=env.get("PLATFORM_KEYS_FERNET", ""),
+        user_keys_fernet=env.get("USER_KEYS_FERNET", ""),
+        smtp_url=env.get("SMTP_URL") or None,
+        mail_from=env.get("MAIL_FROM", "Marquee <marquee@localhost>"),
+        limit_autoformat_per_hour=_int(env.get("LIMIT_AUTOFORMAT_PER_HOUR"), 10, "LIMIT_AUTOFORMAT_PER_HOUR"),
+        limit_ai_per_hour=_int(env.get("LIMIT_AI_PER_HOUR"), 5, "LIMIT_AI_PER_HOUR"),
+        limit_palette_per_hour=_int(env.get("LIMIT_PALETTE_PER_HOUR"), 20, "LIMIT_PALETTE_PER_HOUR"),
+        provider_timeout_seconds=float(env.get("PROVIDER_TIMEOUT_SECONDS", "90")),
+        openai_base_url=env.get("OPENAI_BASE_URL") or None,
+        gemini_base_url=env.get("GEMINI_BASE_URL") or None,
     )
 
 

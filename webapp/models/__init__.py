@@ -4,6 +4,15 @@ from webapp.models.asset import Asset, AssetColor, AssetKind, AssetSource
 from webapp.models.base import utcnow
 from webapp.models.housekeeping import StorageTombstone
 from webapp.models.job import Job, JobBatch, JobMode, JobStatus
+from webapp.models.money import (
+    AuditEvent,
+    Palette,
+    PromptTemplate,
+    Provider,
+    ProviderSpend,
+    UsageEvent,
+    UserKey,
+)
 from webapp.models.show import SLOTS, Performance, Show
 from webapp.models.user import Role, User
 
@@ -13,14 +22,21 @@ __all__ = [
     "AssetColor",
     "AssetKind",
     "AssetSource",
+    "AuditEvent",
     "Job",
     "JobBatch",
     "JobMode",
     "JobStatus",
+    "Palette",
     "Performance",
+    "PromptTemplate",
+    "Provider",
+    "ProviderSpend",
     "Role",
     "Show",
     "StorageTombstone",
+    "UsageEvent",
     "User",
+    "UserKey",
     "utcnow",
 ]

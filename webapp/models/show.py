@@ -38,6 +38,9 @@ class Show(db.Model):
     banner_asset_id: Mapped[int | None] = mapped_column(
         ForeignKey("asset.id", ondelete="SET NULL"), nullable=True, index=True
     )
+    palette_id: Mapped[int | None] = mapped_column(
+        ForeignKey("palette.id", ondelete="SET NULL"), nullable=True, index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 # kind -> (dotted entry point, queue purpose). Entry points take a single job id.
 JOB_KINDS: dict[str, tuple[str, str]] = {
     "autoformat": ("webapp.jobs.autoformat.run", "images"),
+    "generate": ("webapp.jobs.generate.run", "ai"),
 }
 
 STALE_MESSAGE = (

@@ -1,0 +1,247 @@
+"""RQ entry point: AI generation (create or edit), one variation at a time.
+
+For every variation: pick the route (provider + whose key), wait for a slot in that key's
+images-per-minute window, reserve the estimated cost against the provider's budget (platform keys
+only), call the provider with no database session open, settle the reservation to the actual
+cost, write the ledger row, store the image at the exact target size, and commit — so each
+variation appears as soon as it is ready and a paid image is never lost to a later failure.
+
+Fallback to the next provider happens only when the first certainly produced nothing
+(rate-limited, or down before anything was sent); never after a timeout that may have been
+billed, never after a safety block, never away from a producer's own key unless they allowed it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from decimal import Decimal
+from typing import Any
+
+from flask import current_app
+
+from webapp.extensions import db
+from webapp.imaging import FORMATS, AutoformatOptions, analyze, decode, encode, render
+from webapp.jobs.runner import JobContext, JobError, execute
+from webapp.models import Asset, User, UserKey, utcnow
+from webapp.providers import (
+    ContentBlocked,
+    ImageRequest,
+    ProviderError,
+    ProviderUnavailable,
+    RateLimited,
+    create_provider,
+)
+from webapp.services import budget, ledger
+from webapp.services.assets import apply_analysis, storage_key
+from webapp.services.generation import full_prompt
+from webapp.services.keys import base_url_for, platform_key, user_key_plaintext
+from webapp.services.pricing import estimate
+from webapp.services.providers import Route, plan
+from webapp.services.ratelimit import acquire, fingerprint
+from webapp.storage import get_storage
+
+log = logging.getLogger(__name__)
+RATE_LIMIT_WAIT_MAX = 20.0  # seconds we are willing to wait on a provider's Retry-After in-job
+
+
+def run(job_id: int) -> None:
+    """Entry point enqueued by `services.generation.start`."""
+    execute(job_id, _generate)
+
+
+def _generate(ctx: JobContext) -> None:
+    p = ctx.input
+    user = db.session.get(User, ctx.owner_id)
+    if user is None:
+        raise JobError("The account that asked for this generation no longer exists.")
+    routes = plan(user, p.get("provider"), p.get("operation", "generate"), p.get("use_own_key"), p.get("model"))
+    source_bytes: list[bytes] = []
+    if p.get("operation") == "edit":
+        src = db.session.get(Asset, p.get("source_asset_id"))
+        if src is None or src.owner_id != ctx.owner_id:
+            raise JobError("The image to edit was deleted. Choose another image.")
+        source_bytes = [get_storage().get(src.storage_key)]
+    db.session.commit()
+
+    wanted = int(p.get("variations", 1))
+    previous: dict[int, Any] = {v["index"]: v for v in (p.get("previous_variations") or [])}
+    variations: list[dict[str, Any]] = []
+    asset_ids: list[int] = []
+    for i in range(wanted):
+        if i in previous and previous[i].get("status") == "succeeded":
+            variations.append(previous[i])  # retrying only the failed ones
+            asset_ids.append(previous[i]["asset_id"])
+            continue
+        ctx.progress(5 + 90 * i / wanted, f"Drawing variation {i + 1} of {wanted}")
+        outcome = _one_variation(ctx, user, routes, p, i, source_bytes)
+        variations.append(outcome)
+        if outcome.get("asset_id"):
+            asset_ids.append(outcome["asset_id"])
+        _publish_partial(ctx, variations, asset_ids)
+    if not asset_ids:
+        reasons = {v.get("error") for v in variations if v.get("error")}
+        raise JobError(" ".join(sorted(reasons)) or "No image came back from the provider.")
+    ctx.finish({"variations": variations, "asset_ids": asset_ids, "kind": "generate"}, [])
+
+
+def _publish_partial(ctx: JobContext, variations: list[dict], asset_ids: list[int]) -> None:
+    """Let the page show finished variations while the rest are drawn."""
+    from sqlalchemy import update
+
+    from webapp.models import Job, JobStatus
+
+    with db.engine.begin() as conn:
+        conn.execute(
+            update(Job)
+            .where(Job.id == ctx.job_id, Job.status == JobStatus.RUNNING.value)
+            .values(result={"variations": variations, "asset_ids": asset_ids, "kind": "generate", "partial": True})
+        )
+
+
+def _key_for(route: Route, user: User) -> str | None:
+    if route.key_owner == "user":
+        row = db.session.get(UserKey, route.user_key_id)
+        if row is None:
+            raise JobError("Your own key was removed. Add it again in Settings, or use the platform key.")
+        row.last_used_at = utcnow()
+        key = user_key_plaintext(row, "generate")
+        return key
+    if route.provider_row is None:
+        return None
+    return platform_key(route.provider_row, "generate") if route.spec.needs_key else None
+
+
+def _one_variation(ctx, user, routes: list[Route], p: dict, index: int, source_bytes: list[bytes]) -> dict:
+    last_error: ProviderError | None = None
+    for attempt, route in enumerate(routes):
+        key = _key_for(route, user)
+        provider = create_provider(
+            route.provider_name, key,
+            base_url=base_url_for(route.provider_name, route.provider_row),
+            timeout=float(current_app.config.get("PROVIDER_TIMEOUT_SECONDS", 90)),
+        )
+        size = provider.size_for(p["image_type"])
+        quality = p.get("quality", "medium")
+        price = estimate(route.provider_row, route.provider_name, route.model, size, quality, 1)
+        per_minute = route.provider_row.images_per_minute if route.provider_row else 60
+        if not acquire(fingerprint(route.provider_name, key), per_minute, 1, max_wait=120):
+            last_error = RateLimited(None)
+            continue
+        reservation = None
+        if route.key_owner == "platform" and price > 0:
+            try:
+                reservation = budget.reserve(route.provider_row, price)
+            except budget.BudgetExceeded as exc:
+                ledger.record(user.id, route, "generate", size, quality, 0, Decimal(0), ctx.job_id, "budget_refused",
+                              exc.message)
+                return {"index": index, "status": "failed", "error": exc.message, "provider": route.provider_name}
+        seed = p.get("seed")
+        request = ImageRequest(
+            prompt=full_prompt(p), image_type=p["image_type"], quality=quality, n=1, style=p.get("style"),
+            seed=(seed + index) if seed is not None else _seed(ctx.job_id, index), palette=p.get("palette") or None,
+            model=route.model,
+        )
+        db.session.commit()  # no transaction open while we wait on the provider
+        try:
+            images = _call_with_retry_after(provider, request, p.get("operation"), source_bytes)
+        except ProviderError as exc:
+            billed_maybe = isinstance(exc, ProviderUnavailable) and exc.may_have_billed
+            if reservation is not None:
+                # A timeout after sending may have been billed: count it, never silently $0.
+                budget.settle(reservation, price if billed_maybe else Decimal(0))
+            ledger.record(user.id, route, p.get("operation", "generate"), size, quality, 0,
+                          price if billed_maybe else Decimal(0), ctx.job_id, _outcome(exc), exc.message)
+            last_error = exc
+            can_fall_back = isinstance(exc, RateLimited | ProviderUnavailable) and not billed_maybe
+            if can_fall_back and attempt + 1 < len(routes):
+                log.warning("job %s: %s failed (%s); falling back", ctx.job_id, route.provider_name, _outcome(exc))
+                continue
+            return {"index": index, "status": "failed", "error": exc.message, "provider": route.provider_name}
+        actual = estimate(route.provider_row, route.provider_name, route.model, size, quality, len(images))
+        if reservation is not None:
+            budget.settle(reservation, actual)
+        ledger.record(user.id, route, p.get("operation", "generate"), size, quality, len(images), actual,
+                      ctx.job_id, "success", None)
+        if not images:
+            return {"index": index, "status": "failed", "error": "The provider returned no image.",
+                    "provider": route.provider_name}
+        asset = _store(ctx, images[0], p, route, index, actual, size)
+        return {
+            "index": index, "status": "succeeded", "asset_id": asset.id, "provider": route.provider_name,
+            "model": route.model, "cost": str(actual), "key_owner": route.key_owner,
+            "revised_prompt": images[0].revised_prompt, "fell_back": attempt > 0,
+        }
+    message = last_error.message if last_error else "No provider could take the request."
+    return {"index": index, "status": "failed", "error": message}
+
+
+def _call_with_retry_after(provider, request: ImageRequest, operation: str | None, sources: list[bytes]):
+    """One polite retry when the provider says "try again in a few seconds"."""
+    for tries in range(2):
+        try:
+            if operation == "edit":
+                return provider.edit(request, sources)
+            return provider.generate(request)
+        except RateLimited as exc:
+            if tries == 0 and exc.retry_after is not None and exc.retry_after <= RATE_LIMIT_WAIT_MAX:
+                time.sleep(exc.retry_after)
+                continue
+            raise
+    raise AssertionError("unreachable")
+
+
+def _outcome(exc: ProviderError) -> str:
+    if isinstance(exc, ContentBlocked):
+        return "blocked"
+    if isinstance(exc, RateLimited):
+        return "rate_limited"
+    if isinstance(exc, ProviderUnavailable):
+        return "timeout_maybe_billed" if exc.may_have_billed else "unavailable"
+    return type(exc).__name__.lower()
+
+
+def _seed(job_id: int, index: int) -> int:
+    return int(hashlib.sha256(f"{job_id}:{index}".encode()).hexdigest()[:8], 16)
+
+
+def _store(ctx: JobContext, image, p: dict, route: Route, index: int, cost: Decimal, size: str) -> Asset:
+    """Bring the image to the exact format size (crop when little is lost, else the blurred
+    backdrop), store it, and commit its asset row right away."""
+    target = FORMATS[p["image_type"]]
+    canvas = render(decode(image.data), target, AutoformatOptions(fill="crop", darken=0.1))
+    data = encode(canvas, "jpeg")
+    sha = hashlib.sha256(data).hexdigest()
+    existing = db.session.query(Asset).filter_by(owner_id=ctx.owner_id, sha256=sha).one_or_none()
+    if existing is not None:
+        return existing
+    key = storage_key(ctx.owner_id, sha, "image/jpeg")
+    ctx.put(key, data, "image/jpeg")
+    asset = Asset(
+        owner_id=ctx.owner_id,
+        kind="edited" if p.get("operation") == "edit" else "generated",
+        storage_key=key,
+        filename=f"{p['image_type']}-{ctx.job_id}-{index + 1}.jpg",
+        content_type="image/jpeg",
+        bytes=len(data),
+        width=canvas.width,
+        height=canvas.height,
+        sha256=sha,
+        parent_id=p.get("source_asset_id"),
+        job_id=ctx.job_id,
+        show_id=p.get("show_id"),
+        source="ai",
+        prompt=p["prompt"],
+        provenance={
+            "source": "ai", "provider": route.provider_name, "model": route.model, "prompt": p["prompt"],
+            "negative": p.get("negative") or None, "style": p.get("style"), "seed": p.get("seed"),
+            "quality": p.get("quality"), "size": size, "key_owner": route.key_owner, "cost": str(cost),
+            "revised_prompt": image.revised_prompt, "job": ctx.job_id,
+        },
+    )
+    apply_analysis(asset, analyze(data), ctx.put)
+    db.session.add(asset)
+    db.session.commit()
+    ctx.stored_keys.clear()  # owned by the committed asset now
+    return asset

@@ -1,0 +1,61 @@
+"""AI image providers behind one interface: OpenAI, Google Gemini, and an offline local renderer.
+
+Usage::
+
+    provider = create_provider("openai", api_key, timeout=60)
+    images = provider.generate(ImageRequest(prompt="jazz night", image_type="poster", n=2))
+
+Every failure is a ``ProviderError`` subclass; see ``base`` for what each one means. Importing this package
+is cheap: the SDKs are imported when an adapter is constructed, and ``enabled()`` only checks that they are
+installed. Adding a provider = a module with an ``ImageProvider`` subclass decorated with ``@register``,
+imported below.
+"""
+
+from . import gemini_provider, local_provider, openai_provider  # noqa: F401  (they register themselves)
+from .base import (
+    IMAGE_TYPES,
+    MAX_IMAGES,
+    QUALITIES,
+    REGISTRY,
+    STYLE_HINTS,
+    BadRequest,
+    ContentBlocked,
+    GeneratedImage,
+    ImageProvider,
+    ImageRequest,
+    InvalidKey,
+    ProviderError,
+    ProviderSpec,
+    ProviderUnavailable,
+    RateLimited,
+    create_provider,
+    get_provider_class,
+    key_suffix,
+)
+from .gemini_provider import GeminiProvider
+from .local_provider import LocalProvider
+from .openai_provider import OpenAIProvider
+
+__all__ = [
+    "IMAGE_TYPES",
+    "MAX_IMAGES",
+    "QUALITIES",
+    "REGISTRY",
+    "STYLE_HINTS",
+    "BadRequest",
+    "ContentBlocked",
+    "GeminiProvider",
+    "GeneratedImage",
+    "ImageProvider",
+    "ImageRequest",
+    "InvalidKey",
+    "LocalProvider",
+    "OpenAIProvider",
+    "ProviderError",
+    "ProviderSpec",
+    "ProviderUnavailable",
+    "RateLimited",
+    "create_provider",
+    "get_provider_class",
+    "key_suffix",
+]

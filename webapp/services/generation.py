@@ -1,0 +1,138 @@
+"""Starting AI generations: validate, check allowances, estimate, and queue the job.
+
+The estimate shown before a generation, the budget reservation and the ledger row all come from
+`services.pricing.estimate`, so what a producer is told is what is recorded.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from webapp.models import Job, User
+from webapp.providers import REGISTRY, create_provider
+from webapp.services import jobs as job_service
+from webapp.services import limits
+from webapp.services.pricing import estimate
+from webapp.services.providers import Route, plan
+
+IMAGE_TYPES = ("poster", "square", "banner")
+QUALITIES = ("low", "medium", "high")
+STYLES = (
+    "realistic", "artistic", "modern", "vintage", "minimalist", "bold",
+    "neon", "watercolor", "retro-print", "cinematic", "illustrated", "elegant",
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class GenerationError(ValueError):
+    """A request that cannot start; the message says what to change."""
+
+
+def clean_prompt(text: str, limit: int) -> str:
+    """Strip control characters (keep newlines), normalise, enforce the provider's limit."""
+    text = unicodedata.normalize("NFC", _CONTROL.sub("", text or "")).strip()
+    if not text:
+        raise GenerationError("Describe the image you want: the prompt is empty.")
+    if len(text) > limit:
+        raise GenerationError(f"The prompt is {len(text)} characters; this provider accepts at most {limit}.")
+    return text
+
+
+@dataclass
+class GenerationRequest:
+    prompt: str
+    image_type: str = "poster"
+    provider: str | None = None
+    model: str | None = None
+    quality: str = "medium"
+    variations: int = 1
+    style: str | None = None
+    negative: str = ""
+    palette: list[str] = field(default_factory=list)
+    use_own_key: bool | None = None
+    seed: int | None = None
+    show_id: int | None = None
+    operation: str = "generate"
+    source_asset_id: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Quote:
+    route: Route
+    size: str
+    unit_price: Decimal
+    total: Decimal
+    allowance: limits.Allowance | None
+
+
+def quote(user: User, req: GenerationRequest) -> Quote:
+    """What this request would cost and whether the hourly allowance covers it."""
+    if req.image_type not in IMAGE_TYPES:
+        raise GenerationError("Choose poster, square or banner.")
+    if req.quality not in QUALITIES:
+        raise GenerationError("Choose low, medium or high quality.")
+    if not 1 <= int(req.variations) <= 4:
+        raise GenerationError("Ask for 1 to 4 variations.")
+    routes = plan(user, req.provider, req.operation, req.use_own_key, req.model)
+    route = routes[0]
+    cls = REGISTRY[route.provider_name]
+    if req.operation == "edit" and not cls.spec.can_edit:
+        raise GenerationError(f"{cls.spec.display_name} cannot edit images; choose another provider.")
+    if route.model not in cls.spec.models:
+        raise GenerationError(f"{route.model} is not a {cls.spec.display_name} image model.")
+    size = create_provider(route.provider_name, None).size_for(req.image_type)
+    unit = estimate(route.provider_row, route.provider_name, route.model, size, req.quality, 1)
+    total = estimate(route.provider_row, route.provider_name, route.model, size, req.quality, int(req.variations))
+    allowance = None
+    if route.key_owner == "platform" and cls.spec.needs_key:
+        override = route.provider_row.user_images_per_hour if route.provider_row else None
+        allowance = limits.allowance("ai", user, override)
+    return Quote(route, size, unit, total, allowance)
+
+
+def start(user: User, req: GenerationRequest) -> Job:
+    """Validate, check the allowance, and queue a generation job (budget is reserved in the job,
+    right before the paid call, so a queued job never holds money it may not spend)."""
+    q = quote(user, req)
+    spec = REGISTRY[q.route.provider_name].spec
+    prompt = clean_prompt(req.prompt, spec.prompt_limit)
+    negative = _CONTROL.sub("", req.negative or "").strip()[:500]
+    if q.allowance is not None and q.allowance.limit is not None:
+        limits.check("ai", user, int(req.variations), q.allowance.limit)
+    payload = {
+        "prompt": prompt,
+        "negative": negative,
+        "image_type": req.image_type,
+        "provider": req.provider,
+        "model": req.model,
+        "quality": req.quality,
+        "variations": int(req.variations),
+        "style": req.style if req.style in STYLES else None,
+        "palette": [c for c in req.palette if re.fullmatch(r"#[0-9a-fA-F]{6}", c)][:8],
+        "use_own_key": req.use_own_key,
+        "seed": req.seed,
+        "show_id": req.show_id,
+        "operation": req.operation,
+        "source_asset_id": req.source_asset_id,
+        "estimate": str(q.total),
+        **req.extra,
+    }
+    return job_service.start(user, "generate", payload)
+
+
+def full_prompt(payload: dict[str, Any]) -> str:
+    """The text sent to the model: prompt, style, colours, and the 'avoid' list folded in (the
+    APIs have no negative-prompt field). Words on the poster are ours, so ask for none."""
+    parts = [payload["prompt"].strip().rstrip(".") + "."]
+    if payload.get("style"):
+        parts.append(f"Style: {payload['style'].replace('-', ' ')}.")
+    if payload.get("palette"):
+        parts.append("Use these colours: " + ", ".join(payload["palette"]) + ".")
+    avoid = payload.get("negative")
+    parts.append("Do not include any text, letters or logos" + (f"; also avoid: {avoid}." if avoid else "."))
+    return " ".join(parts)
