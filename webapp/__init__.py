@@ -9,15 +9,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-from flask import Flask
+from typing import TYPE_CHECKING, Any
 
 from webapp.config import PROJECT_ROOT, load_settings
+
+if TYPE_CHECKING:  # Flask is imported inside create_app so `webapp.imaging` stays light for the CLI
+    from flask import Flask
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app. `config` keys are Flask config keys (e.g. SQLALCHEMY_DATABASE_URI)."""
+    from flask import Flask
+
     settings = load_settings()
     app = Flask(
         __name__,
@@ -92,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.autoformat.routes import bp as autoformat_bp
     from webapp.library.routes import bp as library_bp
     from webapp.main import bp as main_bp
+    from webapp.settings.routes import bp as settings_bp
     from webapp.shows.routes import bp as shows_bp
 
     app.register_blueprint(main_bp)
@@ -101,6 +105,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(library_bp)
     app.register_blueprint(shows_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(settings_bp)
 
 
 def register_security(app: Flask) -> None:

@@ -10,6 +10,7 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
+from webapp.cli_ai import register_ai
 from webapp.imaging import FORMATS, AutoformatOptions, ImageRejected, autoformat_bytes
 
 EXT = {"jpeg": "jpg", "png": "png", "webp": "webp"}
@@ -114,3 +115,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(autoformat_command)
     app.cli.add_command(jobs_group)
+    register_ai(app)

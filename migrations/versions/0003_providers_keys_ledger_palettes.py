@@ -150,7 +150,7 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['owner_id'], ['user_account.id'], name=op.f('fk_palette_owner_id_user_account'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['reviewer_id'], ['user_account.id'], name=op.f('fk_palette_reviewer_id_user_account'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['show_id'], ['show.id'], name=op.f('fk_palette_show_id_show'), ondelete='SET NULL', use_alter=True),
+    sa.ForeignKeyConstraint(['show_id'], ['show.id'], name=op.f('fk_palette_show_id_show'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['source_asset_id'], ['asset.id'], name=op.f('fk_palette_source_asset_id_asset'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_palette'))
     )

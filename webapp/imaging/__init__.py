@@ -3,26 +3,6 @@
 Bytes, PIL images and numbers in and out; no Flask, database or network. The app imports only from here.
 """
 
-from .analysis import (
-    NEAR_DUPLICATE_MAX_DISTANCE,
-    Analysis,
-    DominantColor,
-    analyze,
-    dhash,
-    dominant_colors,
-    hamming,
-    thumbnail,
-)
-from .color import (
-    contrast_ratio,
-    delta_e_ciede2000,
-    hex_to_rgb,
-    lab_to_srgb,
-    relative_luminance,
-    rgb_to_hex,
-    rgb_to_hsl,
-    srgb_to_lab,
-)
 from .compose import BACKDROP_SIGMA, AutoformatOptions, FillMode, Renderer, render, resolve_fill
 from .decoding import MIME_TYPES, ImageInfo, UploadLimits, decode, inspect_upload, sniff_format
 from .encoding import ENCODINGS, encode
@@ -69,7 +49,28 @@ __all__ = [
     "sniff_format",
 ]
 
-# Ingest-time analysis (hash, palette, thumbnail) and colour science.
+# Ingest-time analysis (hash, palette, thumbnail) and colour science, loaded on first use (PEP 562):
+# they need numpy (and scikit-learn for clustering), which the auto-format pipeline and CLI do not.
+_LAZY = {
+    "NEAR_DUPLICATE_MAX_DISTANCE": "analysis", "Analysis": "analysis", "DominantColor": "analysis",
+    "analyze": "analysis", "dhash": "analysis", "dominant_colors": "analysis", "hamming": "analysis",
+    "thumbnail": "analysis", "contrast_ratio": "color", "delta_e_ciede2000": "color", "hex_to_rgb": "color",
+    "lab_to_srgb": "color", "relative_luminance": "color", "rgb_to_hex": "color", "rgb_to_hsl": "color",
+    "srgb_to_lab": "color",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
 __all__ += [
     "NEAR_DUPLICATE_MAX_DISTANCE",
     "Analysis",

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
-from sklearn.cluster import KMeans
 
 from .color import delta_e_ciede2000, lab_to_srgb, rgb_to_hex, srgb_to_lab
 from .decoding import UploadLimits, decode
@@ -227,6 +226,10 @@ def dominant_colors(img: Image.Image, k: int = 5, sample: int = 4096, seed: int 
         # Two seeded k-means++ starts. Measured on 7 skimage photos against n_init=10: palettes agree within
         # dE00 0.4 except on a near-black, ambiguous one (hubble_deep_field), for 7.4 ms vs 14.5 ms per image
         # (n_init=1: 6.2 ms, up to dE00 0.9 off).
+        # Imported here: scikit-learn costs ~100 MB of RSS and ~1 s at import, and most users of
+        # webapp.imaging (the auto-format pipeline, the CLI) never cluster. worker.py preloads it.
+        from sklearn.cluster import KMeans
+
         model = KMeans(n_clusters=k, n_init=2, random_state=seed, algorithm="lloyd")
         labels = model.fit_predict(lab, sample_weight=counts.astype(np.float64))
         weights_all = np.bincount(labels, weights=counts, minlength=k)

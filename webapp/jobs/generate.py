@@ -147,7 +147,7 @@ def _one_variation(ctx, user, routes: list[Route], p: dict, index: int, source_b
         try:
             images = _call_with_retry_after(provider, request, p.get("operation"), source_bytes)
         except ProviderError as exc:
-            billed_maybe = isinstance(exc, ProviderUnavailable) and exc.may_have_billed
+            billed_maybe = bool(getattr(exc, "may_have_billed", False))
             if reservation is not None:
                 # A timeout after sending may have been billed: count it, never silently $0.
                 budget.settle(reservation, price if billed_maybe else Decimal(0))

@@ -69,7 +69,7 @@ class ProviderError(Exception):
         self.retryable = self.default_retryable if retryable is None else retryable
         self.may_have_billed = may_have_billed
         self.detail = detail
-        # Images that did arrive before the failure (multi-call providers such as Gemini); a job may keep them.
+        # Images that arrived before the failure (multi-call providers such as Gemini); a job may keep them.
         self.partial_images: list[GeneratedImage] = []
 
     def __str__(self) -> str:
@@ -285,7 +285,9 @@ class ImageProvider(ABC):
     spec: ClassVar[ProviderSpec]
     sdk_module: ClassVar[str | None] = None  # importable module that must exist for enabled()
 
-    def __init__(self, api_key: str | None = None, *, base_url: str | None = None, timeout: float = 60.0) -> None:
+    def __init__(
+        self, api_key: str | None = None, *, base_url: str | None = None, timeout: float = 60.0
+    ) -> None:
         if not self.enabled():
             raise ProviderUnavailable(
                 f"{self.spec.display_name} is not available on this server (its Python package "
@@ -335,7 +337,8 @@ class ImageProvider(ABC):
         model = request.model or self.spec.default_model
         if model not in self.spec.models:
             raise BadRequest(
-                f"{self.spec.display_name} has no model {model!r}; choose one of {', '.join(self.spec.models)}."
+                f"{self.spec.display_name} has no model {model!r}; "
+                f"choose one of {', '.join(self.spec.models)}."
             )
         return model
 
@@ -376,4 +379,3 @@ def create_provider(
 ) -> ImageProvider:
     """An adapter instance ready to call; raises ProviderUnavailable if its SDK is missing."""
     return get_provider_class(name)(api_key, base_url=base_url, timeout=timeout)
-

@@ -69,7 +69,9 @@ class GeminiProvider(ImageProvider):
     )
     sdk_module: ClassVar[str | None] = "google.genai"
 
-    def __init__(self, api_key: str | None = None, *, base_url: str | None = None, timeout: float = 60.0) -> None:
+    def __init__(
+        self, api_key: str | None = None, *, base_url: str | None = None, timeout: float = 60.0
+    ) -> None:
         super().__init__(api_key, base_url=base_url, timeout=timeout)
         from google import genai
         from google.genai import types
@@ -143,7 +145,11 @@ def _image_from(response: Any) -> GeneratedImage:
         inline = part.inline_data
         if inline is not None and inline.data and (inline.mime_type or "").startswith("image/"):
             width, height = image_size(inline.data, "Google Gemini")
-            usage = response.usage_metadata.model_dump(mode="json", exclude_none=True) if response.usage_metadata else {}
+            usage = (
+                response.usage_metadata.model_dump(mode="json", exclude_none=True)
+                if response.usage_metadata
+                else {}
+            )
             return GeneratedImage(
                 data=inline.data, mime_type=inline.mime_type, width=width, height=height, usage=usage
             )
@@ -157,8 +163,13 @@ def _image_from(response: Any) -> GeneratedImage:
         )
     else:
         said = f' It replied: "{" ".join(text)[:200]}"' if text else ""
-        return_message = f"Google Gemini answered without an image ({reason or 'no reason given'}).{said} Reword the prompt and try again."
-    raise ContentBlocked(return_message, detail=f"finish_reason={finish} block_reason={_enum_name(blocked_prompt)}")
+        return_message = (
+            f"Google Gemini answered without an image ({reason or 'no reason given'}).{said} "
+            "Reword the prompt and try again."
+        )
+    raise ContentBlocked(
+        return_message, detail=f"finish_reason={finish} block_reason={_enum_name(blocked_prompt)}"
+    )
 
 
 def _enum_name(value: Any) -> str | None:
@@ -193,7 +204,7 @@ class _ErrorTranslator:
         from google.genai import errors
 
         if isinstance(exc, httpx2.TimeoutException):
-            # Only a read timeout happens after Google has the whole request (and may be drawing a billed image).
+            # Only a read timeout comes after Google has the whole request (it may be drawing a billed image).
             sent = isinstance(exc, httpx2.ReadTimeout)
             return ProviderUnavailable(
                 f"Google Gemini did not answer within {self.timeout:g} seconds. Try again in a few minutes"
@@ -221,7 +232,8 @@ class _ErrorTranslator:
             return self._client_error(exc)
         if isinstance(exc, errors.APIError):
             return ProviderUnavailable(
-                "Google Gemini sent a response we could not understand. Try again later.", detail=self._detail(exc)
+                "Google Gemini sent a response we could not understand. Try again later.",
+                detail=self._detail(exc),
             )
         return None
 
@@ -240,7 +252,9 @@ class _ErrorTranslator:
                 detail=detail,
             )
         if code == 429:
-            retry_after = parse_retry_after(getattr(exc.response, "headers", None)) or _retry_info(exc.details)
+            retry_after = parse_retry_after(getattr(exc.response, "headers", None)) or _retry_info(
+                exc.details
+            )
             wait = f" in {retry_after:.0f} seconds" if retry_after is not None else " in a minute"
             return RateLimited(
                 f"Google Gemini is limiting how fast this key can make images (or its quota is used up). "
@@ -249,7 +263,9 @@ class _ErrorTranslator:
                 detail=detail,
             )
         if code == 404:
-            return BadRequest(f"Google Gemini does not offer this model or endpoint ({message}).", detail=detail)
+            return BadRequest(
+                f"Google Gemini does not offer this model or endpoint ({message}).", detail=detail
+            )
         return BadRequest(f"Google Gemini rejected the request: {message}", detail=detail)
 
 

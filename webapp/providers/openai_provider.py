@@ -58,7 +58,9 @@ class OpenAIProvider(ImageProvider):
     )
     sdk_module: ClassVar[str | None] = "openai"
 
-    def __init__(self, api_key: str | None = None, *, base_url: str | None = None, timeout: float = 60.0) -> None:
+    def __init__(
+        self, api_key: str | None = None, *, base_url: str | None = None, timeout: float = 60.0
+    ) -> None:
         super().__init__(api_key, base_url=base_url, timeout=timeout)
         import openai
 
@@ -88,7 +90,7 @@ class OpenAIProvider(ImageProvider):
         return self._images(response)
 
     def edit(self, request: ImageRequest, source_images: list[bytes]) -> list[GeneratedImage]:
-        """One ``images.edit`` call; several sources are sent as repeated ``image[]`` fields."""
+        """One ``images.edit`` call; one source is the ``image`` field, several are repeated ``image[]``."""
         if not source_images:
             raise BadRequest("Choose at least one source image to edit.")
         model = self.model_for(request)
@@ -101,7 +103,9 @@ class OpenAIProvider(ImageProvider):
         with self._translate_errors():
             response = self._client.images.edit(
                 model=model,
-                image=files,
+                # One file goes as the classic single ``image`` field (every model accepts it); a list, even
+                # of one, would be sent as ``image[]``.
+                image=files[0] if len(files) == 1 else files,
                 prompt=prompt,
                 size=self.size_for(request.image_type),
                 quality=request.quality,
@@ -187,7 +191,9 @@ class _ErrorTranslator:
             )
         if isinstance(exc, openai.APIConnectionError):
             cause = exc.__cause__
-            sent = not isinstance(cause, (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.UnsupportedProtocol))
+            sent = not isinstance(
+                cause, (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.UnsupportedProtocol)
+            )
             return ProviderUnavailable(
                 "Could not reach OpenAI. Check the server's internet connection and try again."
                 if not sent
@@ -204,7 +210,7 @@ class _ErrorTranslator:
         status = exc.status_code
         code = exc.code or ""
         server_message = redact(_error_message(exc), self.key)
-        detail = f"HTTP {status} {code}: {server_message}".strip()
+        detail = f"HTTP {status}{' ' + code if code else ''}: {server_message}"
         suffix = key_suffix(self.key or "")
         if isinstance(exc, openai.AuthenticationError):
             return InvalidKey(

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import has_request_context, request
 from flask_login import current_user
+from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import AuditEvent, User
@@ -34,3 +35,24 @@ def record(action: str, target: str = "", detail: dict[str, Any] | None = None, 
             user_agent=ua,
         )
     )
+
+
+def page(action: str | None = None, actor: str | None = None, before: int | None = None,
+         size: int = 50) -> tuple[list[AuditEvent], int | None]:
+    """Newest first, keyset-paginated on id: (events, id to pass as `before` for the next page)."""
+    q = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(size + 1)
+    if action:
+        q = q.where(AuditEvent.action == action)
+    if actor:
+        q = q.where(AuditEvent.actor_label.ilike(f"%{actor.replace('%', '').replace('_', '')}%"))
+    if before:
+        q = q.where(AuditEvent.id < before)
+    rows = list(db.session.scalars(q))
+    more = len(rows) > size
+    rows = rows[:size]
+    return rows, (rows[-1].id if more and rows else None)
+
+
+def actions() -> list[str]:
+    """Every action that has been recorded (for the filter's choices)."""
+    return list(db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from webapp.models import Job, User
-from webapp.providers import REGISTRY, create_provider
+from webapp.providers import REGISTRY
 from webapp.services import jobs as job_service
 from webapp.services import limits
 from webapp.services.pricing import estimate
@@ -70,6 +70,13 @@ class Quote:
     allowance: limits.Allowance | None
 
 
+def size_for(provider_name: str, image_type: str) -> str:
+    """The adapter's size (a price-table key) without building a client: constructing an adapter
+    that needs a key raises InvalidKey without one, and a quote must not need the key."""
+    cls = REGISTRY[provider_name]
+    return cls.size_for(cls.__new__(cls), image_type)
+
+
 def quote(user: User, req: GenerationRequest) -> Quote:
     """What this request would cost and whether the hourly allowance covers it."""
     if req.image_type not in IMAGE_TYPES:
@@ -85,7 +92,7 @@ def quote(user: User, req: GenerationRequest) -> Quote:
         raise GenerationError(f"{cls.spec.display_name} cannot edit images; choose another provider.")
     if route.model not in cls.spec.models:
         raise GenerationError(f"{route.model} is not a {cls.spec.display_name} image model.")
-    size = create_provider(route.provider_name, None).size_for(req.image_type)
+    size = size_for(route.provider_name, req.image_type)
     unit = estimate(route.provider_row, route.provider_name, route.model, size, req.quality, 1)
     total = estimate(route.provider_row, route.provider_name, route.model, size, req.quality, int(req.variations))
     allowance = None
@@ -95,7 +102,7 @@ def quote(user: User, req: GenerationRequest) -> Quote:
     return Quote(route, size, unit, total, allowance)
 
 
-def start(user: User, req: GenerationRequest) -> Job:
+def start(user: User, req: GenerationRequest, inline: bool = False) -> Job:
     """Validate, check the allowance, and queue a generation job (budget is reserved in the job,
     right before the paid call, so a queued job never holds money it may not spend)."""
     q = quote(user, req)
@@ -122,7 +129,7 @@ def start(user: User, req: GenerationRequest) -> Job:
         "estimate": str(q.total),
         **req.extra,
     }
-    return job_service.start(user, "generate", payload)
+    return job_service.start(user, "generate", payload, inline=inline)
 
 
 def full_prompt(payload: dict[str, Any]) -> str:

@@ -43,14 +43,21 @@ def _entry_point(kind: str) -> Callable[[int], Any]:
     return getattr(import_module(module), name)
 
 
-def start(owner: User, kind: str, payload: dict[str, Any], batch_id: int | None = None) -> Job:
-    """Create the job row, commit, then enqueue it (or run it here if the queue is down)."""
+def start(owner: User, kind: str, payload: dict[str, Any], batch_id: int | None = None,
+          inline: bool = False) -> Job:
+    """Create the job row, commit, then enqueue it (or run it here if the queue is down).
+
+    `inline=True` runs it in this process right away (the CLI: an operator waits for the result
+    and no worker may be running)."""
     if kind not in JOB_KINDS:
         raise ValueError(f"unknown job kind {kind!r}")
     job = Job(owner_id=owner.id, kind=kind, input=payload, queue=JOB_KINDS[kind][1], batch_id=batch_id)
     db.session.add(job)
     db.session.commit()
-    enqueue(job)
+    if inline:
+        run_in_process(job)
+    else:
+        enqueue(job)
     return job
 
 

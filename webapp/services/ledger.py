@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -50,8 +50,11 @@ def totals(start: datetime, end: datetime, user_id: int | None = None) -> dict[s
     rows = db.session.execute(q.group_by(UsageEvent.provider, UsageEvent.key_owner)).all()
     out: dict[str, Any] = {"by_provider": {}, "platform": Decimal(0), "own_key": Decimal(0), "images": 0, "requests": 0}
     for provider, owner, cost, images, count in rows:
-        entry = out["by_provider"].setdefault(provider, {"cost": Decimal(0), "images": 0, "requests": 0})
+        entry = out["by_provider"].setdefault(provider, {
+            "cost": Decimal(0), "images": 0, "requests": 0, "platform": Decimal(0), "own_key": Decimal(0),
+        })
         entry["cost"] += Decimal(cost or 0)
+        entry["platform" if owner == "platform" else "own_key"] += Decimal(cost or 0)
         entry["images"] += int(images or 0)
         entry["requests"] += int(count)
         out["platform" if owner == "platform" else "own_key"] += Decimal(cost or 0)
@@ -89,3 +92,33 @@ def key_usage(user_id: int, provider: str) -> tuple[int, Decimal, datetime | Non
         )
     ).one()
     return int(row[0] or 0), Decimal(row[1] or 0), row[2]
+
+
+def month_range(now: datetime | None = None) -> tuple[datetime, datetime]:
+    """[first instant of this UTC month, now): the window of "this month" figures."""
+    now = now or datetime.now(UTC)
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0), now + timedelta(seconds=1)
+
+
+def day_range(first: date, last: date) -> tuple[datetime, datetime]:
+    """Inclusive calendar days (UTC) as the half-open datetime window the queries take."""
+    return datetime.combine(first, time.min, UTC), datetime.combine(last + timedelta(days=1), time.min, UTC)
+
+
+def daily_series(first: date, last: date) -> dict[str, Any]:
+    """Every day in [first, last] (zeros included, so gaps show) with cost and images per provider,
+    shaped for the charts: {"days": [...], "cost": {provider: [...]}, "images": [...]}."""
+    start, end = day_range(first, last)
+    rows = daily(start, end)
+    days = [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+    index = {d: i for i, d in enumerate(days)}
+    providers = sorted({r["provider"] for r in rows})
+    cost = {p: [Decimal(0)] * len(days) for p in providers}
+    images = [0] * len(days)
+    for r in rows:
+        i = index.get(r["day"])
+        if i is None:
+            continue
+        cost[r["provider"]][i] += r["cost"]
+        images[i] += r["images"]
+    return {"days": days, "cost": cost, "images": images}

@@ -38,7 +38,7 @@ DEFAULT_PRICES: dict[str, dict[str, dict[str, dict[str, str]]]] = {
         "gemini-3.1-flash-image": _flat("0.045", GEMINI_ASPECTS),
         "gemini-3-pro-image": _flat("0.134", GEMINI_ASPECTS),
     },
-    "local": {"procedural": _flat("0", ("1024x1024", "1024x1536", "1536x1024"))},
+    "local": {"procedural-v1": _flat("0", ("1024x1024", "1024x1536", "1536x1024"))},
 }
 
 

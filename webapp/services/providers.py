@@ -82,8 +82,11 @@ def update_settings(provider: Provider, changes: dict, actor: User | None = None
             setattr(provider, field, value)
             changed[field] = str(value)[:60] if field != "price_table" else "updated"
     if provider.is_default and not provider.enabled:
-        provider.is_default = False
+        # enabled_providers() -> ensure_providers() may itself mark "local" default once this one is
+        # cleared, so clear every default first and then set exactly one.
         fallback = next((p for p in enabled_providers() if p.id != provider.id), None)
+        db.session.execute(update(Provider).values(is_default=False))
+        provider.is_default = False
         if fallback is not None:
             fallback.is_default = True
     audit.record("provider.update", f"provider:{provider.name}", changed, actor)

@@ -1,0 +1,148 @@
+"""A fake OpenAI Images API speaking the real wire format (verified with openai 3.54).
+
+    with FakeOpenAI(valid_key="sk-test-123") as fake:
+        client = openai.OpenAI(api_key="sk-test-123", base_url=fake.url, max_retries=0)
+        fake.enqueue("rate_limited", retry_after=3)   # next request: 429 + Retry-After: 3
+        fake.set_mode("success")                      # everything after that
+
+Endpoints: ``POST /v1/images/generations`` (JSON), ``POST /v1/images/edits`` (multipart; ``image`` or
+repeated ``image[]`` file fields), ``GET /v1/models``. Auth: ``Authorization: Bearer KEY``.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+
+from ._base import FakeServer, RecordedRequest, Reply, Response, png
+
+SIZES = {"1024x1024", "1536x1024", "1024x1536"}
+
+# kind -> (status, error type, error code, message template): the bodies the real API sends.
+ERRORS = {
+    "unauthorized": (
+        401, "invalid_request_error", "invalid_api_key",
+        "Incorrect API key provided: {masked}. "
+        "You can find your API key at https://platform.openai.com/account/api-keys.",
+    ),
+    "forbidden": (
+        403, "invalid_request_error", None,
+        "Your organization must be verified to use the model `gpt-image-1.5`.",
+    ),
+    "rate_limited": (
+        429, "requests", "rate_limit_exceeded",
+        "Rate limit reached for gpt-image-1.5 in organization org-fake on images per minute (IPM): "
+        "Limit 5, Used 5, Requested 1. Please try again in {retry_after}s.",
+    ),
+    "server_error": (
+        500, "server_error", None,
+        "The server had an error while processing your request. Sorry about that!",
+    ),
+    "unavailable": (503, "server_error", None, "The engine is currently overloaded, please try again later."),
+    "safety": (
+        400, "image_generation_user_error", "moderation_blocked",
+        "Your request was rejected as a result of our safety system. "
+        "Your request may contain content that is not allowed by our safety system.",
+    ),
+    "bad_request": (
+        400, "invalid_request_error", "invalid_value",
+        "Invalid value: 'huge'. Supported values are: '1024x1024', '1024x1536', '1536x1024', and 'auto'.",
+    ),
+    "not_found": (
+        404, "invalid_request_error", "model_not_found",
+        "The model `{model}` does not exist or you do not have access to it.",
+    ),
+}  # fmt: skip
+
+
+def error_body(message: str, type_: str, code: str | None, param: str | None = None) -> dict:
+    return {"error": {"message": message, "type": type_, "param": param, "code": code}}
+
+
+def _masked(key: str) -> str:
+    # Like the real service: a prefix, stars, the last four characters.
+    return key[:3] + "*" * max(4, len(key) - 7) + key[-4:] if len(key) > 8 else "*" * len(key)
+
+
+class FakeOpenAI(FakeServer):
+    """``url`` ends in ``/v1`` (what ``OpenAI(base_url=...)`` expects)."""
+
+    @property
+    def url(self) -> str:
+        return f"{self.root}/v1"
+
+    def key_ok(self, req: RecordedRequest) -> bool:
+        if self.valid_key is None:
+            return True
+        return req.headers.get("authorization") == f"Bearer {self.valid_key}"
+
+    def bad_key_response(self, req: RecordedRequest) -> Response:
+        sent = req.headers.get("authorization", "").removeprefix("Bearer ")
+        return self._error("unauthorized", Reply(kind="unauthorized"), masked=_masked(sent))
+
+    def dispatch(self, req: RecordedRequest, reply: Reply) -> Response:
+        if reply.kind not in ("success", "slow"):
+            model = (req.json or {}).get("model") or (req.form.get("model") or [""])[0]
+            return self._error(reply.kind, reply, model=model)
+        if req.method == "GET" and req.path == "/v1/models":
+            return Response(200, self.models_body())
+        if req.method == "POST" and req.path == "/v1/images/generations":
+            return self._images(req.json or {})
+        if req.method == "POST" and req.path == "/v1/images/edits":
+            fields = {name: values[-1] for name, values in req.form.items()}
+            if not (req.files.get("image") or req.files.get("image[]")):
+                body = error_body(
+                    "Missing required parameter: 'image'.",
+                    "invalid_request_error",
+                    "missing_required_parameter",
+                    "image",
+                )
+                return Response(400, body)
+            return self._images(fields)
+        return Response(
+            404, error_body(f"Invalid URL ({req.method} {req.path})", "invalid_request_error", None)
+        )
+
+    def models_body(self) -> dict:
+        created = 1_760_000_000
+        names = ("gpt-image-1.5", "gpt-image-1-mini", "gpt-4o")
+        data = [{"id": n, "object": "model", "created": created, "owned_by": "system"} for n in names]
+        return {"object": "list", "data": data}
+
+    def _images(self, params: dict) -> Response:
+        size = params.get("size") or "auto"
+        if size == "auto":
+            size = "1024x1024"
+        if size not in SIZES:
+            return self._error("bad_request", Reply(kind="bad_request"))
+        width, height = (int(v) for v in size.split("x"))
+        n = int(params.get("n") or 1)
+        quality = params.get("quality") or "auto"
+        data = [{"b64_json": base64.b64encode(png(width, height, i)).decode()} for i in range(n)]
+        body = {
+            "created": int(time.time()),
+            "background": "opaque",
+            "data": data,
+            "output_format": params.get("output_format") or "png",
+            "quality": "medium" if quality == "auto" else quality,
+            "size": size,
+            "usage": {
+                "input_tokens": 50,
+                "input_tokens_details": {"image_tokens": 0, "text_tokens": 50},
+                "output_tokens": 1056 * n,
+                "output_tokens_details": {"image_tokens": 1056 * n, "text_tokens": 0},
+                "total_tokens": 50 + 1056 * n,
+            },
+        }
+        return Response(200, body)
+
+    def _error(self, kind: str, reply: Reply, **fmt: str) -> Response:
+        status, type_, code, message = ERRORS[kind]
+        retry_after = reply.retry_after if reply.retry_after is not None else 7
+        fmt.setdefault("masked", "")
+        fmt.setdefault("model", "")
+        body = error_body(message.format(retry_after=f"{retry_after:g}", **fmt), type_, code)
+        headers = {"x-request-id": "req_fake"}
+        if kind == "rate_limited":
+            headers["retry-after"] = f"{retry_after:g}"
+        return Response(status, body, headers)

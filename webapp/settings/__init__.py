@@ -1,0 +1,1 @@
+"""Producer settings: own provider keys, usage this month and hourly allowances."""
