@@ -50,8 +50,16 @@ def provider_group() -> None:
 @click.option("--monthly-budget", help="Hard stop in USD for each month; 'none' removes the budget.")
 @click.option("--images-per-minute", type=click.IntRange(1, 10000), help="Platform-wide images per minute.")
 @with_appcontext
-def provider_set(name: str, model: str | None, key_stdin: bool, make_default: bool, enable: bool | None,
-                 base_url: str | None, monthly_budget: str | None, images_per_minute: int | None) -> None:
+def provider_set(
+    name: str,
+    model: str | None,
+    key_stdin: bool,
+    make_default: bool,
+    enable: bool | None,
+    base_url: str | None,
+    monthly_budget: str | None,
+    images_per_minute: int | None,
+) -> None:
     """Change a provider's settings and/or its key.
 
     Settings are validated before anything is saved. A key given with --key-stdin is tested with the
@@ -147,8 +155,17 @@ def provider_list() -> None:
         spent, reserved = budget.month_spend(p.id)
         key = p.key_suffix or ("(none needed)" if not REGISTRY[p.name].spec.needs_key else "(not set)")
         spend = _money(spent) + (f" (+{_money(reserved)} reserved)" if reserved else "")
-        rows.append((p.name, "yes" if p.enabled else "no", "yes" if p.is_default else "", p.model, key,
-                     _money(p.monthly_budget), spend))
+        rows.append(
+            (
+                p.name,
+                "yes" if p.enabled else "no",
+                "yes" if p.is_default else "",
+                p.model,
+                key,
+                _money(p.monthly_budget),
+                spend,
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     for r in rows:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
@@ -181,8 +198,14 @@ def keys_rotate() -> None:
 @click.option("--quality", type=click.Choice(QUALITIES), default=None, help="Default: provider setting.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @with_appcontext
-def generate_command(prompt: str, image_type: str, provider_name: str | None, variations: int,
-                     quality: str | None, out_dir: Path) -> None:
+def generate_command(
+    prompt: str,
+    image_type: str,
+    provider_name: str | None,
+    variations: int,
+    quality: str | None,
+    out_dir: Path,
+) -> None:
     """Generate images as the first admin account and write DIR/<type>-<job>-<n>.jpg.
 
     Same routing, limits, budget and ledger as the web; the job runs in this process. Exits 1 if
@@ -203,8 +226,10 @@ def generate_command(prompt: str, image_type: str, provider_name: str | None, va
         )
     provider_service.ensure_providers()
     if quality is None:
-        row = provider_service.get_provider(provider_name) if provider_name else next(
-            (p for p in provider_service.enabled_providers() if p.is_default), None
+        row = (
+            provider_service.get_provider(provider_name)
+            if provider_name
+            else next((p for p in provider_service.enabled_providers() if p.is_default), None)
         )
         quality = row.default_quality if row is not None and row.default_quality in QUALITIES else "medium"
     req = generation.GenerationRequest(
@@ -212,8 +237,10 @@ def generate_command(prompt: str, image_type: str, provider_name: str | None, va
     )
     try:
         quote = generation.quote(admin, req)
-        click.echo(f"Estimate: ${quote.total:.4f} with {quote.route.provider_name} {quote.route.model} "
-                   f"({quote.size}, {quality}, {variations} image(s)).")
+        click.echo(
+            f"Estimate: ${quote.total:.4f} with {quote.route.provider_name} {quote.route.model} "
+            f"({quote.size}, {quality}, {variations} image(s))."
+        )
         job = generation.start(admin, req, inline=True)
     except (generation.GenerationError, provider_service.RoutingError) as exc:
         raise click.ClickException(str(exc)) from None
@@ -238,8 +265,10 @@ def generate_command(prompt: str, image_type: str, provider_name: str | None, va
         total += Decimal(v.get("cost") or 0)
         written += 1
         via = f" (fell back to {v['provider']})" if v.get("fell_back") else ""
-        click.echo(f"{target}  {asset.width}x{asset.height}  {v.get('provider')} {v.get('model')}  "
-                   f"${Decimal(v.get('cost') or 0):.4f}{via}")
+        click.echo(
+            f"{target}  {asset.width}x{asset.height}  {v.get('provider')} {v.get('model')}  "
+            f"${Decimal(v.get('cost') or 0):.4f}{via}"
+        )
     if not written:
         click.echo(f"Job {job.id} failed: {job.error or 'no image came back.'}", err=True)
         raise click.exceptions.Exit(1)
@@ -256,25 +285,54 @@ def usage_command(as_json: bool) -> None:
     start, end = ledger.month_range()
     totals = ledger.totals(start, end)
     if as_json:
-        click.echo(json.dumps({
-            "month": start.strftime("%Y-%m"),
-            "providers": {
-                name: {"images": t["images"], "requests": t["requests"], "cost": str(t["cost"]),
-                       "platform": str(t["platform"]), "own_key": str(t["own_key"])}
-                for name, t in sorted(totals["by_provider"].items())
-            },
-            "total": {"images": totals["images"], "requests": totals["requests"],
-                      "platform": str(totals["platform"]), "own_key": str(totals["own_key"])},
-        }, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "month": start.strftime("%Y-%m"),
+                    "providers": {
+                        name: {
+                            "images": t["images"],
+                            "requests": t["requests"],
+                            "cost": str(t["cost"]),
+                            "platform": str(t["platform"]),
+                            "own_key": str(t["own_key"]),
+                        }
+                        for name, t in sorted(totals["by_provider"].items())
+                    },
+                    "total": {
+                        "images": totals["images"],
+                        "requests": totals["requests"],
+                        "platform": str(totals["platform"]),
+                        "own_key": str(totals["own_key"]),
+                    },
+                },
+                indent=2,
+            )
+        )
         return
     header = ("PROVIDER", "IMAGES", "REQUESTS", "COST", "PLATFORM", "OWN KEY")
     rows = [header]
     for name, t in sorted(totals["by_provider"].items()):
-        rows.append((name, str(t["images"]), str(t["requests"]), _money(t["cost"]), _money(t["platform"]),
-                     _money(t["own_key"])))
-    rows.append(("total", str(totals["images"]), str(totals["requests"]),
-                 _money(totals["platform"] + totals["own_key"]), _money(totals["platform"]),
-                 _money(totals["own_key"])))
+        rows.append(
+            (
+                name,
+                str(t["images"]),
+                str(t["requests"]),
+                _money(t["cost"]),
+                _money(t["platform"]),
+                _money(t["own_key"]),
+            )
+        )
+    rows.append(
+        (
+            "total",
+            str(totals["images"]),
+            str(totals["requests"]),
+            _money(totals["platform"] + totals["own_key"]),
+            _money(totals["platform"]),
+            _money(totals["own_key"]),
+        )
+    )
     click.echo(f"Usage for {start:%B %Y} (UTC)")
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     for r in rows:

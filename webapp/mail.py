@@ -35,7 +35,9 @@ def send_mail(to: list[str], subject: str, text: str, html: str | None = None) -
     parsed = urlparse(url)
     try:
         if parsed.scheme == "smtps":
-            server: smtplib.SMTP = smtplib.SMTP_SSL(parsed.hostname or "localhost", parsed.port or 465, timeout=10)
+            server: smtplib.SMTP = smtplib.SMTP_SSL(
+                parsed.hostname or "localhost", parsed.port or 465, timeout=10
+            )
         else:
             server = smtplib.SMTP(parsed.hostname or "localhost", parsed.port or 25, timeout=10)
         with server:

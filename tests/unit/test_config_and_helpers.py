@@ -38,7 +38,8 @@ def test_bad_numbers_in_the_environment_are_named():
 
 
 def test_production_cookies_are_secure():
-    env = {"SECRET_KEY": "x", "MARQUEE_ENV": "production", "PLATFORM_KEYS_FERNET": "k", "USER_KEYS_FERNET": "k"}
+    env = {"SECRET_KEY": "x", "MARQUEE_ENV": "production"}
+    env.update(PLATFORM_KEYS_FERNET="k", USER_KEYS_FERNET="k")
     cfg = load_settings(env).as_flask_config()
     assert (
         cfg["SESSION_COOKIE_SECURE"]

@@ -117,8 +117,9 @@ def provider_update(name: str) -> ResponseReturnValue:
         except provider_service.RoutingError as exc:
             flash(str(exc), "error")
     if provider.enabled and REGISTRY[name].spec.needs_key and not provider.encrypted_key:
-        flash("This provider is enabled but has no key yet: set one below before producers use it.",
-              "warning")
+        flash(
+            "This provider is enabled but has no key yet: set one below before producers use it.", "warning"
+        )
     flash(message, "success")
     return redirect(url_for("admin.provider_edit", name=name))
 
@@ -198,8 +199,13 @@ def audit() -> ResponseReturnValue:
     )
     filters = {"action": form.action.data or None, "actor": (form.actor.data or "").strip() or None}
     return render_template(
-        "admin/audit.html", form=form, events=events, next_before=next_before, filters=filters,
-        detail_text=_detail_text, paged=bool(form.before.data),
+        "admin/audit.html",
+        form=form,
+        events=events,
+        next_before=next_before,
+        filters=filters,
+        detail_text=_detail_text,
+        paged=bool(form.before.data),
     )
 
 
@@ -223,13 +229,19 @@ def usage() -> ResponseReturnValue:
     totals = ledger.totals(start, end)
     span = f"{first:%d %b %Y} to {last:%d %b %Y}"
     chart_cost = charts.stacked_bars(
-        series["days"], series["cost"], money=True, y_label="USD",
+        series["days"],
+        series["cost"],
+        money=True,
+        y_label="USD",
         title=f"Spend per day by provider, {span}",
         desc=_cost_desc(totals),
     )
     chart_images = charts.bars(
-        series["days"], series["images"], y_label="Images",
-        title=f"Images per day, {span}", desc=f"{totals['images']} images in {totals['requests']} requests.",
+        series["days"],
+        series["images"],
+        y_label="Images",
+        title=f"Images per day, {span}",
+        desc=f"{totals['images']} images in {totals['requests']} requests.",
     )
     chart_share = charts.share_bar(
         [("platform", totals["platform"]), ("own key", totals["own_key"])],
@@ -237,9 +249,18 @@ def usage() -> ResponseReturnValue:
         desc=f"Platform ${totals['platform']:.2f}; producers' own keys ${totals['own_key']:.2f} (estimated).",
     )
     return render_template(
-        "admin/usage.html", form=form, invalid=False, first=first, last=last, totals=totals,
-        chart_cost=chart_cost, chart_images=chart_images, chart_share=chart_share, series=series,
-        top=ledger.top_users(start, end), money=provider_service.money,
+        "admin/usage.html",
+        form=form,
+        invalid=False,
+        first=first,
+        last=last,
+        totals=totals,
+        chart_cost=chart_cost,
+        chart_images=chart_images,
+        chart_share=chart_share,
+        series=series,
+        top=ledger.top_users(start, end),
+        money=provider_service.money,
     )
 
 
@@ -250,8 +271,20 @@ def _cost_desc(totals: dict[str, Any]) -> str:
     return "Total per provider: " + "; ".join(parts) + "."
 
 
-CSV_HEADER = ("time", "user_email", "provider", "model", "operation", "size", "quality", "images", "cost",
-              "key_owner", "job", "outcome")
+CSV_HEADER = (
+    "time",
+    "user_email",
+    "provider",
+    "model",
+    "operation",
+    "size",
+    "quality",
+    "images",
+    "cost",
+    "key_owner",
+    "job",
+    "outcome",
+)
 
 
 def _cell(value: Any) -> str:
@@ -275,13 +308,25 @@ def usage_csv() -> ResponseReturnValue:
     writer = csv.writer(buf)
     writer.writerow(CSV_HEADER)
     for event, email in ledger.events(start, end):
-        writer.writerow([
-            event.created_at.astimezone(UTC).isoformat(timespec="seconds"), _cell(email), event.provider,
-            event.model, event.operation, event.size, event.quality, event.images,
-            f"{Decimal(event.cost):.4f}", event.key_owner, event.job_id or "", event.outcome,
-        ])
+        writer.writerow(
+            [
+                event.created_at.astimezone(UTC).isoformat(timespec="seconds"),
+                _cell(email),
+                event.provider,
+                event.model,
+                event.operation,
+                event.size,
+                event.quality,
+                event.images,
+                f"{Decimal(event.cost):.4f}",
+                event.key_owner,
+                event.job_id or "",
+                event.outcome,
+            ]
+        )
     filename = f"marquee-usage-{first:%Y%m%d}-{last:%Y%m%d}.csv"
     return Response(
-        buf.getvalue(), mimetype="text/csv",
+        buf.getvalue(),
+        mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
     )

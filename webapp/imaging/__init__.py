@@ -52,10 +52,21 @@ __all__ = [
 # Ingest-time analysis (hash, palette, thumbnail) and colour science, loaded on first use (PEP 562):
 # they need numpy (and scikit-learn for clustering), which the auto-format pipeline and CLI do not.
 _LAZY = {
-    "NEAR_DUPLICATE_MAX_DISTANCE": "analysis", "Analysis": "analysis", "DominantColor": "analysis",
-    "analyze": "analysis", "dhash": "analysis", "dominant_colors": "analysis", "hamming": "analysis",
-    "thumbnail": "analysis", "contrast_ratio": "color", "delta_e_ciede2000": "color", "hex_to_rgb": "color",
-    "lab_to_srgb": "color", "relative_luminance": "color", "rgb_to_hex": "color", "rgb_to_hsl": "color",
+    "NEAR_DUPLICATE_MAX_DISTANCE": "analysis",
+    "Analysis": "analysis",
+    "DominantColor": "analysis",
+    "analyze": "analysis",
+    "dhash": "analysis",
+    "dominant_colors": "analysis",
+    "hamming": "analysis",
+    "thumbnail": "analysis",
+    "contrast_ratio": "color",
+    "delta_e_ciede2000": "color",
+    "hex_to_rgb": "color",
+    "lab_to_srgb": "color",
+    "relative_luminance": "color",
+    "rgb_to_hex": "color",
+    "rgb_to_hsl": "color",
     "srgb_to_lab": "color",
 }
 

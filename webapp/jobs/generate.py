@@ -56,7 +56,9 @@ def _generate(ctx: JobContext) -> None:
     user = db.session.get(User, ctx.owner_id)
     if user is None:
         raise JobError("The account that asked for this generation no longer exists.")
-    routes = plan(user, p.get("provider"), p.get("operation", "generate"), p.get("use_own_key"), p.get("model"))
+    routes = plan(
+        user, p.get("provider"), p.get("operation", "generate"), p.get("use_own_key"), p.get("model")
+    )
     source_bytes: list[bytes] = []
     if p.get("operation") == "edit":
         src = db.session.get(Asset, p.get("source_asset_id"))
@@ -96,7 +98,9 @@ def _publish_partial(ctx: JobContext, variations: list[dict], asset_ids: list[in
         conn.execute(
             update(Job)
             .where(Job.id == ctx.job_id, Job.status == JobStatus.RUNNING.value)
-            .values(result={"variations": variations, "asset_ids": asset_ids, "kind": "generate", "partial": True})
+            .values(
+                result={"variations": variations, "asset_ids": asset_ids, "kind": "generate", "partial": True}
+            )
         )
 
 
@@ -118,7 +122,8 @@ def _one_variation(ctx, user, routes: list[Route], p: dict, index: int, source_b
     for attempt, route in enumerate(routes):
         key = _key_for(route, user)
         provider = create_provider(
-            route.provider_name, key,
+            route.provider_name,
+            key,
             base_url=base_url_for(route.provider_name, route.provider_row),
             timeout=float(current_app.config.get("PROVIDER_TIMEOUT_SECONDS", 90)),
         )
@@ -134,13 +139,33 @@ def _one_variation(ctx, user, routes: list[Route], p: dict, index: int, source_b
             try:
                 reservation = budget.reserve(route.provider_row, price)
             except budget.BudgetExceeded as exc:
-                ledger.record(user.id, route, "generate", size, quality, 0, Decimal(0), ctx.job_id, "budget_refused",
-                              exc.message)
-                return {"index": index, "status": "failed", "error": exc.message, "provider": route.provider_name}
+                ledger.record(
+                    user.id,
+                    route,
+                    "generate",
+                    size,
+                    quality,
+                    0,
+                    Decimal(0),
+                    ctx.job_id,
+                    "budget_refused",
+                    exc.message,
+                )
+                return {
+                    "index": index,
+                    "status": "failed",
+                    "error": exc.message,
+                    "provider": route.provider_name,
+                }
         seed = p.get("seed")
         request = ImageRequest(
-            prompt=full_prompt(p), image_type=p["image_type"], quality=quality, n=1, style=p.get("style"),
-            seed=(seed + index) if seed is not None else _seed(ctx.job_id, index), palette=p.get("palette") or None,
+            prompt=full_prompt(p),
+            image_type=p["image_type"],
+            quality=quality,
+            n=1,
+            style=p.get("style"),
+            seed=(seed + index) if seed is not None else _seed(ctx.job_id, index),
+            palette=p.get("palette") or None,
             model=route.model,
         )
         db.session.commit()  # no transaction open while we wait on the provider
@@ -151,27 +176,59 @@ def _one_variation(ctx, user, routes: list[Route], p: dict, index: int, source_b
             if reservation is not None:
                 # A timeout after sending may have been billed: count it, never silently $0.
                 budget.settle(reservation, price if billed_maybe else Decimal(0))
-            ledger.record(user.id, route, p.get("operation", "generate"), size, quality, 0,
-                          price if billed_maybe else Decimal(0), ctx.job_id, _outcome(exc), exc.message)
+            ledger.record(
+                user.id,
+                route,
+                p.get("operation", "generate"),
+                size,
+                quality,
+                0,
+                price if billed_maybe else Decimal(0),
+                ctx.job_id,
+                _outcome(exc),
+                exc.message,
+            )
             last_error = exc
             can_fall_back = isinstance(exc, RateLimited | ProviderUnavailable) and not billed_maybe
             if can_fall_back and attempt + 1 < len(routes):
-                log.warning("job %s: %s failed (%s); falling back", ctx.job_id, route.provider_name, _outcome(exc))
+                log.warning(
+                    "job %s: %s failed (%s); falling back", ctx.job_id, route.provider_name, _outcome(exc)
+                )
                 continue
             return {"index": index, "status": "failed", "error": exc.message, "provider": route.provider_name}
         actual = estimate(route.provider_row, route.provider_name, route.model, size, quality, len(images))
         if reservation is not None:
             budget.settle(reservation, actual)
-        ledger.record(user.id, route, p.get("operation", "generate"), size, quality, len(images), actual,
-                      ctx.job_id, "success", None)
+        ledger.record(
+            user.id,
+            route,
+            p.get("operation", "generate"),
+            size,
+            quality,
+            len(images),
+            actual,
+            ctx.job_id,
+            "success",
+            None,
+        )
         if not images:
-            return {"index": index, "status": "failed", "error": "The provider returned no image.",
-                    "provider": route.provider_name}
+            return {
+                "index": index,
+                "status": "failed",
+                "error": "The provider returned no image.",
+                "provider": route.provider_name,
+            }
         asset = _store(ctx, images[0], p, route, index, actual, size)
         return {
-            "index": index, "status": "succeeded", "asset_id": asset.id, "provider": route.provider_name,
-            "model": route.model, "cost": str(actual), "key_owner": route.key_owner,
-            "revised_prompt": images[0].revised_prompt, "fell_back": attempt > 0,
+            "index": index,
+            "status": "succeeded",
+            "asset_id": asset.id,
+            "provider": route.provider_name,
+            "model": route.model,
+            "cost": str(actual),
+            "key_owner": route.key_owner,
+            "revised_prompt": images[0].revised_prompt,
+            "fell_back": attempt > 0,
         }
     message = last_error.message if last_error else "No provider could take the request."
     return {"index": index, "status": "failed", "error": message}
@@ -234,10 +291,19 @@ def _store(ctx: JobContext, image, p: dict, route: Route, index: int, cost: Deci
         source="ai",
         prompt=p["prompt"],
         provenance={
-            "source": "ai", "provider": route.provider_name, "model": route.model, "prompt": p["prompt"],
-            "negative": p.get("negative") or None, "style": p.get("style"), "seed": p.get("seed"),
-            "quality": p.get("quality"), "size": size, "key_owner": route.key_owner, "cost": str(cost),
-            "revised_prompt": image.revised_prompt, "job": ctx.job_id,
+            "source": "ai",
+            "provider": route.provider_name,
+            "model": route.model,
+            "prompt": p["prompt"],
+            "negative": p.get("negative") or None,
+            "style": p.get("style"),
+            "seed": p.get("seed"),
+            "quality": p.get("quality"),
+            "size": size,
+            "key_owner": route.key_owner,
+            "cost": str(cost),
+            "revised_prompt": image.revised_prompt,
+            "job": ctx.job_id,
         },
     )
     apply_analysis(asset, analyze(data), ctx.put)

@@ -12,7 +12,9 @@ from webapp.extensions import db
 from webapp.models import AuditEvent, User
 
 
-def record(action: str, target: str = "", detail: dict[str, Any] | None = None, actor: User | None = None) -> None:
+def record(
+    action: str, target: str = "", detail: dict[str, Any] | None = None, actor: User | None = None
+) -> None:
     """Add an audit event to the current transaction (the caller commits with its change).
 
     `detail` must never hold a secret: callers pass key suffixes ("…9f3a") only.
@@ -22,7 +24,9 @@ def record(action: str, target: str = "", detail: dict[str, Any] | None = None, 
         who = current_user._get_current_object()  # type: ignore[attr-defined]
     ip = ua = None
     if has_request_context():
-        ip = (request.headers.get("X-Forwarded-For", "").split(",")[0].strip() or request.remote_addr or "")[:64]
+        ip = (request.headers.get("X-Forwarded-For", "").split(",")[0].strip() or request.remote_addr or "")[
+            :64
+        ]
         ua = (request.user_agent.string or "")[:300]
     db.session.add(
         AuditEvent(
@@ -37,8 +41,9 @@ def record(action: str, target: str = "", detail: dict[str, Any] | None = None, 
     )
 
 
-def page(action: str | None = None, actor: str | None = None, before: int | None = None,
-         size: int = 50) -> tuple[list[AuditEvent], int | None]:
+def page(
+    action: str | None = None, actor: str | None = None, before: int | None = None, size: int = 50
+) -> tuple[list[AuditEvent], int | None]:
     """Newest first, keyset-paginated on id: (events, id to pass as `before` for the next page)."""
     q = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(size + 1)
     if action:

@@ -23,13 +23,14 @@ from webapp.models import Provider, ProviderSpend, Role, User
 log = logging.getLogger(__name__)
 
 
-class BudgetExceeded(Exception):  # noqa: N818 - reads better at the call site
+class BudgetExceeded(Exception):
     """The reservation would pass the provider's hard stop for this month."""
 
     def __init__(self, provider: str, budget: Decimal, used: Decimal, amount: Decimal) -> None:
         self.message = (
-            f"The monthly budget for {provider} is used up (${used:.2f} of ${budget:.2f}; this request needs "
-            f"about ${amount:.2f}). Try a cheaper quality, use your own key, or ask an admin to raise the budget."
+            f"The monthly budget for {provider} is used up (${used:.2f} of ${budget:.2f}; "
+            f"this request needs about ${amount:.2f}). Try a cheaper quality, use your own key, "
+            "or ask an admin to raise the budget."
         )
         super().__init__(self.message)
 
@@ -53,7 +54,9 @@ def _ensure_row(provider_id: int, month: str) -> None:
         return
     try:
         with db.session.begin_nested():
-            db.session.add(ProviderSpend(provider_id=provider_id, month=month, reserved=Decimal(0), spent=Decimal(0)))
+            db.session.add(
+                ProviderSpend(provider_id=provider_id, month=month, reserved=Decimal(0), spent=Decimal(0))
+            )
     except IntegrityError:
         pass  # another request created it first
 
@@ -106,14 +109,17 @@ def _maybe_alert(provider_id: int, month: str) -> None:
     provider = db.session.get(Provider, provider_id)
     if provider is None or provider.monthly_budget is None or provider.monthly_budget <= 0:
         return
-    spent, reserved = month_spend(provider_id, month)
+    spent, _reserved = month_spend(provider_id, month)
     threshold = provider.monthly_budget * Decimal(provider.alert_percent) / 100
     if spent < threshold:
         return
     # Claim the alert for this month atomically: exactly one request sends the e-mail.
     claimed = db.session.execute(
         update(Provider)
-        .where(Provider.id == provider_id, or_(Provider.alert_sent_month.is_(None), Provider.alert_sent_month != month))
+        .where(
+            Provider.id == provider_id,
+            or_(Provider.alert_sent_month.is_(None), Provider.alert_sent_month != month),
+        )
         .values(alert_sent_month=month)
     ).rowcount
     db.session.commit()
@@ -127,10 +133,13 @@ def _maybe_alert(provider_id: int, month: str) -> None:
         admins,
         f"Marquee: {provider.name} has used {pct:.0f}% of its monthly budget",
         (
-            f"{provider.name} ({provider.model}) has spent ${spent:.2f} of its ${provider.monthly_budget:.2f} "
-            f"budget for {month} ({pct:.0f}%; alert threshold {provider.alert_percent}%).\n"
+            f"{provider.name} ({provider.model}) has spent ${spent:.2f} "
+            f"of its ${provider.monthly_budget:.2f} budget for {month} "
+            f"({pct:.0f}%; alert threshold {provider.alert_percent}%).\n"
             f"At the hard stop new paid generations are refused. Raise the budget at /admin/providers "
             f"if that is not what you want.\n"
         ),
     )
-    log.warning("budget alert sent for %s (%s): %.2f of %.2f", provider.name, month, spent, provider.monthly_budget)
+    log.warning(
+        "budget alert sent for %s (%s): %.2f of %.2f", provider.name, month, spent, provider.monthly_budget
+    )

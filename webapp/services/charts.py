@@ -134,10 +134,14 @@ def _x_labels(parts: list[str], days: Sequence[str], layout: Layout) -> None:
         if i == n - 1 and i % every and (n - 1) % every < every / 2:
             continue  # too close to the previous label
         x = layout.left + slot * (i + 0.5)
-        parts.append(f'<text class="chart__tick" x="{x:.1f}" y="{base + 18}" text-anchor="middle">'
-                     f"{escape(_short_day(day))}</text>")
-    parts.append(f'<text class="chart__axis-label" x="{layout.left + layout.plot_w / 2:.0f}" '
-                 f'y="{layout.height - 4}" text-anchor="middle">Day (UTC)</text>')
+        parts.append(
+            f'<text class="chart__tick" x="{x:.1f}" y="{base + 18}" text-anchor="middle">'
+            f"{escape(_short_day(day))}</text>"
+        )
+    parts.append(
+        f'<text class="chart__axis-label" x="{layout.left + layout.plot_w / 2:.0f}" '
+        f'y="{layout.height - 4}" text-anchor="middle">Day (UTC)</text>'
+    )
 
 
 def stacked_bars(
@@ -197,8 +201,14 @@ def bars(
 
 
 def _single(
-    days: Sequence[str], values: Sequence[Number], title: str, desc: str, y_label: str, name: str,
-    colour: str, layout: Layout,
+    days: Sequence[str],
+    values: Sequence[Number],
+    title: str,
+    desc: str,
+    y_label: str,
+    name: str,
+    colour: str,
+    layout: Layout,
 ) -> Markup:
     parts, _ = _open(title, desc, layout, "chart--bars")
     _legend(parts, [name], [colour], layout)

@@ -22,8 +22,18 @@ from webapp.services.providers import Route, plan
 IMAGE_TYPES = ("poster", "square", "banner")
 QUALITIES = ("low", "medium", "high")
 STYLES = (
-    "realistic", "artistic", "modern", "vintage", "minimalist", "bold",
-    "neon", "watercolor", "retro-print", "cinematic", "illustrated", "elegant",
+    "realistic",
+    "artistic",
+    "modern",
+    "vintage",
+    "minimalist",
+    "bold",
+    "neon",
+    "watercolor",
+    "retro-print",
+    "cinematic",
+    "illustrated",
+    "elegant",
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -94,7 +104,9 @@ def quote(user: User, req: GenerationRequest) -> Quote:
         raise GenerationError(f"{route.model} is not a {cls.spec.display_name} image model.")
     size = size_for(route.provider_name, req.image_type)
     unit = estimate(route.provider_row, route.provider_name, route.model, size, req.quality, 1)
-    total = estimate(route.provider_row, route.provider_name, route.model, size, req.quality, int(req.variations))
+    total = estimate(
+        route.provider_row, route.provider_name, route.model, size, req.quality, int(req.variations)
+    )
     allowance = None
     if route.key_owner == "platform" and cls.spec.needs_key:
         override = route.provider_row.user_images_per_hour if route.provider_row else None

@@ -43,8 +43,9 @@ def _entry_point(kind: str) -> Callable[[int], Any]:
     return getattr(import_module(module), name)
 
 
-def start(owner: User, kind: str, payload: dict[str, Any], batch_id: int | None = None,
-          inline: bool = False) -> Job:
+def start(
+    owner: User, kind: str, payload: dict[str, Any], batch_id: int | None = None, inline: bool = False
+) -> Job:
     """Create the job row, commit, then enqueue it (or run it here if the queue is down).
 
     `inline=True` runs it in this process right away (the CLI: an operator waits for the result

@@ -76,7 +76,12 @@ def platform_key(provider: Provider, purpose: str, actor: User | None = None) ->
     if not provider.encrypted_key:
         return None
     key = platform_vault().decrypt(provider.encrypted_key)
-    audit.record("platform_key.decrypt", f"provider:{provider.name}", {"purpose": purpose, "suffix": provider.key_suffix}, actor)
+    audit.record(
+        "platform_key.decrypt",
+        f"provider:{provider.name}",
+        {"purpose": purpose, "suffix": provider.key_suffix},
+        actor,
+    )
     db.session.commit()
     return key
 
@@ -96,7 +101,9 @@ def test_platform_key(provider: Provider, actor: User | None = None) -> tuple[bo
             except KeyRefused as exc:
                 ok, message = False, str(exc)
     provider.last_test_ok, provider.last_test_message, provider.last_tested_at = ok, message[:300], utcnow()
-    audit.record("platform_key.test", f"provider:{provider.name}", {"ok": ok, "suffix": provider.key_suffix}, actor)
+    audit.record(
+        "platform_key.test", f"provider:{provider.name}", {"ok": ok, "suffix": provider.key_suffix}, actor
+    )
     db.session.commit()
     return ok, message
 
@@ -124,13 +131,19 @@ def add_user_key(user: User, provider_name: str, key: str) -> UserKey:
     try:
         _test(provider_name, key, base_url_for(provider_name, _platform_row(provider_name)))
     except KeyRefused:
-        audit.record(f"{action}.refused", f"user_key:{provider_name}", {"suffix": key_suffix(key), "owner": user.id})
+        audit.record(
+            f"{action}.refused", f"user_key:{provider_name}", {"suffix": key_suffix(key), "owner": user.id}
+        )
         db.session.commit()
         raise
     row = existing or UserKey(owner_id=user.id, provider=provider_name, use_own=True)
     row.encrypted_key = user_vault().encrypt(key)
     row.key_suffix = key_suffix(key)
-    row.last_validated_at, row.last_validation_ok, row.last_validation_message = utcnow(), True, "Key accepted."
+    row.last_validated_at, row.last_validation_ok, row.last_validation_message = (
+        utcnow(),
+        True,
+        "Key accepted.",
+    )
     db.session.add(row)
     audit.record(action, f"user_key:{provider_name}", {"suffix": row.key_suffix, "owner": user.id})
     db.session.commit()
@@ -139,7 +152,11 @@ def add_user_key(user: User, provider_name: str, key: str) -> UserKey:
 
 def user_key_plaintext(row: UserKey, purpose: str) -> str:
     key = user_vault().decrypt(row.encrypted_key)
-    audit.record("user_key.decrypt", f"user_key:{row.provider}", {"purpose": purpose, "suffix": row.key_suffix, "owner": row.owner_id})
+    audit.record(
+        "user_key.decrypt",
+        f"user_key:{row.provider}",
+        {"purpose": purpose, "suffix": row.key_suffix, "owner": row.owner_id},
+    )
     db.session.commit()
     return key
 
@@ -152,13 +169,19 @@ def test_user_key(row: UserKey) -> tuple[bool, str]:
     except KeyRefused as exc:
         ok, message = False, str(exc)
     row.last_validated_at, row.last_validation_ok, row.last_validation_message = utcnow(), ok, message[:300]
-    audit.record("user_key.test", f"user_key:{row.provider}", {"ok": ok, "suffix": row.key_suffix, "owner": row.owner_id})
+    audit.record(
+        "user_key.test",
+        f"user_key:{row.provider}",
+        {"ok": ok, "suffix": row.key_suffix, "owner": row.owner_id},
+    )
     db.session.commit()
     return ok, message
 
 
 def delete_user_key(row: UserKey) -> None:
-    audit.record("user_key.delete", f"user_key:{row.provider}", {"suffix": row.key_suffix, "owner": row.owner_id})
+    audit.record(
+        "user_key.delete", f"user_key:{row.provider}", {"suffix": row.key_suffix, "owner": row.owner_id}
+    )
     db.session.delete(row)
     db.session.commit()
 
@@ -167,8 +190,11 @@ def set_use_own(row: UserKey, use_own: bool, allow_fallback: bool | None = None)
     row.use_own = bool(use_own)
     if allow_fallback is not None:
         row.allow_fallback = bool(allow_fallback)
-    audit.record("user_key.preference", f"user_key:{row.provider}",
-                 {"use_own": row.use_own, "allow_fallback": row.allow_fallback, "owner": row.owner_id})
+    audit.record(
+        "user_key.preference",
+        f"user_key:{row.provider}",
+        {"use_own": row.use_own, "allow_fallback": row.allow_fallback, "owner": row.owner_id},
+    )
     db.session.commit()
 
 

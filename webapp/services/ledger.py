@@ -12,11 +12,30 @@ from webapp.extensions import db
 from webapp.models import UsageEvent, User
 
 
-def record(user_id: int | None, route: Any, operation: str, size: str, quality: str, images: int, cost: Decimal,
-           job_id: int | None, outcome: str, detail: str | None) -> UsageEvent:
+def record(
+    user_id: int | None,
+    route: Any,
+    operation: str,
+    size: str,
+    quality: str,
+    images: int,
+    cost: Decimal,
+    job_id: int | None,
+    outcome: str,
+    detail: str | None,
+) -> UsageEvent:
     event = UsageEvent(
-        user_id=user_id, provider=route.provider_name, model=route.model, operation=operation, size=size,
-        quality=quality, images=images, cost=cost, key_owner=route.key_owner, job_id=job_id, outcome=outcome,
+        user_id=user_id,
+        provider=route.provider_name,
+        model=route.model,
+        operation=operation,
+        size=size,
+        quality=quality,
+        images=images,
+        cost=cost,
+        key_owner=route.key_owner,
+        job_id=job_id,
+        outcome=outcome,
         detail=(detail or None) and detail[:300],
     )
     db.session.add(event)
@@ -28,8 +47,13 @@ def daily(start: datetime, end: datetime, provider: str | None = None) -> list[d
     """Spend and images per provider per day (one query)."""
     day = func.date(UsageEvent.created_at)
     q = (
-        select(day.label("day"), UsageEvent.provider, func.sum(UsageEvent.cost), func.sum(UsageEvent.images),
-               func.sum(case((UsageEvent.key_owner == "user", UsageEvent.cost), else_=0)))
+        select(
+            day.label("day"),
+            UsageEvent.provider,
+            func.sum(UsageEvent.cost),
+            func.sum(UsageEvent.images),
+            func.sum(case((UsageEvent.key_owner == "user", UsageEvent.cost), else_=0)),
+        )
         .where(UsageEvent.created_at >= start, UsageEvent.created_at < end)
         .group_by(day, UsageEvent.provider)
         .order_by(day)
@@ -37,22 +61,46 @@ def daily(start: datetime, end: datetime, provider: str | None = None) -> list[d
     if provider:
         q = q.where(UsageEvent.provider == provider)
     return [
-        {"day": str(d), "provider": p, "cost": Decimal(c or 0), "images": int(i or 0), "own_key_cost": Decimal(o or 0)}
+        {
+            "day": str(d),
+            "provider": p,
+            "cost": Decimal(c or 0),
+            "images": int(i or 0),
+            "own_key_cost": Decimal(o or 0),
+        }
         for d, p, c, i, o in db.session.execute(q).all()
     ]
 
 
 def totals(start: datetime, end: datetime, user_id: int | None = None) -> dict[str, Any]:
-    q = select(UsageEvent.provider, UsageEvent.key_owner, func.sum(UsageEvent.cost), func.sum(UsageEvent.images),
-               func.count()).where(UsageEvent.created_at >= start, UsageEvent.created_at < end)
+    q = select(
+        UsageEvent.provider,
+        UsageEvent.key_owner,
+        func.sum(UsageEvent.cost),
+        func.sum(UsageEvent.images),
+        func.count(),
+    ).where(UsageEvent.created_at >= start, UsageEvent.created_at < end)
     if user_id is not None:
         q = q.where(UsageEvent.user_id == user_id)
     rows = db.session.execute(q.group_by(UsageEvent.provider, UsageEvent.key_owner)).all()
-    out: dict[str, Any] = {"by_provider": {}, "platform": Decimal(0), "own_key": Decimal(0), "images": 0, "requests": 0}
+    out: dict[str, Any] = {
+        "by_provider": {},
+        "platform": Decimal(0),
+        "own_key": Decimal(0),
+        "images": 0,
+        "requests": 0,
+    }
     for provider, owner, cost, images, count in rows:
-        entry = out["by_provider"].setdefault(provider, {
-            "cost": Decimal(0), "images": 0, "requests": 0, "platform": Decimal(0), "own_key": Decimal(0),
-        })
+        entry = out["by_provider"].setdefault(
+            provider,
+            {
+                "cost": Decimal(0),
+                "images": 0,
+                "requests": 0,
+                "platform": Decimal(0),
+                "own_key": Decimal(0),
+            },
+        )
         entry["cost"] += Decimal(cost or 0)
         entry["platform" if owner == "platform" else "own_key"] += Decimal(cost or 0)
         entry["images"] += int(images or 0)
@@ -76,9 +124,12 @@ def top_users(start: datetime, end: datetime, limit: int = 10) -> list[tuple[str
 
 
 def events(start: datetime, end: datetime, limit: int | None = None):
-    q = select(UsageEvent, User.email).outerjoin(User, User.id == UsageEvent.user_id).where(
-        UsageEvent.created_at >= start, UsageEvent.created_at < end
-    ).order_by(UsageEvent.created_at)
+    q = (
+        select(UsageEvent, User.email)
+        .outerjoin(User, User.id == UsageEvent.user_id)
+        .where(UsageEvent.created_at >= start, UsageEvent.created_at < end)
+        .order_by(UsageEvent.created_at)
+    )
     if limit:
         q = q.limit(limit)
     return db.session.execute(q).all()

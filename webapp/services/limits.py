@@ -23,7 +23,7 @@ KINDS = {
 }
 
 
-class LimitReached(Exception):  # noqa: N818
+class LimitReached(Exception):
     def __init__(self, allowance: Allowance) -> None:
         self.allowance = allowance
         self.message = allowance.refusal()
@@ -77,10 +77,14 @@ def allowance(kind: str, user: User, override: int | None = None) -> Allowance:
     since = utcnow() - timedelta(hours=1)
     if kind == "ai":
         rows = db.session.execute(
-            select(UsageEvent.created_at, UsageEvent.images).where(
-                UsageEvent.user_id == user.id, UsageEvent.key_owner == "platform",
-                UsageEvent.created_at >= since, UsageEvent.images > 0,
-            ).order_by(UsageEvent.created_at)
+            select(UsageEvent.created_at, UsageEvent.images)
+            .where(
+                UsageEvent.user_id == user.id,
+                UsageEvent.key_owner == "platform",
+                UsageEvent.created_at >= since,
+                UsageEvent.images > 0,
+            )
+            .order_by(UsageEvent.created_at)
         ).all()
         used = sum(r.images for r in rows)
         oldest = rows[0].created_at if rows else None

@@ -17,7 +17,8 @@ QUALITIES = ("low", "medium", "high")
 
 def _table(square: tuple[str, str, str], other: tuple[str, str, str]) -> dict[str, dict[str, str]]:
     return {
-        size: dict(zip(QUALITIES, square if size == "1024x1024" else other, strict=True)) for size in OPENAI_SIZES
+        size: dict(zip(QUALITIES, square if size == "1024x1024" else other, strict=True))
+        for size in OPENAI_SIZES
     }
 
 
@@ -47,9 +48,9 @@ class PriceMissing(LookupError):
 
 
 def unit_price(provider: Provider | None, provider_name: str, model: str, size: str, quality: str) -> Decimal:
-    table = (provider.price_table if provider is not None and provider.price_table else None) or DEFAULT_PRICES.get(
-        provider_name, {}
-    )
+    table = (
+        provider.price_table if provider is not None and provider.price_table else None
+    ) or DEFAULT_PRICES.get(provider_name, {})
     try:
         return Decimal(str(table[model][size][quality]))
     except (KeyError, TypeError, ArithmeticError) as exc:
@@ -59,6 +60,10 @@ def unit_price(provider: Provider | None, provider_name: str, model: str, size: 
         ) from exc
 
 
-def estimate(provider: Provider | None, provider_name: str, model: str, size: str, quality: str, images: int) -> Decimal:
+def estimate(
+    provider: Provider | None, provider_name: str, model: str, size: str, quality: str, images: int
+) -> Decimal:
     """The cost of `images` images: the estimate, the reservation and the ledger all use this."""
-    return (unit_price(provider, provider_name, model, size, quality) * max(0, images)).quantize(Decimal("0.0001"))
+    return (unit_price(provider, provider_name, model, size, quality) * max(0, images)).quantize(
+        Decimal("0.0001")
+    )

@@ -56,7 +56,9 @@ def get_provider(name: str) -> Provider | None:
 
 def enabled_providers() -> list[Provider]:
     ensure_providers()
-    rows = db.session.scalars(select(Provider).where(Provider.enabled.is_(True)).order_by(Provider.fallback_order))
+    rows = db.session.scalars(
+        select(Provider).where(Provider.enabled.is_(True)).order_by(Provider.fallback_order)
+    )
     return [p for p in rows if p.name in REGISTRY and REGISTRY[p.name].enabled()]
 
 
@@ -73,8 +75,16 @@ def set_default(provider: Provider, actor: User | None = None) -> None:
 def update_settings(provider: Provider, changes: dict, actor: User | None = None) -> None:
     """Apply validated admin changes; the audit detail names the fields, never a key."""
     allowed = {
-        "model", "enabled", "fallback_order", "default_quality", "base_url", "images_per_minute",
-        "user_images_per_hour", "price_table", "monthly_budget", "alert_percent",
+        "model",
+        "enabled",
+        "fallback_order",
+        "default_quality",
+        "base_url",
+        "images_per_minute",
+        "user_images_per_hour",
+        "price_table",
+        "monthly_budget",
+        "alert_percent",
     }
     changed = {}
     for field, value in changes.items():
@@ -106,8 +116,13 @@ class Route:
         return REGISTRY[self.provider_name].spec
 
 
-def plan(user: User, provider_name: str | None, operation: str, use_own_key: bool | None = None,
-         model: str | None = None) -> list[Route]:
+def plan(
+    user: User,
+    provider_name: str | None,
+    operation: str,
+    use_own_key: bool | None = None,
+    model: str | None = None,
+) -> list[Route]:
     """The route to try first, then the allowed fallbacks."""
     from webapp.services.keys import user_keys
 
@@ -127,8 +142,16 @@ def plan(user: User, provider_name: str | None, operation: str, use_own_key: boo
     wants_own = key_row is not None and (key_row.use_own if use_own_key is None else use_own_key)
     routes: list[Route] = []
     if wants_own:
-        routes.append(Route(chosen, model or (by_name[chosen].model if chosen in by_name else
-                                              REGISTRY[chosen].spec.default_model), "user", by_name.get(chosen), key_row.id))
+        routes.append(
+            Route(
+                chosen,
+                model
+                or (by_name[chosen].model if chosen in by_name else REGISTRY[chosen].spec.default_model),
+                "user",
+                by_name.get(chosen),
+                key_row.id,
+            )
+        )
         if not key_row.allow_fallback:
             return routes
     elif chosen not in by_name:

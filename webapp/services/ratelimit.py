@@ -19,7 +19,9 @@ from webapp.services.queue import REDIS_DOWN, get_redis
 WINDOW = 60.0
 
 _LUA = """
-local key, now, window, limit, n, member = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+local key, member = KEYS[1], ARGV[5]
+local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+local limit, n = tonumber(ARGV[3]), tonumber(ARGV[4])
 redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
 local count = redis.call('ZCARD', key)
 if count + n > limit then

@@ -28,6 +28,4 @@ class PreferenceForm(FlaskForm):
     """How the producer's own key is used. Unchecked boxes are simply absent from the POST."""
 
     use_own = BooleanField("Use my own key for this provider")
-    allow_fallback = BooleanField(
-        "Allow fallback to the platform's providers if my key is rate-limited"
-    )
+    allow_fallback = BooleanField("Allow fallback to the platform's providers if my key is rate-limited")

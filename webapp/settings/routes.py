@@ -47,26 +47,31 @@ def _key_views(user: User) -> list[dict[str, Any]]:
     for name in key_service.KEY_PROVIDERS:
         row = rows.get(name)
         requests, cost, last_used = ledger.key_usage(user.id, name) if row else (0, 0, None)
-        views.append({
-            "name": name,
-            "display_name": REGISTRY[name].spec.display_name,
-            "key": row,
-            "requests": requests,
-            "cost": cost,
-            "last_used": last_used,
-            "platform_enabled": name in platform,
-            "pref_form": PreferenceForm(
-                prefix=f"pref-{name}",
-                data={"use_own": row.use_own, "allow_fallback": row.allow_fallback} if row else None,
-            ),
-        })
+        views.append(
+            {
+                "name": name,
+                "display_name": REGISTRY[name].spec.display_name,
+                "key": row,
+                "requests": requests,
+                "cost": cost,
+                "last_used": last_used,
+                "platform_enabled": name in platform,
+                "pref_form": PreferenceForm(
+                    prefix=f"pref-{name}",
+                    data={"use_own": row.use_own, "allow_fallback": row.allow_fallback} if row else None,
+                ),
+            }
+        )
     return views
 
 
 def _render_keys(form: AddKeyForm, status: int = 200) -> ResponseReturnValue:
     return (
         render_template(
-            "settings/keys.html", views=_key_views(current_user), form=form, action_form=FlaskForm(),
+            "settings/keys.html",
+            views=_key_views(current_user),
+            form=form,
+            action_form=FlaskForm(),
             money=provider_service.money,
         ),
         status,
@@ -92,8 +97,12 @@ def index() -> ResponseReturnValue:
         for kind in ALLOWANCE_KINDS
     ]
     return render_template(
-        "settings/index.html", totals=totals, allowances=allowances, month=start,
-        money=provider_service.money, display={n: c.spec.display_name for n, c in REGISTRY.items()},
+        "settings/index.html",
+        totals=totals,
+        allowances=allowances,
+        month=start,
+        money=provider_service.money,
+        display={n: c.spec.display_name for n, c in REGISTRY.items()},
     )
 
 
@@ -116,8 +125,11 @@ def add_key() -> ResponseReturnValue:
     except key_service.KeyRefused as exc:
         form.api_key.errors = [f"{exc} Nothing was saved."]
         return _render_keys(form, 422)
-    flash(f"Your {REGISTRY[row.provider].spec.display_name} key {row.key_suffix} works and is saved. "
-          "It will not be shown again.", "success")
+    flash(
+        f"Your {REGISTRY[row.provider].spec.display_name} key {row.key_suffix} works and is saved. "
+        "It will not be shown again.",
+        "success",
+    )
     return redirect(url_for("settings.keys"))
 
 
@@ -156,7 +168,9 @@ def confirm_delete_key(key_id: int) -> ResponseReturnValue:
     """Ask before deleting (the page that makes delete work without JavaScript)."""
     row = _own_key_or_404(key_id)
     return render_template(
-        "settings/delete_key.html", key=row, display_name=REGISTRY[row.provider].spec.display_name,
+        "settings/delete_key.html",
+        key=row,
+        display_name=REGISTRY[row.provider].spec.display_name,
         form=FlaskForm(),
     )
 
