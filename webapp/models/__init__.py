@@ -2,6 +2,7 @@
 
 from webapp.models.asset import Asset, AssetColor, AssetKind, AssetSource
 from webapp.models.base import utcnow
+from webapp.models.bulk import BulkBatch, BulkImage, BulkItem
 from webapp.models.housekeeping import StorageTombstone
 from webapp.models.job import Job, JobBatch, JobMode, JobStatus
 from webapp.models.money import (
@@ -23,6 +24,9 @@ __all__ = [
     "AssetKind",
     "AssetSource",
     "AuditEvent",
+    "BulkBatch",
+    "BulkImage",
+    "BulkItem",
     "Job",
     "JobBatch",
     "JobMode",
