@@ -224,6 +224,7 @@ def usage() -> ResponseReturnValue:
     if not form.validate():
         return render_template("admin/usage.html", form=form, invalid=True), 400
     first, last = _usage_range(form)
+    form.start.data, form.end.data = first, last  # show the range in effect, defaults included
     start, end = ledger.day_range(first, last)
     series = ledger.daily_series(first, last)
     totals = ledger.totals(start, end)
@@ -240,6 +241,7 @@ def usage() -> ResponseReturnValue:
         series["days"],
         series["images"],
         y_label="Images",
+        layout=charts.Layout(width=480, height=260),
         title=f"Images per day, {span}",
         desc=f"{totals['images']} images in {totals['requests']} requests.",
     )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.expression import false as sa_false
 
 from webapp.extensions import db
 from webapp.models.base import UTCDateTime, utcnow
@@ -60,6 +61,8 @@ class Asset(db.Model):
     source: Mapped[str] = mapped_column(String(16), default=AssetSource.UPLOAD.value, index=True)
     prompt: Mapped[str | None] = mapped_column(Text, nullable=True)
     thumb_key: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    # Bulk results stay out of the library until the producer publishes them.
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false(), index=True)
     dominant_colors: Mapped[list] = mapped_column(JSON, default=list)
     provenance: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -37,6 +37,7 @@ class BulkBatch(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_pump_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class BulkItem(db.Model):

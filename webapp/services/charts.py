@@ -234,19 +234,19 @@ def _single(
 
 def share_bar(parts_in: Sequence[tuple[str, Number]], *, title: str, desc: str, money: bool = True) -> Markup:
     """One horizontal 100% bar split into labelled shares (platform vs own key)."""
-    layout = Layout(width=720, height=84, left=0, right=0, top=34, bottom=14)
+    layout = Layout(width=400, height=96, left=0, right=0, top=52, bottom=8)
     total = sum(float(v) for _, v in parts_in)
     names = [n for n, _ in parts_in]
     colours = [OWNER_COLOURS.get(n) or colour_for(n, i) for i, n in enumerate(names)]
     out, _ = _open(title, desc, layout, "chart--share")
     x = 0.0
-    legend_x = 0
+    legend_y = 2
     for (name, value), colour in zip(parts_in, colours, strict=True):
         share = float(value) / total if total else 0.0
         label = f"{name}: {_fmt(float(value), money)} ({share:.0%})"
-        out.append(f'<rect x="{legend_x}" y="8" width="12" height="12" rx="2" fill="{colour}"/>')
-        out.append(f'<text class="chart__legend" x="{legend_x + 18}" y="18">{escape(label)}</text>')
-        legend_x += 40 + 7 * len(label)
+        out.append(f'<rect x="0" y="{legend_y}" width="12" height="12" rx="2" fill="{colour}"/>')
+        out.append(f'<text class="chart__legend" x="18" y="{legend_y + 10}">{escape(label)}</text>')
+        legend_y += 20
         if share <= 0:
             continue
         w = layout.plot_w * share

@@ -105,7 +105,7 @@ def gallery(user: User, flt: LibraryFilter, page_size: int = PAGE_SIZE) -> Galle
     query: Select = (
         select(Asset, usage, show.title)
         .outerjoin(show, show.id == Asset.show_id)
-        .where(Asset.owner_id == user.id)
+        .where(Asset.owner_id == user.id, Asset.hidden.is_(False))
     )
     if flt.kind:
         query = query.where(Asset.kind == flt.kind)
