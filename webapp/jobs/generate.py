@@ -77,7 +77,7 @@ def _generate(ctx: JobContext) -> None:
             asset_ids.append(previous[i]["asset_id"])
             continue
         ctx.progress(5 + 90 * i / wanted, f"Drawing variation {i + 1} of {wanted}")
-        outcome = _one_variation(ctx, user, routes, p, i, source_bytes)
+        outcome = generate_variation(ctx, user, routes, p, i, source_bytes)
         variations.append(outcome)
         if outcome.get("asset_id"):
             asset_ids.append(outcome["asset_id"])
@@ -117,7 +117,12 @@ def _key_for(route: Route, user: User) -> str | None:
     return platform_key(route.provider_row, "generate") if route.spec.needs_key else None
 
 
-def _one_variation(ctx, user, routes: list[Route], p: dict, index: int, source_bytes: list[bytes]) -> dict:
+def generate_variation(
+    ctx, user, routes: list[Route], p: dict, index: int, source_bytes: list[bytes]
+) -> dict:
+    """Draw one variation through `routes` (first, then allowed fallbacks). `ctx` needs owner_id,
+    job_id (or None), label (for filenames), put(key, data, type) and stored_keys — a JobContext,
+    or the bulk runner's item context."""
     last_error: ProviderError | None = None
     for attempt, route in enumerate(routes):
         key = _key_for(route, user)
@@ -132,7 +137,11 @@ def _one_variation(ctx, user, routes: list[Route], p: dict, index: int, source_b
         price = estimate(route.provider_row, route.provider_name, route.model, size, quality, 1)
         per_minute = route.provider_row.images_per_minute if route.provider_row else 60
         if not acquire(fingerprint(route.provider_name, key), per_minute, 1, max_wait=120):
-            last_error = RateLimited(None)
+            last_error = RateLimited(
+                f"{route.spec.display_name} is at its limit of {per_minute} images a minute; "
+                "try again shortly.",
+                retry_after=30.0,
+            )
             continue
         reservation = None
         if route.key_owner == "platform" and price > 0:
@@ -195,7 +204,14 @@ def _one_variation(ctx, user, routes: list[Route], p: dict, index: int, source_b
                     "job %s: %s failed (%s); falling back", ctx.job_id, route.provider_name, _outcome(exc)
                 )
                 continue
-            return {"index": index, "status": "failed", "error": exc.message, "provider": route.provider_name}
+            return {
+                "index": index,
+                "status": "failed",
+                "error": exc.message,
+                "provider": route.provider_name,
+                "outcome": _outcome(exc),
+                "retry_after": getattr(exc, "retry_after", None),
+            }
         actual = estimate(route.provider_row, route.provider_name, route.model, size, quality, len(images))
         if reservation is not None:
             budget.settle(reservation, actual)
@@ -231,7 +247,13 @@ def _one_variation(ctx, user, routes: list[Route], p: dict, index: int, source_b
             "fell_back": attempt > 0,
         }
     message = last_error.message if last_error else "No provider could take the request."
-    return {"index": index, "status": "failed", "error": message}
+    return {
+        "index": index,
+        "status": "failed",
+        "error": message,
+        "outcome": _outcome(last_error) if last_error else "unavailable",
+        "retry_after": getattr(last_error, "retry_after", None),
+    }
 
 
 def _call_with_retry_after(provider, request: ImageRequest, operation: str | None, sources: list[bytes]):
@@ -272,6 +294,8 @@ def _store(ctx: JobContext, image, p: dict, route: Route, index: int, cost: Deci
     sha = hashlib.sha256(data).hexdigest()
     existing = db.session.query(Asset).filter_by(owner_id=ctx.owner_id, sha256=sha).one_or_none()
     if existing is not None:
+        _link_bulk(p, existing, image.revised_prompt)
+        db.session.commit()
         return existing
     key = storage_key(ctx.owner_id, sha, "image/jpeg")
     ctx.put(key, data, "image/jpeg")
@@ -279,7 +303,7 @@ def _store(ctx: JobContext, image, p: dict, route: Route, index: int, cost: Deci
         owner_id=ctx.owner_id,
         kind="edited" if p.get("operation") == "edit" else "generated",
         storage_key=key,
-        filename=f"{p['image_type']}-{ctx.job_id}-{index + 1}.jpg",
+        filename=f"{p['image_type']}-{getattr(ctx, 'label', ctx.job_id)}-{index + 1}.jpg",
         content_type="image/jpeg",
         bytes=len(data),
         width=canvas.width,
@@ -289,6 +313,7 @@ def _store(ctx: JobContext, image, p: dict, route: Route, index: int, cost: Deci
         job_id=ctx.job_id,
         show_id=p.get("show_id"),
         source="ai",
+        hidden=bool(p.get("hidden", False)),
         prompt=p["prompt"],
         provenance={
             "source": "ai",
@@ -308,6 +333,25 @@ def _store(ctx: JobContext, image, p: dict, route: Route, index: int, cost: Deci
     )
     apply_analysis(asset, analyze(data), ctx.put)
     db.session.add(asset)
-    db.session.commit()
+    db.session.flush()
+    _link_bulk(p, asset, image.revised_prompt)
+    db.session.commit()  # the asset and (for bulk) its BulkImage row land together
     ctx.stored_keys.clear()  # owned by the committed asset now
     return asset
+
+
+def _link_bulk(p: dict, asset: Asset, revised_prompt: str | None) -> None:
+    if not p.get("bulk_item_id"):
+        return
+    from webapp.models import BulkImage
+
+    exists = db.session.query(BulkImage).filter_by(item_id=p["bulk_item_id"], asset_id=asset.id).first()
+    if exists is None:
+        db.session.add(
+            BulkImage(
+                item_id=p["bulk_item_id"],
+                batch_id=p["bulk_batch_id"],
+                asset_id=asset.id,
+                revised_prompt=revised_prompt,
+            )
+        )

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 JOB_KINDS: dict[str, tuple[str, str]] = {
     "autoformat": ("webapp.jobs.autoformat.run", "images"),
     "generate": ("webapp.jobs.generate.run", "ai"),
+    "palette": ("webapp.jobs.palette.run", "images"),
 }
 
 STALE_MESSAGE = (
@@ -219,7 +220,9 @@ def requeue_lost_jobs() -> list[int]:
 
 def sweep() -> dict[str, list[int]]:
     """One pass of housekeeping, run by the worker on a timer and by `flask jobs sweep`."""
-    return {"failed_stale": mark_stale_jobs_failed(), "requeued": requeue_lost_jobs()}
+    from webapp.jobs.bulk import sweep as bulk_sweep
+
+    return {"failed_stale": mark_stale_jobs_failed(), "requeued": requeue_lost_jobs(), **bulk_sweep()}
 
 
 def outputs_of(job: Job) -> list[Asset]:
