@@ -6,7 +6,6 @@ overrides the environment; production reads the environment once through `webapp
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,9 +42,29 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def register_logging(app: Flask, generated_secret: bool) -> None:
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    """JSON logs in production (LOG_FORMAT=json), readable lines in development; secrets redacted
+    from every record; a request id on every request, returned as X-Request-ID."""
+    import os
+
+    from flask import g, request
+
+    from webapp import logging_setup
+
+    json_logs = os.environ.get("LOG_FORMAT", "json" if app.config.get("ENV_NAME") == "production" else "text")
+    logging_setup.configure(json_logs == "json", os.environ.get("LOG_LEVEL", "INFO"))
+
+    @app.before_request
+    def _request_id() -> None:
+        g.request_id = logging_setup.new_request_id(request.headers.get("X-Request-ID"))
+        logging_setup.request_id_var.set(g.request_id)
+
+    @app.after_request
+    def _echo_request_id(resp):
+        rid = g.get("request_id")
+        if rid:
+            resp.headers["X-Request-ID"] = rid
+        return resp
+
     if generated_secret:
         app.logger.info("Using a generated development SECRET_KEY (set SECRET_KEY in production).")
 
@@ -95,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.autoformat.routes import bp as autoformat_bp
     from webapp.library.routes import bp as library_bp
     from webapp.main import bp as main_bp
+    from webapp.palettes.routes import bp as palettes_bp
     from webapp.settings.routes import bp as settings_bp
     from webapp.shows.routes import bp as shows_bp
 
@@ -106,6 +126,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(shows_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(settings_bp)
+    app.register_blueprint(palettes_bp)
 
 
 def register_security(app: Flask) -> None:

@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 
 from webapp.cli_ai import register_ai
 from webapp.imaging import FORMATS, AutoformatOptions, ImageRejected, autoformat_bytes
+from webapp.palettes.cli import palette_command
 
 EXT = {"jpeg": "jpg", "png": "png", "webp": "webp"}
 
@@ -111,8 +112,31 @@ def jobs_sweep() -> None:
     click.echo(json.dumps(sweep()))
 
 
+@click.group("maintenance")
+def maintenance_group() -> None:
+    """Housekeeping tasks the clock process runs on a timer."""
+
+
+@maintenance_group.command("run")
+@click.argument(
+    "task",
+    type=click.Choice(
+        ["all", "sweep-jobs", "purge-tombstones", "orphaned-objects", "expire-bulk", "reconcile-reservations"]
+    ),
+)
+@with_appcontext
+def maintenance_run(task: str) -> None:
+    """Run one housekeeping task (or all of them) now and print what it did."""
+    from webapp.services.maintenance import TASKS, run
+
+    for name in TASKS if task == "all" else [task]:
+        click.echo(f"{name}: {json.dumps(run(name), default=str)}")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(autoformat_command)
     app.cli.add_command(jobs_group)
+    app.cli.add_command(maintenance_group)
     register_ai(app)
+    app.cli.add_command(palette_command)

@@ -191,13 +191,20 @@ def _fresh_pool_after_fork() -> None:
 
 def execute(job_id: int, body: Callable[[JobContext], None]) -> None:
     """Claim the job row, run `body`, and record the outcome. Re-raises failures under RQ."""
+    from webapp.logging_setup import job_id_var, request_id_var
+
     app = _app()
+    job_token = job_id_var.set(job_id)
     with app.app_context():
         _fresh_pool_after_fork()
+        rid = db.session.scalar(select(Job.input).where(Job.id == job_id)) or {}
+        request_token = request_id_var.set(rid.get("request_id") if isinstance(rid, dict) else None)
         try:
             _execute(app, job_id, body)
         finally:
             db.session.remove()
+            request_id_var.reset(request_token)
+            job_id_var.reset(job_token)
 
 
 def _execute(app: Flask, job_id: int, body: Callable[[JobContext], None]) -> None:

@@ -53,6 +53,9 @@ def start(
     and no worker may be running)."""
     if kind not in JOB_KINDS:
         raise ValueError(f"unknown job kind {kind!r}")
+    from webapp.logging_setup import request_id_var
+
+    payload = {**payload, "request_id": request_id_var.get()}  # follow the request into the worker
     job = Job(owner_id=owner.id, kind=kind, input=payload, queue=JOB_KINDS[kind][1], batch_id=batch_id)
     db.session.add(job)
     db.session.commit()
