@@ -19,6 +19,7 @@ from webapp.models.user import Role, User
 
 __all__ = [
     "SLOTS",
+    "ApiToken",
     "Asset",
     "AssetColor",
     "AssetKind",
