@@ -109,21 +109,31 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from webapp.activity.routes import bp as activity_bp
+    from webapp.api import bp as api_bp
+    from webapp.api import register_error_handlers
+    from webapp.api.pages import bp as tokens_bp
     from webapp.admin.routes import bp as admin_bp
     from webapp.auth.routes import bp as auth_bp
     from webapp.autoformat.routes import bp as autoformat_bp
+    from webapp.bulk.routes import bp as bulk_bp
     from webapp.library.routes import bp as library_bp
     from webapp.main import bp as main_bp
     from webapp.palettes.routes import bp as palettes_bp
     from webapp.settings.routes import bp as settings_bp
     from webapp.shows.routes import bp as shows_bp
+    from webapp.studio.routes import bp as studio_bp
 
     app.register_blueprint(main_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(tokens_bp)
+    register_error_handlers(app)
     app.register_blueprint(auth_bp)
     app.register_blueprint(autoformat_bp)
+    app.register_blueprint(bulk_bp)
     app.register_blueprint(activity_bp)
     app.register_blueprint(library_bp)
     app.register_blueprint(shows_bp)
+    app.register_blueprint(studio_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(settings_bp)
     app.register_blueprint(palettes_bp)

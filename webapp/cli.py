@@ -11,6 +11,7 @@ from flask import Flask
 from flask.cli import with_appcontext
 
 from webapp.cli_ai import register_ai
+from webapp.cli_bulk import register_bulk
 from webapp.imaging import FORMATS, AutoformatOptions, ImageRejected, autoformat_bytes
 from webapp.palettes.cli import palette_command
 
@@ -133,10 +134,56 @@ def maintenance_run(task: str) -> None:
         click.echo(f"{name}: {json.dumps(run(name), default=str)}")
 
 
+@click.group("token")
+def token_group() -> None:
+    """Personal access tokens for the JSON API."""
+
+
+@token_group.command("create")
+@click.argument("email")
+@click.option("--scope", type=click.Choice(["read", "write", "admin"]), default="read", show_default=True)
+@click.option("--name", default="CLI token", show_default=True)
+@with_appcontext
+def token_create(email: str, scope: str, name: str) -> None:
+    """Print a new token for EMAIL (the account must exist). It is shown once."""
+    from webapp.services.accounts import find_user
+    from webapp.services.tokens import TokenError, create
+
+    user = find_user(email)
+    if user is None:
+        raise click.ClickException(f"No account for {email}: create it first (register, or create-admin).")
+    try:
+        row, plaintext = create(user, name, scope)
+    except TokenError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"# token {row.id} ({row.scope}) for {user.email}; store it now, it is not shown again", err=True
+    )
+    click.echo(plaintext)
+
+
+@token_group.command("revoke")
+@click.argument("token_id", type=int)
+@with_appcontext
+def token_revoke(token_id: int) -> None:
+    """Revoke token ID: it stops working at once."""
+    from webapp.extensions import db
+    from webapp.models import ApiToken
+    from webapp.services.tokens import revoke
+
+    row = db.session.get(ApiToken, token_id)
+    if row is None:
+        raise click.ClickException(f"No token {token_id}.")
+    revoke(row)
+    click.echo(f"Revoked token {token_id} ({row.name}).")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(autoformat_command)
     app.cli.add_command(jobs_group)
     app.cli.add_command(maintenance_group)
+    app.cli.add_command(token_group)
     register_ai(app)
+    register_bulk(app)
     app.cli.add_command(palette_command)

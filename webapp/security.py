@@ -28,6 +28,10 @@ def init_security(app: Flask) -> None:
         return resp
 
     def _error(status: int, title: str, detail: str):
+        if request.path.startswith("/api/"):  # the API never answers HTML
+            from webapp.api.core import problem_response
+
+            return problem_response(status, title, detail)
         template = "_partials/_error.html" if request.headers.get("HX-Request") else "error.html"
         return render_template(template, status=status, title=title, detail=detail), status
 

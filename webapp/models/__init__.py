@@ -6,6 +6,7 @@ from webapp.models.bulk import BulkBatch, BulkImage, BulkItem
 from webapp.models.housekeeping import StorageTombstone
 from webapp.models.job import Job, JobBatch, JobMode, JobStatus
 from webapp.models.money import (
+    ApiToken,
     AuditEvent,
     Palette,
     PromptTemplate,

@@ -1,0 +1,254 @@
+"""The JSON API's plumbing: token auth, scopes, problem+json errors, cursors, and the OpenAPI
+document generated from the same declarations that register the routes (so the two cannot
+drift apart).
+
+Each endpoint is declared once with `@operation(...)`: its path, method, scope, parameters,
+request schema and response schemas. That declaration registers the Flask route, wraps it with
+authentication and error handling, and becomes its entry in `/api/v1/openapi.json`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify, request
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from webapp.extensions import csrf
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)  # token requests are exempt; session requests are checked in `_authenticate`
+
+PROBLEM = "application/problem+json"
+
+
+class ApiProblem(Exception):
+    """Raised by endpoints; rendered as application/problem+json."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str = "",
+        *,
+        errors: dict | None = None,
+        slug: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail or title)
+        self.status, self.title, self.detail = status, title, detail
+        self.errors, self.slug, self.headers = errors, slug, headers or {}
+
+
+def problem_response(
+    status: int,
+    title: str,
+    detail: str = "",
+    errors: dict | None = None,
+    slug: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": f"/api/v1/problems/{slug}" if slug else "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail or title,
+    }
+    if errors:
+        body["errors"] = errors
+    resp = jsonify(body)
+    resp.status_code = status
+    resp.mimetype = PROBLEM
+    for k, v in (headers or {}).items():
+        resp.headers[k] = v
+    return resp
+
+
+def validation_error(errors: dict[str, list[str]], detail: str = "Some fields are invalid.") -> ApiProblem:
+    return ApiProblem(422, "Invalid request", detail, errors=errors, slug="validation")
+
+
+@dataclass
+class Operation:
+    method: str
+    path: str
+    operation_id: str
+    summary: str
+    scope: str
+    tag: str
+    parameters: list[dict] = field(default_factory=list)
+    body: dict | None = None  # {"json": schema} or {"multipart": schema}
+    responses: dict[int, dict | None] = field(default_factory=dict)  # status -> schema (None: no body)
+    admin: bool = False
+
+
+OPERATIONS: list[Operation] = []
+
+
+def _flask_path(path: str) -> str:
+    return re.sub(r"\{(\w+_id)\}", r"<int:\1>", re.sub(r"\{provider\}", "<provider>", path))
+
+
+def operation(
+    method: str,
+    path: str,
+    *,
+    summary: str,
+    scope: str = "read",
+    tag: str = "misc",
+    parameters: list[dict] | None = None,
+    body: dict | None = None,
+    responses: dict[int, dict | None] | None = None,
+    admin: bool = False,
+) -> Callable:
+    """Declare, register and document one endpoint."""
+
+    def decorate(fn: Callable) -> Callable:
+        op = Operation(
+            method.upper(),
+            path,
+            fn.__name__,
+            summary,
+            scope,
+            tag,
+            parameters or [],
+            body,
+            responses or {200: None},
+            admin,
+        )
+        OPERATIONS.append(op)
+
+        @wraps(fn)
+        def view(*args: Any, **kwargs: Any):
+            try:
+                _authenticate(op)
+                return fn(*args, **kwargs)
+            except ApiProblem as exc:
+                return problem_response(exc.status, exc.title, exc.detail, exc.errors, exc.slug, exc.headers)
+
+        bp.add_url_rule(_flask_path(path), endpoint=fn.__name__, view_func=view, methods=[op.method])
+        return view
+
+    return decorate
+
+
+def _authenticate(op: Operation) -> None:
+    """Bearer token (scope-checked, CSRF-exempt) or a logged-in browser session (CSRF-checked)."""
+    from webapp.services import tokens
+
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        found = tokens.authenticate(header[7:].strip())
+        if found is None:
+            raise ApiProblem(
+                401,
+                "Invalid token",
+                "The token is unknown or revoked. Create a new one at /settings/tokens.",
+                slug="invalid-token",
+                headers={"WWW-Authenticate": 'Bearer realm="marquee"'},
+            )
+        user, row = found
+        if not tokens.allows(row.scope, "admin" if op.admin else op.scope):
+            raise ApiProblem(
+                403,
+                "Insufficient scope",
+                f"This endpoint needs a {'admin' if op.admin else op.scope} token; this one is {row.scope}.",
+                slug="insufficient-scope",
+            )
+        g.api_user, g.api_token = user, row
+    elif current_user.is_authenticated:
+        if op.method not in ("GET", "HEAD", "OPTIONS"):
+            from flask_wtf.csrf import CSRFError
+
+            try:
+                csrf.protect()
+            except CSRFError:
+                raise ApiProblem(
+                    400,
+                    "CSRF token missing",
+                    "Browser-session requests that change data must "
+                    "send the X-CSRFToken header. Scripts should use a bearer token.",
+                    slug="csrf",
+                ) from None
+        g.api_user, g.api_token = current_user._get_current_object(), None
+    else:
+        raise ApiProblem(
+            401,
+            "Authentication required",
+            "Send `Authorization: Bearer <token>`; create a token at /settings/tokens.",
+            slug="unauthenticated",
+            headers={"WWW-Authenticate": 'Bearer realm="marquee"'},
+        )
+    if op.admin and not g.api_user.is_admin:
+        raise ApiProblem(404, "Not found", "No such resource.", slug="not-found")
+    if op.tag not in ("keys", "jobs", "meta") and not op.admin and not g.api_user.media_assistant_enabled:
+        raise ApiProblem(
+            403,
+            "Media assistant not enabled",
+            "Ask your administrator to enable the media assistant for your account.",
+            slug="not-enabled",
+        )
+
+
+def api_user():
+    return g.api_user
+
+
+def json_body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiProblem(
+            400,
+            "JSON object expected",
+            "Send a JSON object with Content-Type: application/json.",
+            slug="bad-json",
+        )
+    return data
+
+
+def not_found() -> ApiProblem:
+    return ApiProblem(404, "Not found", "No such resource, or it is not yours.", slug="not-found")
+
+
+def owned(model, object_id: int, *, change: bool = False):
+    """Same rule as the pages: owner (or staff for reads) — 404 for everyone else."""
+    from webapp.extensions import db
+
+    obj = db.session.get(model, object_id)
+    user = g.api_user
+    if obj is None or (obj.owner_id != user.id and not (user.is_staff and not change)):
+        raise not_found()
+    return obj
+
+
+def paginate_link(next_cursor: str | None, **args: Any) -> dict[str, str]:
+    if not next_cursor:
+        return {}
+    from urllib.parse import urlencode
+
+    query = urlencode({**{k: v for k, v in args.items() if v not in (None, "")}, "cursor": next_cursor})
+    return {"Link": f'<{request.base_url}?{query}>; rel="next"'}
+
+
+def register_error_handlers(app) -> None:
+    """Anything under /api/ answers problem+json, never HTML — including 404/405/413/500."""
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        if request.path.startswith("/api/"):
+            return problem_response(exc.code or 500, exc.name, exc.description or exc.name)
+        return exc
+
+    @app.errorhandler(Exception)
+    def _crash(exc: Exception):
+        if isinstance(exc, HTTPException):
+            return _http(exc)
+        if not request.path.startswith("/api/"):
+            raise exc  # the pages' own 500 handling (and test tracebacks) apply
+        app.logger.exception("unhandled API error")
+        return problem_response(500, "Internal error", "Something went wrong; it has been logged.")

@@ -1,0 +1,535 @@
+"""API: auto-format, jobs, assets and shows — thin adapters over the same services as the pages."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from decimal import InvalidOperation
+
+from flask import current_app, jsonify, request
+from sqlalchemy import select
+
+from webapp.api.core import (
+    ApiProblem,
+    api_user,
+    json_body,
+    not_found,
+    operation,
+    owned,
+    paginate_link,
+    validation_error,
+)
+from webapp.api.schemas import ref
+from webapp.api.serializers import asset_json, job_json, show_json
+from webapp.downloads import zip_response
+from webapp.extensions import db
+from webapp.imaging import ImageRejected
+from webapp.models import Asset, Job, Show
+from webapp.services import jobs as job_service
+from webapp.services import library as library_service
+from webapp.services import limits
+from webapp.services import shows as show_service
+from webapp.services.assets import ingest_upload
+from webapp.storage import StorageError
+
+ID = {"in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+CURSOR = {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 200}}
+ERR = ref("Problem")
+
+
+def _limit_problem(exc: limits.LimitReached) -> ApiProblem:
+    a = exc.allowance
+    reset = int(a.resets_at.timestamp()) if a.resets_at else 0
+    return ApiProblem(
+        429,
+        "Hourly limit reached",
+        exc.message,
+        slug="rate-limited",
+        headers={
+            "Retry-After": str(a.minutes_to_reset * 60),
+            "X-RateLimit-Limit": str(a.limit),
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": str(reset),
+        },
+    )
+
+
+# ----------------------------------------------------------------------------------------- auto-format
+
+FILL = {"type": "string", "enum": ["blur", "solid", "crop"]}
+
+
+@operation(
+    "POST",
+    "/auto-format",
+    summary="Upload artwork and start an auto-format job",
+    scope="write",
+    tag="autoformat",
+    body={
+        "multipart": {
+            "type": "object",
+            "required": ["file"],
+            "properties": {
+                "file": {"type": "string", "format": "binary"},
+                "output": {"type": "string", "enum": ["jpeg", "png", "webp"]},
+                "fill_poster": FILL,
+                "fill_square": FILL,
+                "fill_banner": FILL,
+                "darken": {"type": "integer", "minimum": 0, "maximum": 60},
+                "shadow": {"type": "boolean"},
+            },
+        }
+    },
+    responses={202: ref("Job"), 413: ERR, 422: ERR, 429: ERR},
+)
+def auto_format():
+    user = api_user()
+    upload = request.files.get("file")
+    errors: dict[str, list[str]] = {}
+    if upload is None or not upload.filename:
+        errors["file"] = [
+            "Attach the artwork as the multipart field `file` (JPEG, PNG or WebP, up to 10 MB)."
+        ]
+    output = request.form.get("output", "jpeg")
+    if output not in ("jpeg", "png", "webp"):
+        errors["output"] = ["Choose jpeg, png or webp."]
+    fills = {}
+    for slot in ("poster", "square", "banner"):
+        fills[slot] = request.form.get(f"fill_{slot}", "blur")
+        if fills[slot] not in ("blur", "solid", "crop"):
+            errors[f"fill_{slot}"] = ["Choose blur, solid or crop."]
+    try:
+        darken = int(request.form.get("darken", 15))
+        if not 0 <= darken <= 60:
+            raise ValueError
+    except ValueError:
+        errors["darken"] = ["Darkening must be a whole number from 0 to 60."]
+        darken = 15
+    shadow = request.form.get("shadow", "true").lower() not in ("false", "0", "no", "off")
+    if errors:
+        raise validation_error(errors)
+    try:
+        limits.check("autoformat", user)
+    except limits.LimitReached as exc:
+        raise _limit_problem(exc) from None
+    data = upload.read(current_app.config["UPLOAD_MAX_BYTES"] + 1)
+    try:
+        ingest = ingest_upload(user, data, upload.filename)
+    except ImageRejected as exc:
+        raise validation_error({"file": [exc.message]}, exc.message) from None
+    except StorageError:
+        raise ApiProblem(
+            503,
+            "Storage unavailable",
+            "Nothing was saved; try again in a minute.",
+            headers={"Retry-After": "60"},
+        ) from None
+    payload = {
+        "asset_id": ingest.asset.id,
+        "formats": ["poster", "square", "banner"],
+        "options": {k: {"fill": v} for k, v in fills.items()},
+        "darken": darken / 100,
+        "shadow": shadow,
+        "output": output,
+    }
+    job = job_service.start(user, "autoformat", payload)
+    db.session.refresh(job)
+    resp = jsonify(job_json(job, job_service.outputs_of(job)))
+    resp.status_code = 202
+    resp.headers["Location"] = f"/api/v1/jobs/{job.id}"
+    return resp
+
+
+# ------------------------------------------------------------------------------------------------ jobs
+
+
+@operation(
+    "GET",
+    "/jobs",
+    summary="List your jobs, newest first",
+    tag="jobs",
+    parameters=[
+        CURSOR,
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+    ],
+    responses={
+        200: {
+            "type": "object",
+            "required": ["items", "next_cursor"],
+            "properties": {
+                "items": {"type": "array", "items": ref("Job")},
+                "next_cursor": {"type": ["string", "null"]},
+            },
+        }
+    },
+)
+def list_jobs():
+    user = api_user()
+    limit = _int_arg("limit", 25, 1, 100)
+    before = _cursor_id()
+    q = select(Job).where(Job.owner_id == user.id).order_by(Job.id.desc()).limit(limit + 1)
+    if before:
+        q = q.where(Job.id < before)
+    rows = list(db.session.scalars(q))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [job_json(j, job_service.outputs_of(j)) for j in rows]
+    nxt = str(rows[-1].id) if more and rows else None
+    return jsonify({"items": items, "next_cursor": nxt}), 200, paginate_link(nxt, limit=limit)
+
+
+def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise validation_error({name: [f"Give a whole number from {lo} to {hi}."]}) from None
+    if not lo <= value <= hi:
+        raise validation_error({name: [f"Give a whole number from {lo} to {hi}."]})
+    return value
+
+
+def _cursor_id() -> int | None:
+    raw = request.args.get("cursor")
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise validation_error({"cursor": ["Use the next_cursor value from the previous page."]})
+    return int(raw)
+
+
+@operation(
+    "GET",
+    "/jobs/{job_id}",
+    summary="Job status, progress and outputs (ETag-aware)",
+    tag="jobs",
+    parameters=[{"name": "job_id", **ID}],
+    responses={200: ref("Job"), 304: None, 404: ERR},
+)
+def get_job(job_id: int):
+    job = owned(Job, job_id)
+    job_service.refresh_if_stale(job)
+    body = job_json(job, job_service.outputs_of(job))
+    etag = hashlib.sha256(
+        repr(
+            (
+                job.status,
+                job.progress,
+                job.stage,
+                job.attempts,
+                job.error,
+                sorted(body["result"].items(), key=str),
+            )
+        ).encode()
+    ).hexdigest()[:32]
+    if request.if_none_match.contains(etag):
+        return "", 304, {"ETag": f'"{etag}"'}
+    resp = jsonify(body)
+    resp.set_etag(etag)
+    resp.headers["Cache-Control"] = "private, no-cache"
+    return resp
+
+
+@operation(
+    "POST",
+    "/jobs/{job_id}/retry",
+    summary="Retry a failed or cancelled job",
+    scope="write",
+    tag="jobs",
+    parameters=[{"name": "job_id", **ID}],
+    responses={202: ref("Job"), 404: ERR, 409: ERR},
+)
+def retry_job(job_id: int):
+    job = owned(Job, job_id, change=True)
+    if not job_service.retry(job):
+        raise ApiProblem(409, "Cannot retry", f"A {job.status} job cannot be retried.", slug="conflict")
+    db.session.refresh(job)
+    return jsonify(job_json(job, [])), 202
+
+
+@operation(
+    "DELETE",
+    "/jobs/{job_id}",
+    summary="Cancel a queued or running job",
+    scope="write",
+    tag="jobs",
+    parameters=[{"name": "job_id", **ID}],
+    responses={200: ref("Job"), 404: ERR, 409: ERR},
+)
+def cancel_job(job_id: int):
+    job = owned(Job, job_id, change=True)
+    if not job_service.cancel(job):
+        raise ApiProblem(409, "Cannot cancel", f"A {job.status} job cannot be cancelled.", slug="conflict")
+    return jsonify(job_json(job, []))
+
+
+@operation(
+    "GET",
+    "/jobs/{job_id}/download",
+    summary="ZIP of a finished job's outputs",
+    tag="jobs",
+    parameters=[{"name": "job_id", **ID}],
+    responses={200: {"type": "string", "format": "binary", "x-content-type": "application/zip"}, 404: ERR},
+)
+def download_job(job_id: int):
+    job = owned(Job, job_id)
+    outputs = job_service.outputs_of(job)
+    if not outputs:
+        raise ApiProblem(404, "No outputs", "This job has no finished images (yet).", slug="not-found")
+    return zip_response(outputs, f"marquee-job-{job.id}.zip")
+
+
+# ---------------------------------------------------------------------------------------------- assets
+
+
+@operation(
+    "GET",
+    "/assets",
+    summary="Your library, filtered and paged",
+    tag="assets",
+    parameters=[
+        CURSOR,
+        {"name": "kind", "in": "query", "schema": {"type": "string", "enum": list(library_service.KINDS)}},
+        {
+            "name": "source",
+            "in": "query",
+            "schema": {"type": "string", "enum": list(library_service.SOURCES)},
+        },
+        {"name": "show_id", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+        {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 100}},
+        {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(library_service.SORTS)}},
+        {"name": "color", "in": "query", "schema": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"}},
+    ],
+    responses={
+        200: {
+            "type": "object",
+            "required": ["items", "next_cursor"],
+            "properties": {
+                "items": {"type": "array", "items": ref("Asset")},
+                "next_cursor": {"type": ["string", "null"]},
+            },
+        },
+        422: ERR,
+    },
+)
+def list_assets():
+    import re
+
+    a = request.args
+    errors: dict[str, list[str]] = {}
+    if a.get("kind") and a["kind"] not in library_service.KINDS:
+        errors["kind"] = [f"Choose one of {', '.join(library_service.KINDS)}."]
+    if a.get("source") and a["source"] not in library_service.SOURCES:
+        errors["source"] = [f"Choose one of {', '.join(library_service.SOURCES)}."]
+    if a.get("sort") and a["sort"] not in library_service.SORTS:
+        errors["sort"] = [f"Choose one of {', '.join(library_service.SORTS)}."]
+    if a.get("color") and not re.fullmatch(r"#[0-9a-fA-F]{6}", a["color"]):
+        errors["color"] = ["Give a colour like #1a2b3c."]
+    if len(a.get("q", "")) > 100:
+        errors["q"] = ["Search for at most 100 characters."]
+    if len(a.get("cursor", "")) > 200:
+        errors["cursor"] = ["Use the next_cursor value from the previous page."]
+    show_id = None
+    if a.get("show_id"):
+        if not a["show_id"].isdigit() or int(a["show_id"]) < 1:
+            errors["show_id"] = ["Give a show id."]
+        else:
+            show_id = int(a["show_id"])
+    if errors:
+        raise validation_error(errors)
+    flt = library_service.LibraryFilter(
+        kind=a.get("kind", ""),
+        source=a.get("source", ""),
+        show_id=show_id,
+        q=a.get("q", "").strip(),
+        sort=a.get("sort", "newest"),
+        color=a.get("color", "").lower(),
+        cursor=a.get("cursor", ""),
+    )
+    page = library_service.gallery(api_user(), flt)
+    items = [asset_json(i.asset, i.usage) for i in page.items]
+    return (
+        jsonify({"items": items, "next_cursor": page.next_cursor}),
+        200,
+        paginate_link(
+            page.next_cursor, **{k: a.get(k) for k in ("kind", "source", "show_id", "q", "sort", "color")}
+        ),
+    )
+
+
+@operation(
+    "GET",
+    "/assets/{asset_id}",
+    summary="One asset",
+    tag="assets",
+    parameters=[{"name": "asset_id", **ID}],
+    responses={200: ref("Asset"), 404: ERR},
+)
+def get_asset(asset_id: int):
+    asset = owned(Asset, asset_id)
+    usage = len(library_service.usages([asset])[asset.id].slots)
+    return jsonify(asset_json(asset, usage))
+
+
+@operation(
+    "DELETE",
+    "/assets/{asset_id}",
+    summary="Delete an asset everywhere (clears show slots)",
+    scope="write",
+    tag="assets",
+    parameters=[{"name": "asset_id", **ID}],
+    responses={
+        200: {
+            "type": "object",
+            "required": ["deleted", "cleared_slots"],
+            "properties": {
+                "deleted": {"type": "integer"},
+                "cleared_slots": {"type": "array", "items": {"type": "object"}},
+            },
+        },
+        404: ERR,
+    },
+)
+def delete_asset(asset_id: int):
+    asset = owned(Asset, asset_id, change=True)
+    used = library_service.usages([asset])[asset.id].slots
+    cleared = [{"show_id": s.id, "slot": slot} for s, slot in used]
+    library_service.delete_assets([asset])
+    return jsonify({"deleted": asset_id, "cleared_slots": cleared})
+
+
+# ----------------------------------------------------------------------------------------------- shows
+
+
+@operation(
+    "GET",
+    "/shows",
+    summary="Your shows, newest first",
+    tag="shows",
+    parameters=[CURSOR],
+    responses={
+        200: {
+            "type": "object",
+            "required": ["items", "next_cursor"],
+            "properties": {
+                "items": {"type": "array", "items": ref("Show")},
+                "next_cursor": {"type": ["string", "null"]},
+            },
+        },
+        422: ERR,
+    },
+)
+def list_shows():
+    before = _cursor_id()
+    q = select(Show).where(Show.owner_id == api_user().id).order_by(Show.id.desc()).limit(26)
+    if before:
+        q = q.where(Show.id < before)
+    rows = list(db.session.scalars(q))
+    nxt = str(rows[24].id) if len(rows) > 25 else None
+    return jsonify({"items": [show_json(s) for s in rows[:25]], "next_cursor": nxt}), 200, paginate_link(nxt)
+
+
+def _show_data(body: dict) -> dict:
+    allowed = {
+        "title",
+        "venue_name",
+        "venue_address",
+        "timezone",
+        "currency",
+        "price_min",
+        "price_max",
+        "performers",
+        "cta_text",
+        "ticket_url",
+        "performances",
+    }
+    unknown = set(body) - allowed
+    if unknown:
+        raise validation_error({k: ["Unknown field."] for k in sorted(unknown)})
+    data = dict(body)
+    for key in ("title", "venue_name", "venue_address", "timezone", "currency", "cta_text", "ticket_url"):
+        if key in data and not isinstance(data[key], str):
+            raise validation_error({key: ["Must be a string."]})
+    if "performers" in data and (
+        not isinstance(data["performers"], list) or not all(isinstance(p, str) for p in data["performers"])
+    ):
+        raise validation_error({"performers": ["Must be a list of names."]})
+    for key in ("price_min", "price_max"):
+        if key in data and data[key] is not None and not isinstance(data[key], str | int | float):
+            raise validation_error({key: ['Give a price like "25" or 25.50.']})
+    if "performances" in data:
+        items = data["performances"]
+        if not isinstance(items, list):
+            raise validation_error({"performances": ["Must be a list of {starts_at, timezone}."]})
+        parsed = []
+        for i, item in enumerate(items):
+            if not isinstance(item, dict) or not isinstance(item.get("starts_at"), str):
+                raise validation_error({f"performances[{i}]": ["Give starts_at like 2027-03-06T20:00."]})
+            try:
+                starts = datetime.fromisoformat(item["starts_at"])
+            except ValueError:
+                raise validation_error(
+                    {f"performances[{i}].starts_at": ["Use ISO 8601, e.g. 2027-03-06T20:00."]}
+                ) from None
+            tz = item.get("timezone")
+            if tz is not None and not isinstance(tz, str):
+                raise validation_error({f"performances[{i}].timezone": ["Must be an IANA zone name."]})
+            parsed.append({"starts_at": starts, "timezone": tz})
+        data["performances"] = parsed
+    return data
+
+
+def _save_show(fn, *args):
+    try:
+        return fn(*args)
+    except (ValueError, InvalidOperation) as exc:
+        db.session.rollback()
+        raise validation_error({"show": [str(exc)]}, str(exc)) from None
+
+
+@operation(
+    "POST",
+    "/shows",
+    summary="Create a show",
+    scope="write",
+    tag="shows",
+    body={"json": ref("ShowInput")},
+    responses={201: ref("Show"), 422: ERR},
+)
+def create_show():
+    data = _show_data(json_body())
+    show = _save_show(show_service.create_show, api_user(), data)
+    return jsonify(show_json(show)), 201, {"Location": f"/api/v1/shows/{show.id}"}
+
+
+@operation(
+    "GET",
+    "/shows/{show_id}",
+    summary="One show",
+    tag="shows",
+    parameters=[{"name": "show_id", **ID}],
+    responses={200: ref("Show"), 404: ERR},
+)
+def get_show(show_id: int):
+    return jsonify(show_json(owned(Show, show_id)))
+
+
+@operation(
+    "PATCH",
+    "/shows/{show_id}",
+    summary="Change a show (fields you send)",
+    scope="write",
+    tag="shows",
+    parameters=[{"name": "show_id", **ID}],
+    body={"json": ref("ShowInput")},
+    responses={200: ref("Show"), 404: ERR, 422: ERR},
+)
+def update_show(show_id: int):
+    show = owned(Show, show_id, change=True)
+    data = _show_data(json_body())
+    return jsonify(show_json(_save_show(show_service.update_show, show, data)))
+
+
+__all__ = ["not_found"]

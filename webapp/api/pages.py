@@ -1,0 +1,76 @@
+"""Pages for people about the API: personal access tokens and the API reference."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length
+
+from webapp.extensions import db
+from webapp.models import ApiToken
+from webapp.services import tokens as token_service
+
+bp = Blueprint("tokens", __name__)
+
+
+class TokenForm(FlaskForm):
+    name = StringField(
+        "Name", validators=[DataRequired("Name the token after what will use it."), Length(max=80)]
+    )
+    scope = SelectField(
+        "Scope",
+        choices=[
+            SelectChoice("read", "Read: look, download"),
+            SelectChoice("write", "Write: also upload, generate, change"),
+        ],
+        default="read",
+    )
+
+
+@bp.route("/settings/tokens", methods=["GET", "POST"])
+@login_required
+def tokens():
+    """Create (shown once), list and revoke personal access tokens."""
+    form = TokenForm()
+    if current_user.is_admin:
+        form.scope.choices = [*form.scope.choices, SelectChoice("admin", "Admin: also manage providers")]
+    if form.validate_on_submit():
+        try:
+            row, plaintext = token_service.create(current_user, form.name.data, form.scope.data)
+        except token_service.TokenError as exc:
+            form.scope.errors = [str(exc)]
+        else:
+            session["new_token"] = {"id": row.id, "value": plaintext}
+            return redirect(url_for("tokens.tokens"))
+    new = session.pop("new_token", None)
+    return render_template(
+        "settings/tokens.html",
+        form=form,
+        rows=token_service.for_user(current_user),
+        new=new,
+        revoke_form=FlaskForm(),
+    ), 422 if request.method == "POST" else 200
+
+
+@bp.post("/settings/tokens/<int:token_id>/revoke")
+@login_required
+def revoke(token_id: int):
+    row = db.session.get(ApiToken, token_id)
+    if row is None or row.owner_id != current_user.id:
+        abort(404)
+    if FlaskForm().validate_on_submit():
+        token_service.revoke(row, current_user)
+        flash(f"Revoked “{row.name}”. It stopped working immediately.", "success")
+    return redirect(url_for("tokens.tokens"))
+
+
+@bp.get("/api")
+@login_required
+def reference():
+    """The API reference, rendered from the same OpenAPI document scripts can download."""
+    from webapp.api.openapi import document
+
+    return render_template("api/reference.html", doc=document())
