@@ -340,6 +340,7 @@ def usage_command(as_json: bool) -> None:
 
 
 def register_ai(app: Flask) -> None:
+    """Called from webapp.cli.register so every command lives under `flask --app webapp`."""
     app.cli.add_command(provider_group)
     app.cli.add_command(keys_group)
     app.cli.add_command(generate_command)

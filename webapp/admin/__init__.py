@@ -1,3 +1,6 @@
 """Admin feature: `routes.bp` holds the blueprint; importing `providers` registers its views on it."""
 
-from webapp.admin import providers  # noqa: F401  (registers /admin/providers, /admin/audit, /admin/usage)
+from webapp.admin import (
+    providers,  # noqa: F401  (registers /admin/providers, /admin/audit, /admin/usage)
+    templates_admin,  # noqa: F401  (registers /admin/templates)
+)

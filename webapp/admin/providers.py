@@ -156,8 +156,9 @@ def provider_test(name: str) -> ResponseReturnValue:
     if is_htmx():
         return render_template("admin/providers_status.html", provider=provider)
     flash(message, "success" if ok else "error")
-    back = "admin.provider_edit" if request.args.get("from") == "edit" else "admin.providers"
-    return redirect(url_for(back, name=name) if back == "admin.provider_edit" else url_for(back))
+    if request.args.get("from") == "edit":
+        return redirect(url_for("admin.provider_edit", name=name))
+    return redirect(url_for("admin.providers"))
 
 
 @bp.post("/providers/<name>/default")

@@ -45,3 +45,6 @@ def update_user(user_id: int):
         except user_service.AdminError as exc:
             flash(str(exc), "error")
     return redirect(url_for("admin.users", q=request.args.get("q") or None))
+
+
+from webapp.admin import approvals  # noqa: E402, F401  (registers /admin/approvals on bp)

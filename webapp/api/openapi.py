@@ -34,10 +34,11 @@ def document() -> dict[str, Any]:
         for status, schema in sorted(op.responses.items()):
             entry: dict[str, Any] = {"description": DESCRIPTIONS.get(status, "Response")}
             if schema is not None:
-                ctype = schema.pop("x-content-type", None) if isinstance(schema, dict) else None
-                if ctype:
-                    entry["content"] = {ctype: {"schema": {k: v for k, v in schema.items()}}}
-                    schema["x-content-type"] = ctype
+                ctype = schema.get("x-content-type")
+                if ctype:  # a binary download: document its media type, not a JSON schema flag
+                    entry["content"] = {
+                        ctype: {"schema": {k: v for k, v in schema.items() if k != "x-content-type"}}
+                    }
                 else:
                     media = (
                         "application/problem+json"

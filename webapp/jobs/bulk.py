@@ -9,6 +9,7 @@ item back with a not-before time instead of failing or duplicating it.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 import uuid
@@ -221,7 +222,10 @@ def process_item(item_id: int, token: str) -> None:
         "quality": batch.quality,
         "style": item.style or batch.style,
         "palette": None,
-        "seed": None,
+        # A seed per item (the generic path derives it from the job id, and bulk items have none,
+        # so every item's first variation would share one seed): a redraw after a crash gets the
+        # same picture, and no two items collide on identical bytes.
+        "seed": _item_seed(item.id),
         "show_id": batch.show_id,
         "hidden": True,
         "bulk_item_id": item.id,
@@ -254,6 +258,10 @@ def process_item(item_id: int, token: str) -> None:
         _release(item_id, token, "failed", outcome.get("error") or "The provider returned no image.")
         return
     _release(item_id, token, "succeeded", None)
+
+
+def _item_seed(item_id: int) -> int:
+    return int(hashlib.sha256(f"bulk-item:{item_id}".encode()).hexdigest()[:7], 16)
 
 
 def sweep(stale_seconds: int = 120) -> dict[str, list[int]]:

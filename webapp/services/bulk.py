@@ -13,7 +13,7 @@ import csv
 import io
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -32,6 +32,7 @@ from webapp.services.generation import (
     GenerationRequest,
     quote,
 )
+from webapp.services.providers import RoutingError
 from webapp.services.queue import REDIS_DOWN, get_queue
 
 MAX_PROMPTS = 500
@@ -196,12 +197,25 @@ def summarize(user: User, parsed: ParseResult, settings: BatchSettings) -> Summa
         variations=1,
         use_own_key=use_own,
     )
+    if not 1 <= int(settings.variations) <= 4:
+        raise BulkError("Ask for 1 to 4 variations per prompt.")
     try:
         q = quote(user, req)
-    except GenerationError as exc:
+        # Rows of a CSV may ask for another image type (another size, so another price).
+        unit = {settings.image_type: q.unit_price}
+        for kind in {p.image_type for p in parsed.prompts if p.image_type} - set(unit):
+            unit[kind] = quote(user, replace(req, image_type=kind)).unit_price
+    except (GenerationError, RoutingError) as exc:
+        # An unknown or disabled provider is a choice to correct, not a server error.
         raise BulkError(str(exc)) from None
     images = sum((p.variations or settings.variations) for p in parsed.prompts)
-    cost = q.unit_price * images
+    cost = sum(
+        (
+            unit[p.image_type or settings.image_type] * (p.variations or settings.variations)
+            for p in parsed.prompts
+        ),
+        Decimal(0),
+    )
     per_minute = q.route.provider_row.images_per_minute if q.route.provider_row else 60
     left = None
     if (
@@ -331,12 +345,18 @@ def set_status(batch: BulkBatch, status: str) -> None:
 
 
 def move_to_top(item: BulkItem) -> None:
+    """Claimed by position, so the lowest position runs next (only a waiting item can move)."""
+    if item.status != "pending":
+        raise BulkError("Only a prompt that is still waiting can be moved to the top.")
     lowest = db.session.scalar(select(func.min(BulkItem.position)).where(BulkItem.batch_id == item.batch_id))
     item.position = (lowest or 0) - 1
     db.session.commit()
 
 
 def retry_failed(batch: BulkBatch, item_ids: list[int] | None = None) -> int:
+    """Failed items go back to the queue; a finished or cancelled batch runs again for them."""
+    if batch.status == "closed":
+        raise BulkError("This batch is closed; start a new batch for these prompts.")
     q = update(BulkItem).where(BulkItem.batch_id == batch.id, BulkItem.status == "failed")
     if item_ids is not None:
         q = q.where(BulkItem.id.in_(item_ids))

@@ -124,19 +124,19 @@ def _y_axis(parts: list[str], ticks: list[float], layout: Layout, money: bool, l
 
 
 def _x_labels(parts: list[str], days: Sequence[str], layout: Layout) -> None:
+    """A label every few days, spaced so labels (about 48 units wide) never overlap."""
     n = len(days)
-    every = max(1, math.ceil(n / 10))
     slot = layout.plot_w / n
+    every = max(1, math.ceil(48 / slot))
     base = layout.top + layout.plot_h
-    for i, day in enumerate(days):
-        if i % every and i != n - 1:
-            continue
-        if i == n - 1 and i % every and (n - 1) % every < every / 2:
-            continue  # too close to the previous label
+    shown = [i for i in range(n) if i % every == 0]
+    if shown[-1] != n - 1 and (n - 1 - shown[-1]) * slot >= 48:
+        shown.append(n - 1)
+    for i in shown:
         x = layout.left + slot * (i + 0.5)
         parts.append(
             f'<text class="chart__tick" x="{x:.1f}" y="{base + 18}" text-anchor="middle">'
-            f"{escape(_short_day(day))}</text>"
+            f"{escape(_short_day(days[i]))}</text>"
         )
     parts.append(
         f'<text class="chart__axis-label" x="{layout.left + layout.plot_w / 2:.0f}" '
