@@ -32,6 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(config)
         if "DATABASE_URL" in config and "SQLALCHEMY_DATABASE_URI" not in config:
             app.config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
+    register_converters(app)
     register_logging(app, settings.generated_secret)
     register_extensions(app)
     register_blueprints(app)
@@ -39,6 +40,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_cli(app)
     register_template_helpers(app)
     return app
+
+
+def register_converters(app: Flask) -> None:
+    """`<int:...>` ids above Postgres' integer range would reach the database and fail there:
+    bound them so such URLs are plain 404s."""
+    from werkzeug.routing import IntegerConverter
+
+    class BoundedInt(IntegerConverter):
+        def __init__(self, url_map, *args, **kwargs) -> None:
+            kwargs.setdefault("max", 2**31 - 1)
+            super().__init__(url_map, *args, **kwargs)
+
+    app.url_map.converters["int"] = BoundedInt
 
 
 def register_logging(app: Flask, generated_secret: bool) -> None:

@@ -242,7 +242,10 @@ PROVIDER_PATCH = {
         "json": {
             **PROVIDER_PATCH,
             "required": ["name"],
-            "properties": {**PROVIDER_PATCH["properties"], "name": {"type": "string"}},
+            "properties": {
+                **PROVIDER_PATCH["properties"],
+                "name": {"type": "string", "enum": ["openai", "gemini", "local"]},
+            },
         }
     },
     responses={200: ref("Provider"), 404: ERR, 422: ERR},

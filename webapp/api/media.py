@@ -32,7 +32,7 @@ from webapp.services import shows as show_service
 from webapp.services.assets import ingest_upload
 from webapp.storage import StorageError
 
-ID = {"in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+ID = {"in": "path", "required": True, "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
 CURSOR = {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 200}}
 ERR = ref("Problem")
 
@@ -195,7 +195,7 @@ def _cursor_id() -> int | None:
     raw = request.args.get("cursor")
     if not raw:
         return None
-    if not raw.isdigit():
+    if not raw.isdigit() or int(raw) >= 2**31:
         raise validation_error({"cursor": ["Use the next_cursor value from the previous page."]})
     return int(raw)
 
@@ -297,7 +297,7 @@ def download_job(job_id: int):
             "in": "query",
             "schema": {"type": "string", "enum": list(library_service.SOURCES)},
         },
-        {"name": "show_id", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+        {"name": "show_id", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}},
         {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 100}},
         {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(library_service.SORTS)}},
         {"name": "color", "in": "query", "schema": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"}},
@@ -333,7 +333,7 @@ def list_assets():
         errors["cursor"] = ["Use the next_cursor value from the previous page."]
     show_id = None
     if a.get("show_id"):
-        if not a["show_id"].isdigit() or int(a["show_id"]) < 1:
+        if not a["show_id"].isdigit() or not 1 <= int(a["show_id"]) < 2**31:
             errors["show_id"] = ["Give a show id."]
         else:
             show_id = int(a["show_id"])

@@ -47,7 +47,12 @@ def document() -> dict[str, Any]:
                     )
                     entry["content"] = {media: {"schema": schema}}
             responses[str(status)] = entry
-        for status in (401, 403):
+        implied = [401, 403]
+        if op.parameters or op.body:
+            implied += [400, 422]
+        if any(p.get("in") == "path" for p in op.parameters):
+            implied.append(404)
+        for status in implied:
             responses.setdefault(
                 str(status),
                 {

@@ -27,7 +27,14 @@ class KeyRefused(ValueError):
 
 def _clean(key: str) -> str:
     key = (key or "").strip()
-    if not key or len(key) < 8 or len(key) > 512 or any(ch.isspace() for ch in key):
+    if (
+        not key
+        or len(key) < 8
+        or len(key) > 512
+        or not key.isascii()
+        or not key.isprintable()
+        or any(ch.isspace() for ch in key)
+    ):
         raise KeyRefused("That does not look like an API key: paste the whole key, without spaces.")
     return key
 

@@ -78,15 +78,27 @@ def _encode_cursor(values: dict[str, Any]) -> str:
 
 
 def decode_cursor(cursor: str) -> dict[str, Any]:
-    """Cursors come from the URL: anything malformed is treated as "first page"."""
-    if not cursor:
+    """Cursors come from the URL: anything malformed (or out of range) is "first page"."""
+    if not cursor or len(cursor) > 200:
         return {}
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return data if isinstance(data, dict) else {}
     except (ValueError, TypeError):
         return {}
+    if not isinstance(data, dict):
+        return {}
+    limits = {"id": 2**31 - 1, "o": 10**7, "b": 2**62}
+    clean = {}
+    for key, value in data.items():
+        if (
+            key in limits
+            and isinstance(value, int)
+            and not isinstance(value, bool)
+            and 0 <= value <= limits[key]
+        ):
+            clean[key] = value
+    return clean
 
 
 def usage_count_expr():
