@@ -123,10 +123,10 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from webapp.activity.routes import bp as activity_bp
+    from webapp.admin.routes import bp as admin_bp
     from webapp.api import bp as api_bp
     from webapp.api import register_error_handlers
     from webapp.api.pages import bp as tokens_bp
-    from webapp.admin.routes import bp as admin_bp
     from webapp.auth.routes import bp as auth_bp
     from webapp.autoformat.routes import bp as autoformat_bp
     from webapp.bulk.routes import bp as bulk_bp

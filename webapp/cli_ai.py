@@ -197,6 +197,19 @@ def keys_rotate() -> None:
 @click.option("--variations", type=click.IntRange(1, 4), default=1, show_default=True)
 @click.option("--quality", type=click.Choice(QUALITIES), default=None, help="Default: provider setting.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--show", "show_id", type=int, help="Set this show's details on the images (title, dates, ...)."
+)
+@click.option("--title", help="Overlay text (overrides the show's).")
+@click.option("--venue", help="Overlay text (overrides the show's).")
+@click.option("--date", help="Overlay text (overrides the show's).")
+@click.option("--price", help="Overlay text (overrides the show's).")
+@click.option("--performers", help="Overlay text (overrides the show's).")
+@click.option("--cta", help="Overlay button text (overrides the show's).")
+@click.option("--overlay", help="Items to show, e.g. title,venue,date,price,cta (default: all with text).")
+@click.option("--font", type=click.Choice(["bebas", "spartan", "lato", "opensans", "garamond"]))
+@click.option("--position", type=click.Choice(["top", "center", "bottom"]))
+@click.option("--edit", "edit_path", type=click.Path(exists=True, dir_okay=False), help="Edit this image.")
 @with_appcontext
 def generate_command(
     prompt: str,
@@ -205,17 +218,29 @@ def generate_command(
     variations: int,
     quality: str | None,
     out_dir: Path,
+    show_id: int | None = None,
+    title: str | None = None,
+    venue: str | None = None,
+    date: str | None = None,
+    price: str | None = None,
+    performers: str | None = None,
+    cta: str | None = None,
+    overlay: str | None = None,
+    font: str | None = None,
+    position: str | None = None,
+    edit_path: str | None = None,
 ) -> None:
     """Generate images as the first admin account and write DIR/<type>-<job>-<n>.jpg.
 
     Same routing, limits, budget and ledger as the web; the job runs in this process. Exits 1 if
-    every variation failed.
+    every variation failed. With --show or overlay texts, each image is also written with the
+    show's details set on it (<type>-<job>-<n>-details.jpg); --edit IMAGE edits that image.
     """
     from sqlalchemy import select
 
     from webapp.extensions import db
     from webapp.models import Asset, Job, Role, User
-    from webapp.services import generation
+    from webapp.services import generation, studio
     from webapp.services import providers as provider_service
     from webapp.storage import get_storage
 
@@ -232,8 +257,27 @@ def generate_command(
             else next((p for p in provider_service.enabled_providers() if p.is_default), None)
         )
         quality = row.default_quality if row is not None and row.default_quality in QUALITIES else "medium"
+    texts = {
+        "title": title,
+        "venue": venue,
+        "date": date,
+        "price": price,
+        "performers": performers,
+        "cta": cta,
+    }
+    try:
+        show, spec, source_id = studio.cli_prepare(admin, show_id, texts, overlay, font, position, edit_path)
+    except (studio.StudioError, ValueError) as exc:
+        raise click.ClickException(getattr(exc, "message", None) or str(exc)) from None
     req = generation.GenerationRequest(
-        prompt=prompt, image_type=image_type, provider=provider_name, quality=quality, variations=variations
+        prompt=prompt,
+        image_type=image_type,
+        provider=provider_name,
+        quality=quality,
+        variations=variations,
+        show_id=show.id if show else None,
+        operation="edit" if source_id else "generate",
+        source_asset_id=source_id,
     )
     try:
         quote = generation.quote(admin, req)
@@ -269,6 +313,10 @@ def generate_command(
             f"{target}  {asset.width}x{asset.height}  {v.get('provider')} {v.get('model')}  "
             f"${Decimal(v.get('cost') or 0):.4f}{via}"
         )
+        if spec is not None:
+            click.echo(
+                studio.cli_overlay(admin, asset, spec, show, target.with_name(f"{target.stem}-details.jpg"))
+            )
     if not written:
         click.echo(f"Job {job.id} failed: {job.error or 'no image came back.'}", err=True)
         raise click.exceptions.Exit(1)

@@ -26,6 +26,10 @@ from webapp.storage import get_storage
 
 log = logging.getLogger(__name__)
 MAX_IDLE_WAIT = 30.0
+# A pump keeps claiming items for this long before handing over to a fresh pump job. One item per
+# job paid RQ's fork and the provider SDK's import (1-3 s, the SDKs are imported lazily) for every
+# 2-second image; a slice amortises that and still lets other queued jobs in between slices.
+PUMP_SLICE_SECONDS = 60.0
 
 
 @dataclass
@@ -63,8 +67,12 @@ def pump(batch_id: int, chain: bool = True, drain: bool = False) -> None:
 
 
 def _pump(batch_id: int, chain: bool, drain: bool) -> None:
+    from flask import current_app
+
     from webapp.services.bulk import start_pumps
 
+    slice_seconds = float(current_app.config.get("BULK_PUMP_SLICE_SECONDS", PUMP_SLICE_SECONDS))
+    slice_ends = time.monotonic() + slice_seconds
     while True:
         batch = db.session.get(BulkBatch, batch_id)
         if batch is None or batch.status != "running":
@@ -85,7 +93,7 @@ def _pump(batch_id: int, chain: bool, drain: bool) -> None:
         except Exception:
             log.exception("bulk item %s failed unexpectedly", item_id)
             _release(item_id, token, "failed", "Something went wrong while drawing this prompt. Retry it.")
-        if drain:
+        if drain or (chain and time.monotonic() < slice_ends):
             continue
         if chain:
             batch = db.session.get(BulkBatch, batch_id)

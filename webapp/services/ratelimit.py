@@ -21,6 +21,10 @@ WINDOW = 60.0
 _LUA = """
 local key, member = KEYS[1], ARGV[5]
 local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+if now == nil then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+end
 local limit, n = tonumber(ARGV[3]), tonumber(ARGV[4])
 redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
 local count = redis.call('ZCARD', key)
@@ -49,14 +53,18 @@ def try_acquire(bucket: str, limit: int, n: int = 1, now: float | None = None) -
     if limit <= 0:
         return 0.0
     n = min(n, limit)
-    now = time.time() if now is None else now
     conn = get_redis()
     if conn is not None:
         try:
-            ok, wait = conn.eval(_LUA, 1, bucket, now, WINDOW, limit, n, uuid.uuid4().hex)
+            # Redis's own clock (one clock for every worker host): with each worker's time.time(),
+            # a worker whose clock runs ahead trims entries that are still inside the window for
+            # the others, and the window admits more than `limit`.
+            stamp = "" if now is None else now
+            ok, wait = conn.eval(_LUA, 1, bucket, stamp, WINDOW, limit, n, uuid.uuid4().hex)
             return 0.0 if int(ok) == 1 else max(0.05, float(wait))
         except REDIS_DOWN:
             pass
+    now = time.time() if now is None else now
     with _local_lock:
         q = _local.setdefault(bucket, deque())
         while q and q[0] <= now - WINDOW:
