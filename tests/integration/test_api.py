@@ -306,3 +306,68 @@ def test_api_reference_page_renders_the_document(client, login):
     login()
     page = client.get("/api").get_data(as_text=True)
     assert "/api/v1/auto-format" in page and "openapi.json" in page
+
+
+def test_ai_generate_select_and_assign_with_the_offline_provider(client, token_for, run_jobs):
+    _, h = token_for()
+    bad = client.post("/api/v1/ai-generate", json={"prompt": "x", "variations": 9}, headers=h)
+    assert bad.status_code == 422
+    assert (
+        client.post("/api/v1/ai-generate", json={"prompt": "x", "provider": "openai"}, headers=h).status_code
+        == 422
+    )
+    started = client.post(
+        "/api/v1/ai-generate",
+        headers=h,
+        json={
+            "prompt": "neon jazz night, saxophone silhouettes",
+            "image_type": "poster",
+            "provider": "local",
+            "variations": 2,
+            "style": "neon",
+        },
+    )
+    assert started.status_code == 202, started.json
+    job_id = started.json["id"]
+    run_jobs()
+    gen = client.get(f"/api/v1/ai-generate/{job_id}", headers=h).json
+    assert gen["status"] == "succeeded"
+    assert [(o["width"], o["height"], o["kind"]) for o in gen["outputs"]] == [(1200, 1800, "generated")] * 2
+    assert gen["outputs"][0]["provenance"]["provider"] == "local"
+    show = client.post("/api/v1/shows", json={"title": "Jazz Night"}, headers=h).json
+    keep = gen["outputs"][0]["id"]
+    sel = client.post(
+        f"/api/v1/ai-generate/{job_id}/select",
+        headers=h,
+        json={
+            "asset_ids": [keep],
+            "discard_others": True,
+            "assign": {"show_id": show["id"], "slot": "poster"},
+        },
+    )
+    assert sel.status_code == 200, sel.json
+    assert sel.json["discarded"] == [gen["outputs"][1]["id"]]
+    assert client.get(f"/api/v1/shows/{show['id']}", headers=h).json["slots"]["poster"] == keep
+
+
+def test_bulk_over_the_api(client, token_for, run_jobs):
+    _, producer = token_for()
+    refused = client.post("/api/v1/bulk", json={"prompts": ["a"], "provider": "local"}, headers=producer)
+    assert refused.status_code == 403 and "own" in refused.json["detail"]
+    _, admin = token_for(role="admin", scope="admin")
+    dup = client.post("/api/v1/bulk", json={"prompts": ["a", "A"], "provider": "local"}, headers=admin)
+    assert dup.status_code == 422
+    started = client.post(
+        "/api/v1/bulk",
+        headers=admin,
+        json={"prompts": ["opera gala", "folk festival"], "provider": "local", "image_type": "square"},
+    )
+    assert started.status_code == 202, started.json
+    batch_id = started.json["id"]
+    assert client.post(f"/api/v1/bulk/{batch_id}/resume", headers=admin).status_code == 409
+    run_jobs()
+    batch = client.get(f"/api/v1/bulk/{batch_id}", headers=admin).json
+    assert batch["status"] == "finished" and batch["progress"]["images"] == 2
+    published = client.post(f"/api/v1/bulk/{batch_id}/publish", headers=admin).json
+    assert published["published"] == 2
+    assert client.get(f"/api/v1/bulk/{batch_id}", headers=producer).status_code == 404

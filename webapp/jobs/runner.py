@@ -110,7 +110,8 @@ class JobContext:
             for asset in assets:
                 db.session.add(asset)
             db.session.flush()
-            result = {**result, "asset_ids": [a.id for a in assets]}
+            if assets:  # otherwise the body recorded its own (committed earlier, e.g. per variation)
+                result = {**result, "asset_ids": [a.id for a in assets]}
             rows = db.session.execute(
                 update(Job)
                 .where(Job.id == self.job_id, Job.status == JobStatus.RUNNING.value)
