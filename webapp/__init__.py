@@ -32,6 +32,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(config)
         if "DATABASE_URL" in config and "SQLALCHEMY_DATABASE_URI" not in config:
             app.config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
+        if "SQLALCHEMY_ENGINE_OPTIONS" not in config:  # options must match the database actually used
+            from webapp.config import _engine_options
+
+            app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
     register_converters(app)
     register_logging(app, settings.generated_secret)
     register_extensions(app)

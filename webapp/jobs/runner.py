@@ -60,6 +60,10 @@ def _app() -> Flask:
 
 
 def worker_name() -> str:
+    """The RQ worker's own name when under RQ (a forked work horse has a pid of its own)."""
+    rq_job = get_current_job()
+    if rq_job is not None and getattr(rq_job, "worker_name", None):
+        return str(rq_job.worker_name)
     return f"{socket.gethostname()}:{os.getpid()}"
 
 

@@ -1,0 +1,384 @@
+"""Load test: gunicorn (2 workers) + 2 RQ workers on this machine, 50 simulated producers for 60 s.
+
+Everything runs on loopback against a throwaway Postgres database and a unique Redis queue
+prefix, and is torn down at the end. Producers log in through the real form (CSRF on), then
+browse the library and the jobs page, poll job partials the way htmx does, and upload images.
+Reported: requests/s, p50/p95/p99 latency per route type (with /healthz measured in the same run
+as the floor, and each p95 as a ratio to it), auto-format jobs completed per minute, and whether
+every job finished exactly once. Then a second phase enqueues 1,000 auto-format jobs at once and
+reports how fast 2 workers drain them and that none was lost.
+
+    .venv/bin/python benchmarks/load.py [--producers 50] [--seconds 60] [--drain-jobs 1000]
+
+Targets: p95 <= 50 ms for pages and partials; no errors. Always exits 0 (no timed assertions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import defaultdict
+from pathlib import Path
+
+import psycopg
+import requests
+from PIL import Image
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+ADMIN_DB = os.environ.get("TEST_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+PASSWORD = "load test password 123"  # noqa: S105 - throwaway accounts in a throwaway database
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    k = (len(values) - 1) * pct / 100
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def artwork(seed: int) -> bytes:
+    rnd = random.Random(seed)
+    img = Image.new("RGB", (800, 600), (rnd.randrange(256), rnd.randrange(256), rnd.randrange(256)))
+    px = img.load()
+    for _ in range(400):
+        x, y = rnd.randrange(800), rnd.randrange(600)
+        px[x, y] = (rnd.randrange(256), rnd.randrange(256), rnd.randrange(256))
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=85)
+    return buf.getvalue()
+
+
+class Stack:
+    """Throwaway database + gunicorn + RQ workers, all on loopback."""
+
+    def __init__(self) -> None:
+        self.db = f"marquee_load_{uuid.uuid4().hex[:8]}"
+        self.media = Path(tempfile.mkdtemp(prefix="marquee-load-"))
+        self.port = free_port()
+        self.prefix = f"load-{uuid.uuid4().hex[:6]}-"
+        base = ADMIN_DB.rsplit("/", 1)[0]
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": f"{base}/{self.db}",
+            "REDIS_URL": REDIS_URL,
+            "QUEUE_PREFIX": self.prefix,
+            "STORAGE_URL": f"file://{self.media}",
+            "SECRET_KEY": "load-test",
+            "LOG_LEVEL": "WARNING",
+            "LIMIT_AUTOFORMAT_PER_HOUR": "100000",
+            "JOB_RETRY_INTERVALS": "",
+        }
+        self.procs: list[subprocess.Popen] = []
+
+    def __enter__(self) -> Stack:
+        with psycopg.connect(ADMIN_DB, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.db)))
+        subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "webapp", "db", "upgrade"],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            capture_output=True,
+        )
+        gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
+        self.procs.append(
+            subprocess.Popen(
+                [
+                    gunicorn,
+                    "webapp:create_app()",
+                    "--workers",
+                    "2",
+                    "--bind",
+                    f"127.0.0.1:{self.port}",
+                    "--log-level",
+                    "warning",
+                ],
+                cwd=ROOT,
+                env=self.env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        for _ in range(2):
+            self.procs.append(
+                subprocess.Popen(
+                    [sys.executable, "worker.py"],
+                    cwd=ROOT,
+                    env=self.env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.url("/healthz"), timeout=1).ok:
+                    break
+            except requests.RequestException:
+                time.sleep(0.2)
+        return self
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def app(self):
+        from webapp import create_app
+
+        return create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": self.env["DATABASE_URL"].replace(
+                    "postgresql://", "postgresql+psycopg://"
+                ),
+                "REDIS_URL": REDIS_URL,
+                "QUEUE_PREFIX": self.prefix,
+                "STORAGE_URL": self.env["STORAGE_URL"],
+                "JOB_RETRY_INTERVALS": (),
+            }
+        )
+
+    def __exit__(self, *exc) -> None:
+        for p in self.procs:
+            p.send_signal(signal.SIGTERM)
+        for p in self.procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        with psycopg.connect(ADMIN_DB, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.db)))
+        shutil.rmtree(self.media, ignore_errors=True)
+
+
+def producer(stack: Stack, n: int, until: float, lat: dict, errors: list, started_jobs: list, lock) -> None:
+    s = requests.Session()
+    email = f"load{n}@example.com"
+    page = s.get(stack.url("/register")).text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    s.post(
+        stack.url("/register"),
+        data={"csrf_token": token, "email": email, "password": PASSWORD, "confirm": PASSWORD},
+    )
+    html = s.get(stack.url("/autoformat")).text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    rnd = random.Random(n)
+    jobs: list[int] = []
+    uploads = 0
+    while time.monotonic() < until:
+        r = rnd.random()
+        if r < 0.05 and uploads < 4:
+            kind, method, path = "upload", "post", "/autoformat"
+            files = {"image": (f"art{n}-{uploads}.jpg", artwork(n * 100 + uploads), "image/jpeg")}
+            data = {
+                "csrf_token": token,
+                "output": "jpeg",
+                "darken": "15",
+                "shadow": "y",
+                "fill_poster": "blur",
+                "fill_square": "blur",
+                "fill_banner": "blur",
+            }
+            kwargs = {"files": files, "data": data, "headers": {"HX-Request": "true", "X-CSRFToken": token}}
+            uploads += 1
+        elif r < 0.45 and jobs:
+            kind, method, path = "partial", "get", f"/jobs/{rnd.choice(jobs)}/status"
+            kwargs = {"headers": {"HX-Request": "true"}}
+        elif r < 0.75:
+            kind, method, path = "page", "get", "/library"
+            kwargs = {}
+        elif r < 0.9:
+            kind, method, path = "page", "get", "/jobs"
+            kwargs = {}
+        else:
+            kind, method, path = "health", "get", "/healthz"
+            kwargs = {}
+        t0 = time.perf_counter()
+        try:
+            resp = getattr(s, method)(stack.url(path), timeout=30, **kwargs)
+            elapsed = time.perf_counter() - t0
+            if resp.status_code >= 400:
+                errors.append(f"{kind} {path}: {resp.status_code}")
+            elif kind == "upload":
+                m = re.search(r'id="job-(\d+)"', resp.text)
+                if m:
+                    jobs.append(int(m.group(1)))
+                    with lock:
+                        started_jobs.append(int(m.group(1)))
+        except requests.RequestException as exc:
+            elapsed = time.perf_counter() - t0
+            errors.append(f"{kind} {path}: {type(exc).__name__}")
+        with lock:
+            lat[kind].append(elapsed * 1000)
+        time.sleep(rnd.uniform(0.05, 0.25))  # think time between clicks
+
+
+def wait_for_jobs(app, ids: list[int], timeout: float) -> dict:
+    from webapp.extensions import db
+
+    deadline = time.monotonic() + timeout
+    with app.app_context():
+        while time.monotonic() < deadline:
+            rows = db.session.execute(select_jobs(ids)).all()
+            db.session.commit()
+            if all(r.status in ("succeeded", "failed", "cancelled") for r in rows):
+                break
+            time.sleep(0.5)
+        rows = db.session.execute(select_jobs(ids)).all()
+        counts: dict = defaultdict(int)
+        for r in rows:
+            counts[r.status] += 1
+        return {
+            "counts": dict(counts),
+            "max_attempts": max((r.attempts for r in rows), default=0),
+            "first_start": min((r.started_at for r in rows if r.started_at), default=None),
+            "last_finish": max((r.finished_at for r in rows if r.finished_at), default=None),
+            "workers": defaultdict(
+                int, {w: sum(1 for x in rows if x.worker == w) for w in {x.worker for x in rows}}
+            ),
+            "n": len(rows),
+        }
+
+
+def select_jobs(ids):
+    from sqlalchemy import select
+
+    from webapp.models import Job
+
+    return select(Job.id, Job.status, Job.attempts, Job.started_at, Job.finished_at, Job.worker).where(
+        Job.id.in_(ids)
+    )
+
+
+def drain_phase(stack: Stack, count: int) -> None:
+    from webapp.extensions import db
+    from webapp.models import Asset, Role
+    from webapp.services import jobs as job_service
+    from webapp.services.accounts import create_user
+    from webapp.services.assets import ingest_upload
+
+    app = stack.app()
+    with app.app_context():
+        user = create_user(f"drain-{uuid.uuid4().hex[:6]}@example.com", PASSWORD, "drain", Role.ADMIN)
+        sources = [ingest_upload(user, artwork(10_000 + i), f"d{i}.jpg").asset.id for i in range(20)]
+        t0 = time.monotonic()
+        ids = [
+            job_service.start(user, "autoformat", {"asset_id": sources[i % 20], "output": "jpeg"}).id
+            for i in range(count)
+        ]
+        enqueue_s = time.monotonic() - t0
+        db.session.remove()
+    result = wait_for_jobs(app, ids, timeout=1800)
+    span = (
+        (result["last_finish"] - result["first_start"]).total_seconds()
+        if result["last_finish"]
+        else float("nan")
+    )
+    print(f"\nDrain: {count} auto-format jobs enqueued in {enqueue_s:.1f} s (each committed, then enqueued)")
+    print(
+        f"  finished: {result['counts']}  (lost: {count - result['n']}, "
+        f"max attempts: {result['max_attempts']})"
+    )
+    print(
+        f"  drained in {span:.1f} s by 2 workers: {count / span * 60:.0f} jobs/min in total, "
+        f"{count / span * 60 / 2:.0f} jobs/min per worker"
+    )
+    for worker, n in sorted(result["workers"].items(), key=lambda kv: -kv[1]):
+        print(f"    {worker}: {n} jobs")
+    with app.app_context():
+        from sqlalchemy import func, select
+
+        print(
+            f"  assets in the database: {db.session.scalar(select(func.count()).select_from(Asset))} "
+            "(identical outputs are stored once per producer)"
+        )
+    ok = result["counts"].get("succeeded", 0) == count
+    print(f"{'PASS' if ok else 'MISS'}  all {count} drained jobs succeeded exactly once")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--producers", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--drain-jobs", type=int, default=1000)
+    args = parser.parse_args()
+    print(
+        f"Load test: gunicorn x2 + 2 RQ workers, {args.producers} producers for {args.seconds:.0f} s, "
+        f"{os.cpu_count()} cores"
+    )
+    with Stack() as stack:
+        lat: dict[str, list[float]] = defaultdict(list)
+        errors: list[str] = []
+        started: list[int] = []
+        lock = threading.Lock()
+        until = time.monotonic() + args.seconds
+        threads = [
+            threading.Thread(target=producer, args=(stack, n, until, lat, errors, started, lock), daemon=True)
+            for n in range(args.producers)
+        ]
+        t0 = time.monotonic()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.monotonic() - t0
+        total = sum(len(v) for v in lat.values())
+        print(
+            f"\n{total} requests in {elapsed:.1f} s = {total / elapsed:.0f} requests/s; errors: {len(errors)}"
+        )
+        floor = percentile(lat["health"], 95)
+        print(f"{'route type':<10} {'count':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'p95/health':>11}")
+        for kind in ("health", "page", "partial", "upload"):
+            v = lat[kind]
+            p95 = percentile(v, 95)
+            print(
+                f"{kind:<10} {len(v):>6} {percentile(v, 50):>8.1f} {p95:>8.1f} {percentile(v, 99):>8.1f} "
+                f"{p95 / floor:>11.1f}"
+            )
+        for e in sorted(set(errors))[:10]:
+            print("  error:", e)
+        app = stack.app()
+        result = wait_for_jobs(app, started, timeout=300)
+        print(
+            f"\nUploads started {len(started)} auto-format jobs: {result['counts']}, "
+            f"max attempts {result['max_attempts']}"
+        )
+        if result["first_start"] and result["last_finish"]:
+            span = (result["last_finish"] - result["first_start"]).total_seconds()
+            print(f"  {len(started) / max(span, 1e-9) * 60:.0f} jobs completed per minute")
+        for kind in ("page", "partial"):
+            p95 = percentile(lat[kind], 95)
+            print(f"{'PASS' if p95 <= 50 else 'MISS'}  p95 {kind} {p95:.1f} ms (<= 50 ms)")
+        print(f"{'PASS' if not errors else 'MISS'}  no errors ({len(errors)})")
+        exactly_once = result["counts"].get("succeeded", 0) == len(started) and result["max_attempts"] <= 1
+        print(f"{'PASS' if exactly_once else 'MISS'}  every job finished exactly once")
+        if args.drain_jobs:
+            drain_phase(stack, args.drain_jobs)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
