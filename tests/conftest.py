@@ -113,6 +113,7 @@ def _clean_state(request):
     application = request.getfixturevalue("app")
     from webapp.extensions import db
 
+    _empty_queues(request.getfixturevalue("queue_prefix"))
     with application.app_context():
         db.session.remove()
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
@@ -124,6 +125,22 @@ def _clean_state(request):
     root = request.getfixturevalue("media_root")
     for child in root.iterdir():
         shutil.rmtree(child) if child.is_dir() else child.unlink()
+
+
+def _empty_queues(prefix: str) -> None:
+    """Jobs a test enqueued but never ran must not run in the next test (whose rows reuse ids)."""
+    from rq import Queue
+
+    from webapp.services.queue import QUEUE_NAMES
+
+    conn = redis_lib.Redis.from_url(REDIS_URL)
+    for name in QUEUE_NAMES:
+        queue = Queue(f"{prefix}{name}", connection=conn)
+        queue.empty()
+        for registry in (queue.scheduled_job_registry, queue.started_job_registry, queue.deferred_job_registry,
+                         queue.failed_job_registry, queue.finished_job_registry):
+            for job_id in registry.get_job_ids():
+                registry.remove(job_id, delete_job=True)
 
 
 @pytest.fixture

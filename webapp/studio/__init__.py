@@ -1,0 +1,1 @@
+"""AI studio: `routes.bp` (url prefix /studio) and its forms."""
