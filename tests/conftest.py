@@ -137,8 +137,14 @@ def _empty_queues(prefix: str) -> None:
     for name in QUEUE_NAMES:
         queue = Queue(f"{prefix}{name}", connection=conn)
         queue.empty()
-        for registry in (queue.scheduled_job_registry, queue.started_job_registry, queue.deferred_job_registry,
-                         queue.failed_job_registry, queue.finished_job_registry):
+        registries = (
+            queue.scheduled_job_registry,
+            queue.started_job_registry,
+            queue.deferred_job_registry,
+            queue.failed_job_registry,
+            queue.finished_job_registry,
+        )
+        for registry in registries:
             for job_id in registry.get_job_ids():
                 registry.remove(job_id, delete_job=True)
 
