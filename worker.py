@@ -21,6 +21,7 @@ from rq import Queue, Worker
 
 from webapp import create_app
 from webapp.jobs.runner import set_worker_app
+from webapp.providers import preload_sdks
 from webapp.services.queue import QUEUE_NAMES, get_redis, queue_name
 
 log = logging.getLogger("marquee.worker")
@@ -40,6 +41,7 @@ def _housekeeping(app, stop: threading.Event, every: float) -> None:
 
 
 def main(argv: list[str]) -> int:
+    preload_sdks()  # the openai / google-genai imports cost 1-3 s: pay them once, before forking
     app = create_app()
     set_worker_app(app)
     with app.app_context():

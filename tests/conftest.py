@@ -8,6 +8,7 @@ for local storage.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -130,6 +131,7 @@ def _clean_state(request):
 def _empty_queues(prefix: str) -> None:
     """Jobs a test enqueued but never ran must not run in the next test (whose rows reuse ids)."""
     from rq import Queue
+    from rq.job import Job as RQJob
 
     from webapp.services.queue import QUEUE_NAMES
 
@@ -146,7 +148,9 @@ def _empty_queues(prefix: str) -> None:
         )
         for registry in registries:
             for job_id in registry.get_job_ids():
-                registry.remove(job_id, delete_job=True)
+                with contextlib.suppress(Exception):
+                    RQJob.fetch(job_id, connection=conn).delete(remove_from_queue=False)
+            conn.delete(registry.key)
 
 
 @pytest.fixture

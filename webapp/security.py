@@ -16,7 +16,29 @@ CSP = (
 )
 
 
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def init_security(app: Flask) -> None:
+    @app.before_request
+    def _refuse_nul_bytes():
+        """No text we store or search may contain NUL (Postgres refuses it, and no person types
+        one): refuse such input at the door with a clear 400 instead of failing deep inside."""
+        values = list(request.args.values()) + list(request.form.values())
+        if request.is_json:
+            values.append(request.get_json(silent=True))
+        if any(_has_nul(v) for v in values):
+            return _error(
+                400, "Invalid characters", "The request contains a NUL character; remove it and try again."
+            )
+
     @app.after_request
     def _headers(resp: Response) -> Response:
         resp.headers.setdefault("Content-Security-Policy", CSP)

@@ -371,3 +371,48 @@ def test_bulk_over_the_api(client, token_for, run_jobs):
     published = client.post(f"/api/v1/bulk/{batch_id}/publish", headers=admin).json
     assert published["published"] == 2
     assert client.get(f"/api/v1/bulk/{batch_id}", headers=producer).status_code == 404
+
+
+def test_palettes_over_the_api(app, client, token_for, run_jobs, photo_jpeg, make_user):
+    _, h = token_for()
+    job = _upload(client, h, photo_jpeg).json
+    run_jobs()
+    asset_id = client.get(f"/api/v1/jobs/{job['id']}", headers=h).json["outputs"][0]["id"]
+    assert (
+        client.post(
+            "/api/v1/palettes/extract", json={"asset_id": asset_id, "colors": 12}, headers=h
+        ).status_code
+        == 422
+    )
+    started = client.post("/api/v1/palettes/extract", json={"asset_id": asset_id, "colors": 6}, headers=h)
+    assert started.status_code == 202, started.json
+    run_jobs()
+    palettes = client.get("/api/v1/palettes", headers=h).json["items"]
+    assert len(palettes) == 1 and len(palettes[0]["colors"]) >= 3
+    base = palettes[0]
+    assert set(base["roles"]) >= {"primary", "background", "text", "accent"}
+    custom = client.post(
+        "/api/v1/palettes", json={"base_id": base["id"], "roles": {"text": "#777777"}}, headers=h
+    )
+    assert custom.status_code == 201 and custom.json["status"] == "pending_approval"
+    show = client.post("/api/v1/shows", json={"title": "Colours"}, headers=h).json
+    refused = client.post(
+        f"/api/v1/palettes/{custom.json['id']}/apply", json={"show_id": show["id"]}, headers=h
+    )
+    assert refused.status_code == 409
+    assert (
+        client.patch(
+            f"/api/v1/palettes/{custom.json['id']}", json={"decision": "approve"}, headers=h
+        ).status_code
+        == 404
+    )  # producers cannot review
+    _, staff = token_for(role="staff")
+    approved = client.patch(
+        f"/api/v1/palettes/{custom.json['id']}", json={"decision": "approve"}, headers=staff
+    )
+    assert approved.status_code == 200 and approved.json["status"] == "approved"
+    applied = client.post(
+        f"/api/v1/palettes/{custom.json['id']}/apply", json={"show_id": show["id"]}, headers=h
+    )
+    assert applied.status_code == 200 and applied.json["status"] == "applied"
+    assert client.get(f"/api/v1/shows/{show['id']}", headers=h).json["palette_id"] == applied.json["id"]

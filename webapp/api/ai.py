@@ -49,7 +49,7 @@ GEN_INPUT = {
     scope="write",
     tag="ai",
     body={"json": GEN_INPUT},
-    responses={202: ref("Job"), 422: ERR, 429: ERR},
+    responses={202: ref("Job"), 404: ERR, 422: ERR, 429: ERR},
 )
 def start_generation():
     body = json_body()

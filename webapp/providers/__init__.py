@@ -58,4 +58,16 @@ __all__ = [
     "create_provider",
     "get_provider_class",
     "key_suffix",
+    "preload_sdks",
 ]
+
+
+def preload_sdks() -> None:
+    """Import the provider SDKs now (the worker calls this before RQ forks work horses), so each
+    generation does not pay their 1-3 s import. Missing SDKs are simply skipped."""
+    import contextlib
+    import importlib
+
+    for module in ("openai", "google.genai", "google.genai.types"):
+        with contextlib.suppress(ImportError):
+            importlib.import_module(module)
