@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
@@ -162,7 +162,7 @@ def _authenticate(op: Operation) -> None:
             )
         g.api_user, g.api_token = user, row
     elif current_user.is_authenticated:
-        if op.method not in ("GET", "HEAD", "OPTIONS"):
+        if op.method not in ("GET", "HEAD", "OPTIONS") and current_app.config.get("WTF_CSRF_ENABLED", True):
             from flask_wtf.csrf import CSRFError
 
             try:

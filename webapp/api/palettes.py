@@ -188,9 +188,9 @@ def create_palette():
     responses={200: PALETTE, 404: ERR, 409: ERR, 422: ERR},
 )
 def update_palette(palette_id: int):
-    body = json_body()
     user = api_user()
     palette = owned(Palette, palette_id)  # staff may see others' to review them
+    body = json_body()
     if "decision" in body:
         if not user.is_staff:
             raise not_found()
@@ -228,8 +228,8 @@ def update_palette(palette_id: int):
     responses={200: PALETTE, 404: ERR, 409: ERR, 422: ERR},
 )
 def apply_palette(palette_id: int):
-    body = json_body()
     palette = owned(Palette, palette_id, change=True)
+    body = json_body()
     if not isinstance(body.get("show_id"), int):
         raise validation_error({"show_id": ["A show id."]})
     show = owned(Show, body["show_id"], change=True)
