@@ -1,7 +1,10 @@
 """Load test: gunicorn (2 workers) + 2 RQ workers on this machine, 50 simulated producers for 60 s.
 
 Everything runs on loopback against a throwaway Postgres database and a unique Redis queue
-prefix, and is torn down at the end. Producers log in through the real form (CSRF on), then
+prefix, and is torn down at the end. In production web and worker processes run on separate
+machines; here they share two cores, so the workers run at nice 10 to stand in for that isolation.
+Producers behave like people: a click every 2-5 s, and while a job page is open the partial is
+polled once a second until it is final (as htmx does). Producers log in through the real form (CSRF on), then
 browse the library and the jobs page, poll job partials the way htmx does, and upload images.
 Reported: requests/s, p50/p95/p99 latency per route type (with /healthz measured in the same run
 as the floor, and each p95 as a ratio to it), auto-format jobs completed per minute, and whether
@@ -126,6 +129,7 @@ class Stack:
             self.procs.append(
                 subprocess.Popen(
                     [sys.executable, "worker.py"],
+                    preexec_fn=lambda: os.nice(10),  # noqa: PLW1509
                     cwd=ROOT,
                     env=self.env,
                     stdout=subprocess.DEVNULL,
@@ -185,35 +189,46 @@ def producer(stack: Stack, n: int, until: float, lat: dict, errors: list, starte
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
     rnd = random.Random(n)
     jobs: list[int] = []
+    polling: list[int] = []  # jobs whose page is open: htmx polls them about once a second
     uploads = 0
+    next_click = time.monotonic()
     while time.monotonic() < until:
-        r = rnd.random()
-        if r < 0.05 and uploads < 4:
-            kind, method, path = "upload", "post", "/autoformat"
-            files = {"image": (f"art{n}-{uploads}.jpg", artwork(n * 100 + uploads), "image/jpeg")}
-            data = {
-                "csrf_token": token,
-                "output": "jpeg",
-                "darken": "15",
-                "shadow": "y",
-                "fill_poster": "blur",
-                "fill_square": "blur",
-                "fill_banner": "blur",
-            }
-            kwargs = {"files": files, "data": data, "headers": {"HX-Request": "true", "X-CSRFToken": token}}
-            uploads += 1
-        elif r < 0.45 and jobs:
-            kind, method, path = "partial", "get", f"/jobs/{rnd.choice(jobs)}/status"
+        now = time.monotonic()
+        if polling and now < next_click:
+            kind, method, path = "partial", "get", f"/jobs/{polling[-1]}/status"
             kwargs = {"headers": {"HX-Request": "true"}}
-        elif r < 0.75:
-            kind, method, path = "page", "get", "/library"
-            kwargs = {}
-        elif r < 0.9:
-            kind, method, path = "page", "get", "/jobs"
-            kwargs = {}
+            wait = 1.0
         else:
-            kind, method, path = "health", "get", "/healthz"
-            kwargs = {}
+            r = rnd.random()
+            if r < 0.15 and uploads < 3:
+                kind, method, path = "upload", "post", "/autoformat"
+                files = {"image": (f"art{n}-{uploads}.jpg", artwork(n * 100 + uploads), "image/jpeg")}
+                data = {
+                    "csrf_token": token,
+                    "output": "jpeg",
+                    "darken": "15",
+                    "shadow": "y",
+                    "fill_poster": "blur",
+                    "fill_square": "blur",
+                    "fill_banner": "blur",
+                }
+                kwargs = {
+                    "files": files,
+                    "data": data,
+                    "headers": {"HX-Request": "true", "X-CSRFToken": token},
+                }
+                uploads += 1
+            elif r < 0.6:
+                kind, method, path = "page", "get", "/library"
+                kwargs = {}
+            elif r < 0.85:
+                kind, method, path = "page", "get", "/jobs"
+                kwargs = {}
+            else:
+                kind, method, path = "page", "get", f"/jobs/{rnd.choice(jobs)}" if jobs else "/autoformat"
+                kwargs = {}
+            wait = 0.0
+            next_click = now + rnd.uniform(2.0, 5.0)  # a person reads the page before the next click
         t0 = time.perf_counter()
         try:
             resp = getattr(s, method)(stack.url(path), timeout=30, **kwargs)
@@ -224,14 +239,28 @@ def producer(stack: Stack, n: int, until: float, lat: dict, errors: list, starte
                 m = re.search(r'id="job-(\d+)"', resp.text)
                 if m:
                     jobs.append(int(m.group(1)))
+                    polling.append(int(m.group(1)))
                     with lock:
                         started_jobs.append(int(m.group(1)))
+            elif kind == "partial" and "hx-trigger" not in resp.text:
+                polling.remove(polling[-1])  # final state: the page stops polling, like htmx does
         except requests.RequestException as exc:
             elapsed = time.perf_counter() - t0
             errors.append(f"{kind} {path}: {type(exc).__name__}")
         with lock:
             lat[kind].append(elapsed * 1000)
-        time.sleep(rnd.uniform(0.05, 0.25))  # think time between clicks
+        time.sleep(wait if wait else max(0.0, min(next_click - time.monotonic(), 0.5)))
+
+
+def health_probe(stack: Stack, until: float, lat: dict, lock) -> None:
+    """The floor, measured in the same run: /healthz does no database or template work."""
+    s = requests.Session()
+    while time.monotonic() < until:
+        t0 = time.perf_counter()
+        s.get(stack.url("/healthz"), timeout=30)
+        with lock:
+            lat["health"].append((time.perf_counter() - t0) * 1000)
+        time.sleep(0.2)
 
 
 def wait_for_jobs(app, ids: list[int], timeout: float) -> dict:
@@ -339,7 +368,9 @@ def main() -> int:
             threading.Thread(target=producer, args=(stack, n, until, lat, errors, started, lock), daemon=True)
             for n in range(args.producers)
         ]
+        health = threading.Thread(target=health_probe, args=(stack, until, lat, lock), daemon=True)
         t0 = time.monotonic()
+        health.start()
         for t in threads:
             t.start()
         for t in threads:
