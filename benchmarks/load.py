@@ -129,7 +129,7 @@ class Stack:
             self.procs.append(
                 subprocess.Popen(
                     [sys.executable, "worker.py"],
-                    preexec_fn=lambda: os.nice(10),  # noqa: PLW1509
+                    preexec_fn=lambda: os.nice(10),
                     cwd=ROOT,
                     env=self.env,
                     stdout=subprocess.DEVNULL,
