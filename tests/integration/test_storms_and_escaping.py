@@ -197,3 +197,41 @@ def test_script_in_every_shown_field_is_escaped_everywhere(app, client, login, r
         assert resp.status_code == 200, url
         assert SCRIPT not in body, url
         assert "&lt;script&gt;" in body or "&#x27;" in body or url.startswith("/jobs"), url
+
+
+def test_palette_job_of_a_dead_worker_is_failed_by_the_sweeper_and_retry_works(
+    app, make_user, run_jobs, photo_jpeg
+):
+    """The same runner guarantees hold for palette jobs: a running row whose heartbeat stopped (its
+    worker was killed) is marked failed with Retry, and the retry produces exactly one palette."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, update
+
+    from webapp.extensions import db
+    from webapp.models import Job, Palette, User, utcnow
+    from webapp.services import jobs as job_service
+    from webapp.services.assets import ingest_upload
+    from webapp.services.palettes import start_extraction
+
+    uid, _ = make_user()
+    with app.app_context():
+        user = db.session.get(User, uid)
+        asset = ingest_upload(user, photo_jpeg, "art.jpg").asset
+        job = start_extraction(user, asset, 6, False)
+        job_id = job.id
+        past = utcnow() - timedelta(minutes=5)
+        db.session.execute(
+            update(Job)
+            .where(Job.id == job_id)
+            .values(status="running", started_at=past, heartbeat_at=past, worker="dead-worker:1", attempts=1)
+        )
+        db.session.commit()
+        assert job_service.sweep()["failed_stale"] == [job_id]
+        job = db.session.get(Job, job_id)
+        assert job.status == "failed" and job.can_retry
+        assert job_service.retry(job)
+    run_jobs()
+    with app.app_context():
+        assert db.session.get(Job, job_id).status == "succeeded"
+        assert db.session.scalar(select(func.count()).select_from(Palette)) == 1
