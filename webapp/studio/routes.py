@@ -279,19 +279,24 @@ def job_status(job_id: int) -> ResponseReturnValue:
     )
 
 
+def _start_again(back_to: int | None, start, *args) -> ResponseReturnValue:
+    """Run a service call that starts a new generation; refusals go back to the page as a notice."""
+    try:
+        new = start(current_user, *args)
+    except (generation.GenerationError, RoutingError, studio_service.StudioError) as exc:
+        return _back(back_to, str(exc), "error")
+    except LimitReached as exc:
+        return _back(back_to, exc.message, "error")
+    return _results(new)
+
+
 @bp.post("/jobs/<int:job_id>/retry")
 @media_assistant_required
 def retry(job_id: int) -> ResponseReturnValue:
     """Run only the failed variations again (the others are kept, not redrawn or paid for)."""
     job = get_owned_or_404(Job, job_id)
     _action_ok()
-    try:
-        new = studio_service.retry_failed(current_user, job)
-    except (generation.GenerationError, RoutingError, studio_service.StudioError) as exc:
-        return _back(job.id, str(exc), "error")
-    except LimitReached as exc:
-        return _back(job.id, exc.message, "error")
-    return _results(new)
+    return _start_again(job.id, studio_service.retry_failed, job)
 
 
 @bp.post("/jobs/<int:job_id>/regenerate")
@@ -300,13 +305,7 @@ def regenerate(job_id: int) -> ResponseReturnValue:
     """The same settings again, new pictures."""
     job = get_owned_or_404(Job, job_id)
     _action_ok()
-    try:
-        new = studio_service.regenerate(current_user, job)
-    except (generation.GenerationError, RoutingError, studio_service.StudioError) as exc:
-        return _back(job.id, str(exc), "error")
-    except LimitReached as exc:
-        return _back(job.id, exc.message, "error")
-    return _results(new)
+    return _start_again(job.id, studio_service.regenerate, job)
 
 
 # --------------------------------------------------------------------------- one result
@@ -340,13 +339,7 @@ def more(asset_id: int) -> ResponseReturnValue:
     """New variations from the prompt and settings that made this image."""
     item = get_owned_or_404(Asset, asset_id)
     _action_ok()
-    try:
-        job = studio_service.more_like(current_user, item)
-    except (generation.GenerationError, RoutingError, studio_service.StudioError) as exc:
-        return _back(item.job_id, str(exc), "error")
-    except LimitReached as exc:
-        return _back(item.job_id, exc.message, "error")
-    return _results(job)
+    return _start_again(item.job_id, studio_service.more_like, item)
 
 
 @bp.post("/assets/<int:asset_id>/delete")
