@@ -251,3 +251,40 @@ def photo_png() -> bytes:
     from skimage import data
 
     return encode_image(Image.fromarray(data.coffee()), "PNG")
+
+
+class _Inbox:
+    """Collects what the real SMTP server receives."""
+
+    def __init__(self) -> None:
+        self.envelopes: list = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp(app, monkeypatch):
+    """A real SMTP server (aiosmtpd) on loopback; the app sends through it."""
+    from aiosmtpd.controller import Controller
+
+    inbox = _Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setitem(app.config, "SMTP_URL", f"smtp://127.0.0.1:{port}")
+    yield inbox
+    controller.stop()
+
+
+def provider_row(app, name: str):
+    """The platform Provider row (created if needed), detached from the session."""
+    from webapp.extensions import db
+    from webapp.services.providers import ensure_providers, get_provider
+
+    with app.app_context():
+        ensure_providers()
+        row = get_provider(name)
+        db.session.expunge(row)
+        return row

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 
+from tests.conftest import provider_row
 from tests.fakes import FakeGemini, FakeOpenAI
 
 pytestmark = pytest.mark.usefixtures("app")
@@ -31,15 +32,7 @@ def gemini_fake(app, monkeypatch):
         yield fake
 
 
-def _provider(app, name):
-    from webapp.extensions import db
-    from webapp.services.providers import ensure_providers, get_provider
-
-    with app.app_context():
-        ensure_providers()
-        row = get_provider(name)
-        db.session.expunge(row)
-        return row
+_provider = provider_row
 
 
 def _form_data(app, name: str, **overrides) -> dict:

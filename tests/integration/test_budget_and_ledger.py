@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import free_port
 from tests.fakes import FakeGemini, FakeOpenAI, Reply
 
 pytestmark = pytest.mark.usefixtures("app")
@@ -152,28 +151,6 @@ def test_settle_and_release_arithmetic(app):
         db.session.commit()
         budget.settle(budget.reserve(provider, Decimal("50")), Decimal("50"))
         assert budget.month_spend(pid)[0] == Decimal("50.25")
-
-
-class _Inbox:
-    def __init__(self) -> None:
-        self.envelopes: list = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp(app, monkeypatch):
-    from aiosmtpd.controller import Controller
-
-    inbox = _Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setitem(app.config, "SMTP_URL", f"smtp://127.0.0.1:{port}")
-    yield inbox
-    controller.stop()
 
 
 def test_soft_threshold_mails_the_admins_exactly_once(app, make_user, smtp):

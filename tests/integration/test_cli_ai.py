@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from tests.conftest import provider_row
 from tests.fakes import FakeOpenAI
 
 pytestmark = pytest.mark.usefixtures("app")
@@ -36,15 +37,7 @@ def openai_fake():
         yield fake
 
 
-def _provider(app, name):
-    from webapp.extensions import db
-    from webapp.services.providers import ensure_providers, get_provider
-
-    with app.app_context():
-        ensure_providers()
-        row = get_provider(name)
-        db.session.expunge(row)
-        return row
+_provider = provider_row
 
 
 def test_provider_set_tests_the_key_from_stdin_then_saves_everything(app, cli, openai_fake):

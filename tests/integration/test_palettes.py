@@ -9,11 +9,10 @@ import json
 import re
 
 import numpy as np
-import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from tests.conftest import PASSWORD, encode_image, free_port
+from tests.conftest import PASSWORD, encode_image
 
 POSTER_COLORS = ["#1b2a49", "#f2efe6", "#d1495b", "#edae49", "#00798c"]
 
@@ -81,29 +80,6 @@ def _client(app, make_user, role: str = "producer"):
     resp = c.post("/login", data={"email": email_addr, "password": PASSWORD})
     assert resp.status_code == 302
     return c, uid
-
-
-class _Inbox:
-    def __init__(self) -> None:
-        self.envelopes: list = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp(app, monkeypatch):
-    """A real SMTP server (aiosmtpd) on loopback; the app sends through it."""
-    from aiosmtpd.controller import Controller
-
-    inbox = _Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setitem(app.config, "SMTP_URL", f"smtp://127.0.0.1:{port}")
-    yield inbox
-    controller.stop()
 
 
 def _mail_text(envelope) -> str:
