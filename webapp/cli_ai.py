@@ -240,7 +240,7 @@ def generate_command(
 
     from webapp.extensions import db
     from webapp.models import Asset, Job, Role, User
-    from webapp.services import generation, studio
+    from webapp.services import actions, generation, studio
     from webapp.services import providers as provider_service
     from webapp.storage import get_storage
 
@@ -275,7 +275,8 @@ def generate_command(
         provider=provider_name,
         quality=quality,
         variations=variations,
-        show_id=show.id if show else None,
+        # The show's text is set by the CLI itself; linking the image to a show is for its owner.
+        show_id=show.id if show is not None and show.owner_id == admin.id else None,
         operation="edit" if source_id else "generate",
         source_asset_id=source_id,
     )
@@ -285,7 +286,9 @@ def generate_command(
             f"Estimate: ${quote.total:.4f} with {quote.route.provider_name} {quote.route.model} "
             f"({quote.size}, {quality}, {variations} image(s))."
         )
-        job = generation.start(admin, req, inline=True)
+        job = actions.generate(admin, req, inline=True)
+    except actions.ActionError as exc:
+        raise click.ClickException(exc.message) from None
     except (generation.GenerationError, provider_service.RoutingError) as exc:
         raise click.ClickException(str(exc)) from None
     except Exception as exc:  # LimitReached, PriceMissing: their message is for a person

@@ -40,7 +40,16 @@ def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true" and not request.headers.get("HX-Boosted")
 
 
+def new_idempotency_key() -> str:
+    """A one-time key rendered into forms that start work: submitting the same form twice (a
+    double click, a resend) starts the work once (see services.jobs.start)."""
+    import secrets
+
+    return secrets.token_urlsafe(16)
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_env.filters["filesize"] = filesize
     app.jinja_env.filters["timeago"] = timeago
     app.jinja_env.globals["is_htmx"] = is_htmx
+    app.jinja_env.globals["new_idempotency_key"] = new_idempotency_key

@@ -131,7 +131,7 @@ def test_a_worker_killed_mid_batch_is_replaced_and_every_image_is_drawn_once(
     app, make_user, fake_openai, pg_url, media_root, queue_prefix
 ):
     from webapp.extensions import db
-    from webapp.jobs.bulk import sweep
+    from webapp.services.bulk import sweep
     from webapp.models import Asset, BulkBatch
 
     uid, _ = make_user(role="admin")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -10,7 +10,9 @@ from webapp.authz import get_owned_or_404, get_viewable_or_404
 from webapp.downloads import zip_response
 from webapp.extensions import db
 from webapp.models import Job, JobBatch
+from webapp.services import actions
 from webapp.services import jobs as job_service
+from webapp.services.actions import ACTION_STATUS
 from webapp.templating import is_htmx
 
 bp = Blueprint("activity", __name__, url_prefix="/jobs")
@@ -60,21 +62,29 @@ def status(job_id: int):
 @bp.post("/<int:job_id>/cancel")
 @login_required
 def cancel(job_id: int):
-    job = get_owned_or_404(Job, job_id)
-    job_service.cancel(job)
-    if is_htmx():
-        return render_template("_partials/_job.html", **job_service.job_view(job))
-    return redirect(url_for("activity.show", job_id=job.id))
+    """Door for `actions.cancel_job`."""
+    return _control(job_id, actions.cancel_job)
 
 
 @bp.post("/<int:job_id>/retry")
 @login_required
 def retry(job_id: int):
+    """Door for `actions.retry_job` (the allowance is taken again)."""
+    return _control(job_id, actions.retry_job)
+
+
+def _control(job_id: int, action):
     job = get_owned_or_404(Job, job_id)
-    job_service.retry(job)
+    notice, status = None, 200
+    try:
+        action(current_user, job.id)
+    except actions.ActionError as exc:
+        notice, status = exc.message, ACTION_STATUS.get(exc.code, 409)
     db.session.refresh(job)
     if is_htmx():
-        return render_template("_partials/_job.html", **job_service.job_view(job))
+        return render_template("_partials/_job.html", notice=notice, **job_service.job_view(job)), status
+    if notice:
+        flash(notice, "error")
     return redirect(url_for("activity.show", job_id=job.id))
 
 

@@ -6,13 +6,13 @@ from flask import jsonify
 from sqlalchemy import select
 
 from webapp.api.core import ApiProblem, api_user, json_body, not_found, operation, owned, validation_error
-from webapp.api.media import ID, _limit_problem
+from webapp.api.media import ID, action_problem, idempotency_key
 from webapp.api.schemas import ref
 from webapp.api.serializers import asset_json, iso, job_json
 from webapp.extensions import db
 from webapp.models import Asset, BulkBatch, BulkImage, BulkItem, Job, Show
+from webapp.services import actions, generation
 from webapp.services import bulk as bulk_service
-from webapp.services import generation, limits
 from webapp.services import jobs as job_service
 from webapp.services.providers import RoutingError
 
@@ -104,11 +104,9 @@ def start_generation():
         source_asset_id=source.id if source else None,
     )
     try:
-        job = generation.start(user, req)
-    except limits.LimitReached as exc:
-        raise _limit_problem(exc) from None
-    except (generation.GenerationError, RoutingError, LookupError) as exc:
-        raise validation_error({"request": [str(exc)]}, str(exc)) from None
+        job = actions.generate(user, req, idempotency_key=idempotency_key())
+    except actions.ActionError as exc:
+        raise action_problem(exc) from None
     db.session.refresh(job)
     return (
         jsonify(job_json(job, job_service.outputs_of(job))),
@@ -407,7 +405,10 @@ def _batch_action(batch_id: int, action: str):
     batch = owned(BulkBatch, batch_id, change=True)
     try:
         if action == "publish":
-            n = bulk_service.publish(batch, api_user())
+            try:
+                n = bulk_service.publish(batch, api_user())
+            except bulk_service.PublishedWithRefusals as exc:
+                return jsonify({**_batch_json(batch), "published": exc.published, "warning": str(exc)})
             return jsonify({**_batch_json(batch), "published": n})
         bulk_service.set_status(
             batch, {"pause": "paused", "resume": "running", "cancel": "cancelled"}[action]

@@ -23,18 +23,41 @@ from webapp.api.schemas import ref
 from webapp.api.serializers import asset_json, job_json, show_json
 from webapp.downloads import zip_response
 from webapp.extensions import db
-from webapp.imaging import ImageRejected
 from webapp.models import Asset, Job, Show
+from webapp.services import actions, limits
 from webapp.services import jobs as job_service
 from webapp.services import library as library_service
-from webapp.services import limits
 from webapp.services import shows as show_service
-from webapp.services.assets import ingest_upload
+from webapp.services.actions import ACTION_STATUS, ActionError, AutoformatSettings
 from webapp.storage import StorageError
 
 ID = {"in": "path", "required": True, "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
 CURSOR = {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 200}}
 ERR = ref("Problem")
+
+
+def action_problem(exc: ActionError) -> ApiProblem:
+    """An action's refusal as problem+json: the same message the pages show."""
+    if exc.code == "limit" and exc.allowance is not None:
+        return _limit_problem(limits.LimitReached(exc.allowance))
+    if exc.code == "invalid":
+        return validation_error(exc.errors or {"request": [exc.message]}, exc.message)
+    if exc.code == "not_found":
+        return not_found()
+    titles = {"forbidden": "Not allowed", "budget": "Budget used up", "conflict": "Conflict"}
+    return ApiProblem(
+        ACTION_STATUS.get(exc.code, 409), titles.get(exc.code, "Refused"), exc.message, slug=exc.code
+    )
+
+
+def idempotency_key() -> str | None:
+    """The `Idempotency-Key` request header: the same key gets the same job back."""
+    key = (request.headers.get("Idempotency-Key") or "").strip()
+    if not key:
+        return None
+    if len(key) > 64 or not key.isascii() or not key.isprintable():
+        raise validation_error({"Idempotency-Key": ["At most 64 printable ASCII characters."]})
+    return f"api:{key}"
 
 
 def _limit_problem(exc: limits.LimitReached) -> ApiProblem:
@@ -108,15 +131,14 @@ def auto_format():
     shadow = request.form.get("shadow", "true").lower() not in ("false", "0", "no", "off")
     if errors:
         raise validation_error(errors)
-    try:
-        limits.check("autoformat", user)
-    except limits.LimitReached as exc:
-        raise _limit_problem(exc) from None
+    settings = AutoformatSettings(fills=fills, darken=darken, shadow=shadow, output=output)
     data = upload.read(current_app.config["UPLOAD_MAX_BYTES"] + 1)
     try:
-        ingest = ingest_upload(user, data, upload.filename)
-    except ImageRejected as exc:
-        raise validation_error({"file": [exc.message]}, exc.message) from None
+        job = actions.autoformat_upload(
+            user, data, upload.filename, settings, idempotency_key=idempotency_key()
+        ).job
+    except ActionError as exc:
+        raise action_problem(exc) from None
     except StorageError:
         raise ApiProblem(
             503,
@@ -124,15 +146,6 @@ def auto_format():
             "Nothing was saved; try again in a minute.",
             headers={"Retry-After": "60"},
         ) from None
-    payload = {
-        "asset_id": ingest.asset.id,
-        "formats": ["poster", "square", "banner"],
-        "options": {k: {"fill": v} for k, v in fills.items()},
-        "darken": darken / 100,
-        "shadow": shadow,
-        "output": output,
-    }
-    job = job_service.start(user, "autoformat", payload)
     db.session.refresh(job)
     resp = jsonify(job_json(job, job_service.outputs_of(job)))
     resp.status_code = 202
@@ -243,8 +256,10 @@ def get_job(job_id: int):
 )
 def retry_job(job_id: int):
     job = owned(Job, job_id, change=True)
-    if not job_service.retry(job):
-        raise ApiProblem(409, "Cannot retry", f"A {job.status} job cannot be retried.", slug="conflict")
+    try:
+        actions.retry_job(api_user(), job.id)
+    except ActionError as exc:
+        raise action_problem(exc) from None
     db.session.refresh(job)
     return jsonify(job_json(job, [])), 202
 
@@ -260,8 +275,10 @@ def retry_job(job_id: int):
 )
 def cancel_job(job_id: int):
     job = owned(Job, job_id, change=True)
-    if not job_service.cancel(job):
-        raise ApiProblem(409, "Cannot cancel", f"A {job.status} job cannot be cancelled.", slug="conflict")
+    try:
+        actions.cancel_job(api_user(), job.id)
+    except ActionError as exc:
+        raise action_problem(exc) from None
     return jsonify(job_json(job, []))
 
 

@@ -73,9 +73,11 @@ def document() -> dict[str, Any]:
         if op.parameters:
             item["parameters"] = op.parameters
         if op.body:
-            kind, schema = next(iter(op.body.items()))
-            media = "multipart/form-data" if kind == "multipart" else "application/json"
-            item["requestBody"] = {"required": True, "content": {media: {"schema": schema}}}
+            content = {
+                ("multipart/form-data" if kind == "multipart" else "application/json"): {"schema": schema}
+                for kind, schema in op.body.items()
+            }
+            item["requestBody"] = {"required": True, "content": content}
         paths.setdefault(op.path, {})[op.method.lower()] = item
     return {
         "openapi": "3.1.0",

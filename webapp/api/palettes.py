@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from flask import jsonify
+from flask import current_app, jsonify, request
 from sqlalchemy import select
 
 from webapp.api.core import ApiProblem, api_user, json_body, not_found, operation, owned, validation_error
-from webapp.api.media import ID, _limit_problem
+from webapp.api.media import ID, action_problem, idempotency_key
 from webapp.api.schemas import ref
 from webapp.api.serializers import iso, job_json
 from webapp.extensions import db
-from webapp.models import Asset, Palette, Show
-from webapp.services import limits
+from webapp.models import Palette, Show
+from webapp.services import actions
 from webapp.services import palettes as palette_service
 
 ERR = ref("Problem")
@@ -69,7 +69,7 @@ def _palette_json(p: Palette) -> dict:
 @operation(
     "POST",
     "/palettes/extract",
-    summary="Extract a palette from one of your images (a job)",
+    summary="Extract a palette from one of your images or from an upload (a job)",
     scope="write",
     tag="palettes",
     body={
@@ -82,31 +82,67 @@ def _palette_json(p: Palette) -> dict:
                 "ignore_background": {"type": "boolean"},
                 "show_id": {"type": ["integer", "null"], "minimum": 1, "maximum": 2**31 - 1},
             },
-        }
+        },
+        "multipart": {
+            "type": "object",
+            "required": ["file"],
+            "properties": {
+                "file": {"type": "string", "format": "binary"},
+                "colors": {"type": "integer", "minimum": 5, "maximum": 8},
+                "ignore_background": {"type": "boolean"},
+                "show_id": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+            },
+        },
     },
     responses={202: ref("Job"), 404: ERR, 422: ERR, 429: ERR},
 )
 def extract_palette():
-    body = json_body()
-    if not isinstance(body.get("asset_id"), int):
-        raise validation_error({"asset_id": ["The id of one of your images."]})
-    colors = body.get("colors", 6)
-    if not isinstance(colors, int) or isinstance(colors, bool) or not 5 <= colors <= 8:
-        raise validation_error({"colors": ["5 to 8 colours."]})
-    asset = owned(Asset, body["asset_id"], change=True)
-    show = None
-    if body.get("show_id") is not None:
-        if not isinstance(body["show_id"], int):
+    """JSON names an image already in the library; multipart uploads one (stored first)."""
+    upload = None
+    if request.mimetype == "multipart/form-data":
+        file = request.files.get("file")
+        if file is None or not file.filename:
+            raise validation_error({"file": ["Attach the image as the multipart field `file`."]})
+        upload = (file.read(current_app.config["UPLOAD_MAX_BYTES"] + 1), file.filename)
+        form = request.form
+        colors = _int_field(form.get("colors"), "colors", 6)
+        show_id = _int_field(form.get("show_id"), "show_id", None)
+        ignore = (form.get("ignore_background") or "").lower() in ("1", "true", "yes", "on")
+        asset_id = None
+    else:
+        body = json_body()
+        if not isinstance(body.get("asset_id"), int) or isinstance(body.get("asset_id"), bool):
+            raise validation_error({"asset_id": ["The id of one of your images."]})
+        colors = body.get("colors", 6)
+        if not isinstance(colors, int) or isinstance(colors, bool):
+            raise validation_error({"colors": ["5 to 8 colours."]})
+        show_id = body.get("show_id")
+        if show_id is not None and (not isinstance(show_id, int) or isinstance(show_id, bool)):
             raise validation_error({"show_id": ["A show id."]})
-        show = owned(Show, body["show_id"], change=True)
+        ignore = body.get("ignore_background") is True
+        asset_id = body["asset_id"]
     try:
-        job = palette_service.start_extraction(
-            api_user(), asset, colors, body.get("ignore_background") is True, show
+        job = actions.extract_palette(
+            api_user(),
+            asset_id,
+            upload=upload,
+            n_colors=colors,
+            ignore_background=ignore,
+            show_id=show_id,
+            idempotency_key=idempotency_key(),
         )
-    except limits.LimitReached as exc:
-        raise _limit_problem(exc) from None
+    except actions.ActionError as exc:
+        raise action_problem(exc) from None
     db.session.refresh(job)
     return jsonify(job_json(job, [])), 202, {"Location": f"/api/v1/jobs/{job.id}"}
+
+
+def _int_field(raw: str | None, name: str, default: int | None) -> int | None:
+    if raw in (None, ""):
+        return default
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+        raise validation_error({name: ["A whole number."]})
+    return int(raw)
 
 
 @operation(

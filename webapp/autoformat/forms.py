@@ -6,6 +6,8 @@ from wtforms import BooleanField, HiddenField, IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired, NumberRange
 
+from webapp.services.actions import AutoformatSettings
+
 FILL_CHOICES = [
     SelectChoice("blur", "Blurred backdrop"),
     SelectChoice("solid", "Solid colour from the edges"),
@@ -36,19 +38,18 @@ class AutoformatOptionsForm(FlaskForm):
     )
     shadow = BooleanField("Drop shadow under the artwork", default=True)
 
-    def job_payload(self, asset_id: int) -> dict:
-        return {
-            "asset_id": asset_id,
-            "formats": ["poster", "square", "banner"],
-            "options": {
-                "poster": {"fill": self.fill_poster.data},
-                "square": {"fill": self.fill_square.data},
-                "banner": {"fill": self.fill_banner.data},
+    def settings(self) -> AutoformatSettings:
+        """The form's fields as the action's typed input (the action validates them again)."""
+        return AutoformatSettings(
+            fills={
+                "poster": self.fill_poster.data,
+                "square": self.fill_square.data,
+                "banner": self.fill_banner.data,
             },
-            "darken": (self.darken.data or 0) / 100,
-            "shadow": bool(self.shadow.data),
-            "output": self.output.data,
-        }
+            darken=int(self.darken.data or 0),
+            shadow=bool(self.shadow.data),
+            output=self.output.data,
+        )
 
 
 class AutoformatForm(AutoformatOptionsForm):

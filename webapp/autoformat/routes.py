@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import (
     Blueprint,
     abort,
@@ -18,11 +20,11 @@ from flask_login import current_user
 from webapp.authz import media_assistant_required
 from webapp.autoformat.forms import BATCH_MAX_FILES, AutoformatForm, DuplicateChoiceForm
 from webapp.extensions import db
-from webapp.imaging import ImageRejected
 from webapp.models import Asset, JobBatch
+from webapp.services import actions
 from webapp.services import jobs as job_service
 from webapp.services import library as library_service
-from webapp.services.assets import ingest_upload
+from webapp.services.actions import ACTION_STATUS
 from webapp.storage import StorageError
 from webapp.templating import is_htmx
 
@@ -90,17 +92,28 @@ def create():
     upload = files[0]
     data = upload.read(current_app.config["UPLOAD_MAX_BYTES"] + 1)
     try:
-        ingest = ingest_upload(current_user, data, upload.filename)
-    except ImageRejected as exc:
-        form.image.errors = [exc.message]
-        return _render_form(form, 422)
+        outcome = actions.autoformat_upload(
+            current_user,
+            data,
+            upload.filename,
+            form.settings(),
+            idempotency_key=_idempotency_key(":" + _fingerprint(data, form)),
+            ask_about_near_duplicates=True,
+        )
+    except actions.ActionError as exc:
+        form.image.errors = [
+            exc.message,
+            *[m for msgs in exc.errors.values() for m in msgs if m != exc.message],
+        ]
+        return _render_form(form, ACTION_STATUS.get(exc.code, 422))
     except StorageError:
         current_app.logger.exception("storage failed during upload")
         form.image.errors = [
             "We could not store the image right now. Nothing was saved; try again in a minute."
         ]
         return _render_form(form, 503)
-    if ingest.near_duplicates:
+    ingest = outcome.ingest
+    if outcome.job is None:
         choice = DuplicateChoiceForm(formdata=None, obj=None, data=form.data)
         choice.new_asset_id.data = str(ingest.asset.id)
         choice.existing_asset_id.data = str(ingest.near_duplicates[0].id)
@@ -112,8 +125,16 @@ def create():
             existing=ingest.near_duplicates[0],
             others=ingest.near_duplicates[1:],
         )
-    job = job_service.start(current_user, "autoformat", form.job_payload(ingest.asset.id))
-    return _job_response(job, duplicate=not ingest.created, asset=ingest.asset)
+    return _job_response(outcome.job, duplicate=not ingest.created, asset=ingest.asset)
+
+
+def _idempotency_key(suffix: str = "") -> str | None:
+    """The form's one-time key (rendered into every upload form): a double-submitted form gets the
+    job of the first submission back instead of a second job."""
+    key = (request.form.get("idempotency_key") or request.headers.get("Idempotency-Key") or "").strip()
+    if not key or len(key) > 64 or not key.isascii():
+        return None
+    return f"web:{key}{suffix}"
 
 
 @bp.post("/duplicate")
@@ -123,18 +144,33 @@ def resolve_duplicate():
     form = DuplicateChoiceForm()
     if not form.validate_on_submit():
         abort(400)
-    new = db.session.get(Asset, int(form.new_asset_id.data))
-    existing = db.session.get(Asset, int(form.existing_asset_id.data))
+    new = db.session.get(Asset, _as_id(form.new_asset_id.data))
+    existing = db.session.get(Asset, _as_id(form.existing_asset_id.data))
     for asset in (new, existing):
         if asset is None or asset.owner_id != current_user.id:
             abort(404)
+    target = existing if form.choice.data == "existing" else new
+    try:
+        job = actions.autoformat_asset(
+            current_user, target.id, form.settings(), idempotency_key=_idempotency_key(":dup")
+        )
+    except actions.ActionError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("autoformat.new"))
     if form.choice.data == "existing":
         library_service.delete_assets([new])
-        target = existing
-    else:
-        target = new
-    job = job_service.start(current_user, "autoformat", form.job_payload(target.id))
     return _job_response(job, duplicate=False, asset=target)
+
+
+def _fingerprint(data: bytes, form: AutoformatForm) -> str:
+    """The same form key with another file or other settings is a new request, not a resend."""
+    digest = hashlib.sha256(data)
+    digest.update(repr(form.settings()).encode())
+    return digest.hexdigest()[:16]
+
+
+def _as_id(value: str | None) -> int:
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) < 19 else -1
 
 
 def _create_batch(form: AutoformatForm, files):
@@ -144,24 +180,27 @@ def _create_batch(form: AutoformatForm, files):
     db.session.commit()
     refused: list[str] = []
     started = 0
-    for upload in files:
+    for index, upload in enumerate(files):
         data = upload.read(current_app.config["UPLOAD_MAX_BYTES"] + 1)
         try:
-            ingest = ingest_upload(current_user, data, upload.filename)
-        except ImageRejected as exc:
+            outcome = actions.autoformat_upload(
+                current_user,
+                data,
+                upload.filename,
+                form.settings(),
+                idempotency_key=_idempotency_key(f":{index}:" + _fingerprint(data, form)),
+                batch_id=batch.id,
+            )
+        except actions.ActionError as exc:
             refused.append(f"{upload.filename}: {exc.message}")
             continue
         except StorageError:
             refused.append(f"{upload.filename}: storage was unavailable; nothing was saved. Try it again.")
             continue
-        note = None
-        if ingest.near_duplicates:
-            note = f"looks like {ingest.near_duplicates[0].filename}, already in your library"
-        payload = form.job_payload(ingest.asset.id)
-        payload["near_duplicate_of"] = ingest.near_duplicates[0].id if ingest.near_duplicates else None
-        job_service.start(current_user, "autoformat", payload, batch_id=batch.id)
         started += 1
-        if note:
+        near = outcome.ingest.near_duplicates
+        if near:
+            note = f"looks like {near[0].filename}, already in your library"
             flash(f"{upload.filename} {note}. Both are kept; delete one from My images if you like.", "info")
     if not started:
         db.session.delete(batch)

@@ -58,9 +58,14 @@ def _engine_choices(user: User) -> list[SelectChoice]:
 
 
 def _default_engine(user: User, choices: list[SelectChoice]) -> str:
+    """The first engine this account may run: own key, then (admins) the platform, then free."""
     own = user_keys(user)
+    free = set(bulk_service.free_providers())
     for choice in choices:
         if user.is_admin or choice.value.split(":", 1)[0] in own:
+            return choice.value
+    for choice in choices:
+        if choice.value.split(":", 1)[0] in free:
             return choice.value
     return ""
 
@@ -80,10 +85,10 @@ def _prepare(form: BatchSettingsForm) -> BatchSettingsForm:
 
 
 def _refusal(user: User) -> str | None:
-    """Why this account cannot start a batch at all (a producer without any own key)."""
-    if user.is_admin or user_keys(user):
-        return None
-    return bulk_service.who_may_run(user, bulk_service.BatchSettings(provider=None))[1]
+    """Why this account cannot start a batch at all. Every producer with the media assistant on
+    can run the free offline generator, so this is only ever the switch."""
+    free = bulk_service.free_providers()
+    return bulk_service.who_may_run(user, bulk_service.BatchSettings(provider=free[0] if free else None))[1]
 
 
 def _to_csv(parsed: bulk_service.ParseResult) -> str:
@@ -471,7 +476,10 @@ def select_all(batch_id: int, which: str) -> ResponseReturnValue:
 def publish(batch_id: int) -> ResponseReturnValue:
     """Selected images become library assets (and are auto-formatted / attached when asked)."""
     batch = _owned_batch(batch_id)
-    n = bulk_service.publish(batch, current_user)
+    try:
+        n = bulk_service.publish(batch, current_user)
+    except bulk_service.PublishedWithRefusals as exc:
+        return _after_action(batch, error=str(exc))
     if not n:
         return _after_action(batch, error="Nothing new to publish: tick the images you want first.")
     extra = " Auto-format jobs are running for them." if batch.autoformat_on_publish else ""
@@ -489,7 +497,11 @@ def close(batch_id: int) -> ResponseReturnValue:
         if batch.status in ("running", "paused"):
             flash("Pause or cancel the batch before closing it.", "error")
             return redirect(url_for("bulk.batch", batch_id=batch.id))
-        kept = bulk_service.publish(batch, current_user)
+        try:
+            kept = bulk_service.publish(batch, current_user)
+        except bulk_service.PublishedWithRefusals as exc:
+            flash(str(exc), "error")
+            kept = exc.published
         dropped = bulk_service.close(batch)
         plural = "s" if kept != 1 else ""
         flash(f"Batch closed: {kept} more image{plural} published, {dropped} discarded.", "success")

@@ -73,7 +73,7 @@ def _autoformat(ctx: JobContext) -> None:
         if existing is not None:  # a retry or an identical earlier run: reuse, don't store twice
             assets.append(existing)
             continue
-        out_key = storage_key(ctx.owner_id, sha, mime)
+        out_key = storage_key(ctx.owner_id, sha, mime, ctx.writer)
         ctx.put(out_key, res.data, mime)
         asset = Asset(
             owner_id=ctx.owner_id,

@@ -40,6 +40,22 @@ class ItemContext:
     label: str
     job_id: int | None = None
     stored_keys: list[str] = field(default_factory=list)
+    claim: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+
+    @property
+    def writer(self) -> str:
+        """This claim's name in storage keys (an item re-claimed after a crash writes elsewhere)."""
+        return f"{self.label}-{self.claim}"
+
+    def discard_keys(self, keys: list[str]) -> None:
+        store = get_storage()
+        for key in keys:
+            if key in self.stored_keys:
+                self.stored_keys.remove(key)
+                try:
+                    store.delete(key)
+                except Exception:
+                    log.exception("could not remove %s", key)
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
         get_storage().put(key, data, content_type)
@@ -270,28 +286,3 @@ def process_item(item_id: int, token: str) -> None:
 
 def _item_seed(item_id: int) -> int:
     return int(hashlib.sha256(f"bulk-item:{item_id}".encode()).hexdigest()[:7], 16)
-
-
-def sweep(stale_seconds: int = 120) -> dict[str, list[int]]:
-    """Return items of dead workers to the queue; restart pumps of running batches that stalled."""
-    from webapp.services.bulk import start_pumps
-
-    cutoff = utcnow() - timedelta(seconds=stale_seconds)
-    stale = list(
-        db.session.scalars(
-            select(BulkItem.id).where(BulkItem.status == "running", BulkItem.heartbeat_at < cutoff)
-        )
-    )
-    if stale:
-        db.session.execute(
-            update(BulkItem)
-            .where(BulkItem.id.in_(stale), BulkItem.status == "running", BulkItem.heartbeat_at < cutoff)
-            .values(status="pending", claim=None)
-        )
-        db.session.commit()
-    restarted = []
-    for batch in db.session.scalars(select(BulkBatch).where(BulkBatch.status == "running")).all():
-        if batch.last_pump_at is None or batch.last_pump_at < cutoff:
-            start_pumps(batch)
-            restarted.append(batch.id)
-    return {"items_reset": stale, "batches_restarted": restarted}

@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
 from webapp.imaging import FORMATS, AutoformatOptions, analyze, decode, encode, render
@@ -36,6 +37,7 @@ from webapp.providers import (
 from webapp.services import budget, ledger
 from webapp.services.assets import apply_analysis, storage_key
 from webapp.services.generation import full_prompt
+from webapp.services.jobs import stored_outputs
 from webapp.services.keys import base_url_for, platform_key, user_key_plaintext
 from webapp.services.pricing import estimate
 from webapp.services.providers import Route, plan
@@ -69,6 +71,13 @@ def _generate(ctx: JobContext) -> None:
 
     wanted = int(p.get("variations", 1))
     previous: dict[int, Any] = {v["index"]: v for v in (p.get("previous_variations") or [])}
+    # Variations an earlier attempt of THIS job stored (and paid for) before it crashed, failed or
+    # was cancelled are reused, never drawn again.
+    for asset in stored_outputs(ctx.job_id):
+        index = (asset.provenance or {}).get("variation")
+        if isinstance(index, int) and index not in previous:
+            previous[index] = _variation_of(asset, index)
+    db.session.commit()
     variations: list[dict[str, Any]] = []
     asset_ids: list[int] = []
     for i in range(wanted):
@@ -86,6 +95,22 @@ def _generate(ctx: JobContext) -> None:
         reasons = {v.get("error") for v in variations if v.get("error")}
         raise JobError(" ".join(sorted(reasons)) or "No image came back from the provider.")
     ctx.finish({"variations": variations, "asset_ids": asset_ids, "kind": "generate"}, [])
+
+
+def _variation_of(asset: Asset, index: int) -> dict[str, Any]:
+    prov = asset.provenance or {}
+    return {
+        "index": index,
+        "status": "succeeded",
+        "asset_id": asset.id,
+        "provider": prov.get("provider"),
+        "model": prov.get("model"),
+        "cost": prov.get("cost"),
+        "key_owner": prov.get("key_owner"),
+        "revised_prompt": prov.get("revised_prompt"),
+        "fell_back": False,
+        "reused": True,
+    }
 
 
 def _publish_partial(ctx: JobContext, variations: list[dict], asset_ids: list[int]) -> None:
@@ -297,7 +322,7 @@ def _store(ctx: JobContext, image, p: dict, route: Route, index: int, cost: Deci
         _link_bulk(p, existing, image.revised_prompt)
         db.session.commit()
         return existing
-    key = storage_key(ctx.owner_id, sha, "image/jpeg")
+    key = storage_key(ctx.owner_id, sha, "image/jpeg", ctx.writer)
     ctx.put(key, data, "image/jpeg")
     asset = Asset(
         owner_id=ctx.owner_id,
@@ -329,13 +354,26 @@ def _store(ctx: JobContext, image, p: dict, route: Route, index: int, cost: Deci
             "cost": str(cost),
             "revised_prompt": image.revised_prompt,
             "job": ctx.job_id,
+            "variation": index,
         },
     )
     apply_analysis(asset, analyze(data), ctx.put)
-    db.session.add(asset)
-    db.session.flush()
-    _link_bulk(p, asset, image.revised_prompt)
-    db.session.commit()  # the asset and (for bulk) its BulkImage row land together
+    # Committed even when a cancel landed during the provider call: the image was drawn and paid
+    # for, so it is kept and shown as "finished before the cancel" (the next checkpoint stops).
+    try:
+        db.session.add(asset)
+        db.session.flush()
+        _link_bulk(p, asset, image.revised_prompt)
+        db.session.commit()  # the asset and (for bulk) its BulkImage row land together
+    except IntegrityError:
+        # The same bytes were committed meanwhile by another job (a double submit with a fixed
+        # seed): use that asset; remove only the copy this attempt wrote.
+        db.session.rollback()
+        ctx.discard_keys([k for k in (key, asset.thumb_key) if k])
+        winner = db.session.query(Asset).filter_by(owner_id=ctx.owner_id, sha256=sha).one()
+        _link_bulk(p, winner, image.revised_prompt)
+        db.session.commit()
+        return winner
     ctx.stored_keys.clear()  # owned by the committed asset now
     return asset
 

@@ -19,7 +19,7 @@ from typing import Any
 from flask import Flask, current_app, has_app_context
 from rq import get_current_job
 from sqlalchemy import select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from webapp.extensions import db
 from webapp.imaging import ImageRejected
@@ -79,12 +79,22 @@ class JobContext:
     app: Flask
     stored_keys: list[str] = field(default_factory=list)
 
+    @property
+    def writer(self) -> str:
+        """This attempt's name in storage keys: its files are its own (see assets.storage_key)."""
+        return f"j{self.job_id}a{self.attempt}"
+
+    def _mine(self):
+        """The row is still this attempt's: running, and not claimed again since (a slow attempt
+        that the sweeper gave up on must not finish over the retry that replaced it)."""
+        return (Job.id == self.job_id, Job.status == JobStatus.RUNNING.value, Job.attempts == self.attempt)
+
     def progress(self, percent: float, stage: str) -> None:
         """Record progress; raises JobCancelled if the row is no longer running."""
         with db.engine.begin() as conn:
             rows = conn.execute(
                 update(Job)
-                .where(Job.id == self.job_id, Job.status == JobStatus.RUNNING.value)
+                .where(*self._mine())
                 .values(progress=max(0, min(99, int(percent))), stage=stage[:200], heartbeat_at=utcnow())
             ).rowcount
         if not rows:
@@ -94,6 +104,48 @@ class JobContext:
         """Store bytes and remember the key so a failure removes them again."""
         get_storage().put(key, data, content_type)
         self.stored_keys.append(key)
+
+    def _flush_assets(self, assets: list[Asset]) -> list[Asset]:
+        """Insert the new assets; where another job committed the same bytes meanwhile (unique per
+        owner and sha256), use its asset and delete only the copy this attempt wrote."""
+        for _ in range(3):
+            try:
+                for asset in assets:
+                    db.session.add(asset)
+                db.session.flush()
+                return assets
+            except IntegrityError:
+                db.session.rollback()
+                resolved: list[Asset] = []
+                for asset in assets:
+                    winner = (
+                        None
+                        if asset.id is not None
+                        else db.session.scalar(
+                            select(Asset).where(
+                                Asset.owner_id == asset.owner_id, Asset.sha256 == asset.sha256
+                            )
+                        )
+                    )
+                    if winner is None:
+                        resolved.append(asset)
+                        continue
+                    self.discard_keys([k for k in (asset.storage_key, asset.thumb_key) if k])
+                    resolved.append(winner)
+                assets = resolved
+        raise RuntimeError("could not record the job's assets after three attempts")
+
+    def discard_keys(self, keys: list[str]) -> None:
+        """Delete some of this attempt's own files (only keys it wrote are ever touched)."""
+        store = get_storage()
+        for key in keys:
+            if key not in self.stored_keys:
+                continue
+            self.stored_keys.remove(key)
+            try:
+                store.delete(key)
+            except Exception:
+                log.exception("could not remove %s", key)
 
     def discard_stored(self) -> None:
         store = get_storage()
@@ -111,14 +163,12 @@ class JobContext:
         meantime nothing is committed and the stored files are removed.
         """
         try:
-            for asset in assets:
-                db.session.add(asset)
-            db.session.flush()
+            assets = self._flush_assets(assets)
             if assets:  # otherwise the body recorded its own (committed earlier, e.g. per variation)
                 result = {**result, "asset_ids": [a.id for a in assets]}
             rows = db.session.execute(
                 update(Job)
-                .where(Job.id == self.job_id, Job.status == JobStatus.RUNNING.value)
+                .where(*self._mine())
                 .values(
                     status=JobStatus.SUCCEEDED.value,
                     progress=100,
@@ -247,18 +297,55 @@ def _execute(app: Flask, job_id: int, body: Callable[[JobContext], None]) -> Non
     try:
         body(ctx)
     except JobCancelled:
+        db.session.rollback()
         ctx.discard_stored()
-        log.info("job %s cancelled while running; partial output removed", job_id)
+        _keep_finished_outputs(ctx, "finished before the cancel")
+        log.info("job %s stopped (cancelled or taken over); unrecorded output removed", job_id)
     except BaseException as exc:
         db.session.rollback()
         ctx.discard_stored()
-        _record_failure(job_id, exc)
+        _record_failure(ctx, exc)
+        _keep_finished_outputs(ctx, "finished before the failure")
         raise
     finally:
         heartbeat.stop()
+        _settle(job_id)
 
 
-def _record_failure(job_id: int, exc: BaseException) -> None:
+def _settle(job_id: int) -> None:
+    """Settle the allowance reservation now that the attempt is over (a no-op while a retry is
+    pending; the sweeper settles anything a dead process leaves open)."""
+    from webapp.services import limits
+
+    try:
+        limits.settle_job(job_id)
+    except Exception:
+        db.session.rollback()
+        log.exception("could not settle the allowance of job %s; the clock will", job_id)
+
+
+def _keep_finished_outputs(ctx: JobContext, why: str) -> None:
+    """Output this job recorded before it stopped (AI variations are committed, and paid for, as
+    they arrive) stays in the library and on the job page, marked as such; nothing half-written
+    remains because unrecorded files were removed just before."""
+    ids = list(db.session.scalars(select(Asset.id).where(Asset.job_id == ctx.job_id).order_by(Asset.id)))
+    db.session.commit()
+    if not ids:
+        return
+    with db.engine.begin() as conn:
+        row = conn.execute(select(Job.result, Job.status).where(Job.id == ctx.job_id)).first()
+        if row is None or row.status not in (JobStatus.CANCELLED.value, JobStatus.FAILED.value):
+            return
+        result = {**(row.result or {}), "asset_ids": ids, "kept": why, "partial": False}
+        conn.execute(
+            update(Job)
+            .where(Job.id == ctx.job_id, Job.status == row.status, Job.attempts == ctx.attempt)
+            .values(result=result)
+        )
+
+
+def _record_failure(ctx: JobContext, exc: BaseException) -> None:
+    job_id = ctx.job_id
     message, transient = _message_for(exc, job_id)
     rq_job = get_current_job()
     will_retry = bool(transient and rq_job is not None and rq_job.retries_left)
@@ -281,8 +368,6 @@ def _record_failure(job_id: int, exc: BaseException) -> None:
         log.error("job %s failed: %s", job_id, message, exc_info=exc)
     try:
         with db.engine.begin() as conn:
-            conn.execute(
-                update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING.value).values(**values)
-            )
+            conn.execute(update(Job).where(*ctx._mine()).values(**values))
     except Exception:
         log.exception("could not record failure of job %s; the sweeper will mark it", job_id)

@@ -13,6 +13,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    flash,
     redirect,
     render_template,
     request,
@@ -28,7 +29,7 @@ from webapp.downloads import zip_response
 from webapp.extensions import db
 from webapp.library.forms import LibraryFilterForm, SelectionForm
 from webapp.models import Asset, Job, Show
-from webapp.services import jobs as job_service
+from webapp.services import actions
 from webapp.services import library as library_service
 from webapp.storage import LocalStorage, get_storage
 from webapp.templating import is_htmx
@@ -162,11 +163,11 @@ def autoformat(asset_id: int):
     asset = get_owned_or_404(Asset, asset_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
-    job = job_service.start(
-        current_user,
-        "autoformat",
-        {"asset_id": asset.id, "formats": ["poster", "square", "banner"], "output": "jpeg", "darken": 0.15},
-    )
+    try:
+        job = actions.autoformat_asset(current_user, asset.id)
+    except actions.ActionError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("library.detail", asset_id=asset.id)), 303
     return redirect(url_for("activity.show", job_id=job.id))
 
 

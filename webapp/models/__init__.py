@@ -4,7 +4,7 @@ from webapp.models.asset import Asset, AssetColor, AssetKind, AssetSource
 from webapp.models.base import utcnow
 from webapp.models.bulk import BulkBatch, BulkImage, BulkItem
 from webapp.models.housekeeping import StorageTombstone
-from webapp.models.job import Job, JobBatch, JobMode, JobStatus
+from webapp.models.job import AllowanceReservation, Job, JobBatch, JobMode, JobStatus, ReservationState
 from webapp.models.money import (
     ApiToken,
     AuditEvent,
@@ -20,6 +20,7 @@ from webapp.models.user import Role, User
 
 __all__ = [
     "SLOTS",
+    "AllowanceReservation",
     "ApiToken",
     "Asset",
     "AssetColor",
@@ -38,6 +39,7 @@ __all__ = [
     "PromptTemplate",
     "Provider",
     "ProviderSpend",
+    "ReservationState",
     "Role",
     "Show",
     "StorageTombstone",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.extensions import db
@@ -30,6 +30,8 @@ class JobMode(enum.StrEnum):
 
 class Job(db.Model):
     __tablename__ = "job"
+    # A double-submitted form or a retried API call carries the same key: one job, not two.
+    __table_args__ = (UniqueConstraint("owner_id", "idempotency_key", name="uq_job_owner_idempotency_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
@@ -52,6 +54,7 @@ class Job(db.Model):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(80), nullable=True)
 
     @property
     def is_final(self) -> bool:
@@ -85,3 +88,30 @@ class JobBatch(db.Model):
     kind: Mapped[str] = mapped_column(String(32))
     title: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ReservationState(enum.StrEnum):
+    RESERVED = "reserved"  # work accepted, not finished: counts against the allowance
+    USED = "used"  # work finished and drew `amount`
+    RELEASED = "released"  # work failed, was cancelled or drew nothing: counts for nothing
+
+
+class AllowanceReservation(db.Model):
+    """One claim on a producer's hourly allowance, taken when work is accepted.
+
+    Counting reservations (not finished work) is what makes the allowance hold when twenty
+    requests arrive at once: each is inserted under a lock on the producer's row, after counting
+    what is already reserved or used in the last hour. Settled when the job ends."""
+
+    __tablename__ = "allowance_reservation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(10), default=ReservationState.RESERVED.value, index=True)
+    job_id: Mapped[int | None] = mapped_column(
+        ForeignKey("job.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

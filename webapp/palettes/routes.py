@@ -19,14 +19,13 @@ from wtforms.fields.choices import SelectChoice
 
 from webapp.authz import get_owned_or_404, get_viewable_or_404, media_assistant_required
 from webapp.extensions import db
-from webapp.imaging import ImageRejected
 from webapp.models import Asset, Job, Palette, Show
 from webapp.palettes.forms import COLOR_CHOICES, ApplyForm, ExtractForm, RolesForm
+from webapp.services import actions, limits
 from webapp.services import jobs as job_service
-from webapp.services import limits
 from webapp.services import palettes as palette_service
 from webapp.services import shows as show_service
-from webapp.services.assets import ingest_upload
+from webapp.services.actions import ACTION_STATUS
 from webapp.templating import is_htmx
 
 bp = Blueprint("palettes", __name__, url_prefix="/palettes")
@@ -116,28 +115,22 @@ def create() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _render_new(form, 422)
     upload = request.files.get("image")
-    show = None
-    if form.show_id.data:
-        show = db.session.get(Show, int(form.show_id.data))
-        if show is None or show.owner_id != current_user.id:
-            abort(404)
+    has_upload = upload is not None and bool(upload.filename)
+    if not has_upload and form.chosen_asset_id() is None:
+        return _render_new(form, 422, "Choose an image from your library or upload one.")
     try:
-        limits.check("palette", current_user)
-        if upload is not None and upload.filename:
-            asset = ingest_upload(current_user, upload.read(), upload.filename).asset
-        elif form.chosen_asset_id() is not None:
-            asset = db.session.get(Asset, form.chosen_asset_id())
-            if asset is None or asset.owner_id != current_user.id:
-                abort(404)
-        else:
-            return _render_new(form, 422, "Choose an image from your library or upload one.")
-        job = palette_service.start_extraction(
-            current_user, asset, form.n_colors.data, bool(form.ignore_background.data), show
+        job = actions.extract_palette(
+            current_user,
+            form.chosen_asset_id(),
+            upload=(upload.read(), upload.filename) if has_upload else None,
+            n_colors=int(form.n_colors.data),
+            ignore_background=bool(form.ignore_background.data),
+            show_id=form.show_id.data or None,
         )
-    except limits.LimitReached as exc:
-        return _render_new(form, 429, exc.message)
-    except ImageRejected as exc:
-        return _render_new(form, 422, exc.message)
+    except actions.ActionError as exc:
+        if exc.code == "not_found":
+            abort(404)
+        return _render_new(form, ACTION_STATUS.get(exc.code, 422), exc.message)
     db.session.refresh(job)
     palette = palette_service.palette_of_job(job)
     if palette is not None:  # ran in-process (no queue): straight to the result

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import secrets
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -65,8 +66,19 @@ def stem_of(filename: str) -> str:
     return stem or "artwork"
 
 
-def storage_key(owner_id: int, sha256: str, content_type: str) -> str:
-    return f"users/{owner_id}/{sha256[:2]}/{sha256}.{EXTENSIONS.get(content_type, 'bin')}"
+def storage_key(owner_id: int, sha256: str, content_type: str, writer: str) -> str:
+    """Where one writer's copy of these bytes lives.
+
+    `writer` names the one job attempt (`j12a2`) or upload (`u3f9c…`) that wrote the file, so a
+    failing or duplicate attempt that cleans up after itself can only ever delete its own files,
+    never the copy another attempt committed an asset for (two identical jobs once deleted each
+    other's outputs when keys were purely content-addressed)."""
+    return f"users/{owner_id}/{sha256[:2]}/{sha256}-{writer}.{EXTENSIONS.get(content_type, 'bin')}"
+
+
+def upload_writer() -> str:
+    """A writer name for work outside a job (uploads, overlays saved from the studio)."""
+    return "u" + secrets.token_hex(6)
 
 
 @dataclass
@@ -77,8 +89,9 @@ class IngestResult:
     near_duplicates: list[Asset] = field(default_factory=list)
 
 
-def thumb_key_for(owner_id: int, sha256: str) -> str:
-    return f"thumbs/users/{owner_id}/{sha256[:2]}/{sha256}.webp"
+def thumb_key_for(image_key: str) -> str:
+    """The thumbnail's key follows its image's key, so it belongs to the same writer."""
+    return "thumbs/" + image_key.rsplit(".", 1)[0] + ".webp"
 
 
 def apply_analysis(asset: Asset, analysis: Analysis, put: Callable[[str, bytes, str], None]) -> None:
@@ -86,7 +99,7 @@ def apply_analysis(asset: Asset, analysis: Analysis, put: Callable[[str, bytes, 
 
     `put` is the storage writer of the caller (a job passes its tracked writer, so a failed job
     removes the thumbnail too)."""
-    key = thumb_key_for(asset.owner_id, asset.sha256)
+    key = thumb_key_for(asset.storage_key)
     put(key, analysis.thumbnail, "image/webp")
     asset.thumb_key = key
     asset.phash = analysis.dhash
@@ -141,7 +154,7 @@ def ingest_upload(owner: User, data: bytes, filename: str | None) -> IngestResul
     name = clean_filename(filename)
     stem = stem_of(name)
     ext = EXTENSIONS[info.mime_type]
-    key = storage_key(owner.id, sha, info.mime_type)
+    key = storage_key(owner.id, sha, info.mime_type, upload_writer())
     analysis = analyze(data)
     store = get_storage()
     written: list[str] = []
@@ -169,11 +182,12 @@ def ingest_upload(owner: User, data: bytes, filename: str | None) -> IngestResul
         db.session.add(asset)
         db.session.commit()
     except IntegrityError:
-        # The same bytes arrived twice at once: keep the row that won, and its files.
+        # The same bytes arrived twice at once: keep the row that won (and its own files), remove
+        # the copy this request wrote — its keys are ours alone, so nothing of the winner's goes.
         db.session.rollback()
+        _discard(written)
         winner = find_by_sha(owner.id, sha)
         if winner is None:
-            _discard(written)
             raise
         return IngestResult(winner, False, info)
     except BaseException:
@@ -182,6 +196,27 @@ def ingest_upload(owner: User, data: bytes, filename: str | None) -> IngestResul
         raise
     near = find_near_duplicates(owner.id, analysis.dhash, exclude_id=asset.id)
     return IngestResult(asset, True, info, near)
+
+
+def commit_new_asset(asset: Asset, written: list[str]) -> Asset:
+    """Commit a new asset, or — when the same bytes were committed meanwhile by another request
+    or job (unique per owner and sha256) — drop ours, delete only the files this writer stored,
+    and return the winner. Either way the caller gets an asset whose files exist."""
+    try:
+        db.session.add(asset)
+        db.session.commit()
+        return asset
+    except IntegrityError:
+        db.session.rollback()
+        _discard(written)
+        winner = find_by_sha(asset.owner_id, asset.sha256)
+        if winner is None:
+            raise
+        return winner
+    except BaseException:
+        db.session.rollback()
+        _discard(written)
+        raise
 
 
 def _discard(keys: list[str]) -> None:
@@ -207,9 +242,11 @@ __all__ = [
     "ImageRejected",
     "IngestResult",
     "clean_filename",
+    "commit_new_asset",
     "find_by_sha",
     "get_owned_asset",
     "ingest_upload",
     "storage_key",
     "upload_limits",
+    "upload_writer",
 ]

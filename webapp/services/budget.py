@@ -80,6 +80,16 @@ def reserve(provider: Provider, amount: Decimal) -> Reservation:
     return Reservation(provider.id, month, amount)
 
 
+def check(provider: Provider, amount: Decimal) -> None:
+    """Refuse up front (BudgetExceeded) a request this month's budget cannot cover. Only a look:
+    the amount is reserved per call, right before it, by `reserve`."""
+    if provider.monthly_budget is None:
+        return
+    spent, reserved = month_spend(provider.id)
+    if spent + reserved + amount > provider.monthly_budget:
+        raise BudgetExceeded(provider.name, provider.monthly_budget, spent + reserved, amount)
+
+
 def settle(reservation: Reservation, actual: Decimal) -> None:
     """Turn the reservation into actual spend (actual may be lower: fewer images came back)."""
     db.session.execute(

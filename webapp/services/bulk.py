@@ -167,27 +167,42 @@ class Summary:
 
 
 def who_may_run(user: User, settings: BatchSettings) -> tuple[bool, str | None]:
-    """Admins on the platform key; producers only with their own key."""
+    """Free offline work is open to every producer with the media assistant on; platform-paid
+    bulk is for admins; producers pay through their own key."""
     from webapp.services.keys import user_keys
 
+    if not user.media_assistant_enabled:
+        return False, "The media assistant is switched off for your account; ask an admin to switch it on."
+    name = settings.provider
+    if name in REGISTRY and not REGISTRY[name].spec.needs_key:
+        return True, None
     if user.is_admin:
         return True, None
     own = user_keys(user)
-    name = settings.provider
     if name and name in own:
         return True, None
+    free = ", ".join(REGISTRY[n].spec.display_name for n in REGISTRY if not REGISTRY[n].spec.needs_key)
     if not own:
         return False, (
-            "Bulk generation runs on your own provider key (the platform key is for single images). "
-            "Add an OpenAI or Gemini key in Settings → Keys to use it."
+            f"Paid bulk generation runs on your own provider key (the platform key is for single "
+            f"images). Choose the free generator ({free}), or add an OpenAI or Gemini key in "
+            "Settings → Keys."
         )
-    return False, f"Choose a provider you have your own key for: {', '.join(sorted(own))}."
+    return False, (
+        f"Choose a provider you have your own key for ({', '.join(sorted(own))}) or the free generator "
+        f"({free})."
+    )
+
+
+def free_providers() -> list[str]:
+    return [n for n in REGISTRY if not REGISTRY[n].spec.needs_key]
 
 
 def summarize(user: User, parsed: ParseResult, settings: BatchSettings) -> Summary:
     """What the batch will cost and take, before anything is spent (the ledger's price function)."""
     allowed, reason = who_may_run(user, settings)
-    use_own = None if user.is_admin and not settings.use_own_key else True
+    free = settings.provider in REGISTRY and not REGISTRY[settings.provider].spec.needs_key
+    use_own = None if (user.is_admin and not settings.use_own_key) or free else True
     req = GenerationRequest(
         prompt="x",
         image_type=settings.image_type,
@@ -288,17 +303,26 @@ def create_and_start(user: User, parsed: ParseResult, settings: BatchSettings) -
     return batch
 
 
+# Entry points are named, not imported: the job layer sits above the services (it imports them).
+PUMP_ENTRY_POINT = "webapp.jobs.bulk.pump"
+
+
+def _entry_point(dotted: str):
+    from importlib import import_module
+
+    module, _, name = dotted.rpartition(".")
+    return getattr(import_module(module), name)
+
+
 def start_pumps(batch: BulkBatch, count: int | None = None) -> None:
     """Enqueue pump jobs (or, without Redis, run the whole batch here, in-process)."""
-    from webapp.jobs.bulk import pump
-
     n = count or batch.concurrency
     queue = get_queue("ai")
     if queue is not None:
         try:
             for _ in range(n):
                 queue.enqueue(
-                    pump,
+                    PUMP_ENTRY_POINT,
                     batch.id,
                     job_timeout=600,
                     result_ttl=60,
@@ -315,6 +339,8 @@ def start_pumps(batch: BulkBatch, count: int | None = None) -> None:
     from flask import current_app as app_proxy
 
     app = app_proxy._get_current_object()  # type: ignore[attr-defined]
+
+    pump = _entry_point(PUMP_ENTRY_POINT)
 
     def _drain() -> None:
         with app.app_context():
@@ -395,8 +421,8 @@ def select_all(batch: BulkBatch, selected: bool) -> None:
 
 def publish(batch: BulkBatch, user: User) -> int:
     """Selected images become library assets (unhidden), optionally auto-formatted and attached
-    to the show. Returns how many were published."""
-    from webapp.services import jobs as job_service
+    to the show. Returns how many were published; raises PublishedWithRefusals (after
+    publishing) when an auto-format the producer asked for was refused."""
 
     images = list(
         db.session.scalars(
@@ -418,18 +444,29 @@ def publish(batch: BulkBatch, user: User) -> int:
         img.published = True
     db.session.commit()
     if batch.autoformat_on_publish:
+        from webapp.services import actions
+
+        refused: list[str] = []
         for aid in asset_ids:
-            job_service.start(
-                user,
-                "autoformat",
-                {
-                    "asset_id": aid,
-                    "formats": ["poster", "square", "banner"],
-                    "output": "jpeg",
-                    "darken": 0.15,
-                },
-            )
+            try:
+                actions.autoformat_asset(user, aid, idempotency_key=f"bulk-publish:{batch.id}:{aid}")
+            except actions.ActionError as exc:
+                refused.append(exc.message)
+        if refused:
+            # The images are published either way; say which auto-formats did not start and why.
+            raise PublishedWithRefusals(len(asset_ids), len(refused), refused[0])
     return len(asset_ids)
+
+
+class PublishedWithRefusals(BulkError):
+    """Images were published, but some auto-format jobs were refused (an allowance, say)."""
+
+    def __init__(self, published: int, refused: int, reason: str) -> None:
+        self.published, self.refused = published, refused
+        super().__init__(
+            f"Published {published} image{'s' if published != 1 else ''}; {refused} auto-format "
+            f"job{'s were' if refused != 1 else ' was'} not started: {reason}"
+        )
 
 
 def close(batch: BulkBatch) -> int:
@@ -516,3 +553,26 @@ def progress(batch: BulkBatch) -> Progress:
 
 def provider_label(name: str) -> str:
     return REGISTRY[name].spec.display_name if name in REGISTRY else name
+
+
+def sweep(stale_seconds: int = 120) -> dict[str, list[int]]:
+    """Return items of dead workers to the queue; restart pumps of running batches that stalled."""
+    cutoff = utcnow() - timedelta(seconds=stale_seconds)
+    stale = list(
+        db.session.scalars(
+            select(BulkItem.id).where(BulkItem.status == "running", BulkItem.heartbeat_at < cutoff)
+        )
+    )
+    if stale:
+        db.session.execute(
+            update(BulkItem)
+            .where(BulkItem.id.in_(stale), BulkItem.status == "running", BulkItem.heartbeat_at < cutoff)
+            .values(status="pending", claim=None)
+        )
+        db.session.commit()
+    restarted = []
+    for batch in db.session.scalars(select(BulkBatch).where(BulkBatch.status == "running")).all():
+        if batch.last_pump_at is None or batch.last_pump_at < cutoff:
+            start_pumps(batch)
+            restarted.append(batch.id)
+    return {"items_reset": stale, "batches_restarted": restarted}

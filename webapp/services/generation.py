@@ -1,4 +1,4 @@
-"""Starting AI generations: validate, check allowances, estimate, and queue the job.
+"""AI generation requests: validate, quote (cost and allowance), and build the job input.
 
 The estimate shown before a generation, the budget reservation and the ledger row all come from
 `services.pricing.estimate`, so what a producer is told is what is recorded.
@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from webapp.models import Job, User
+from webapp.models import User
 from webapp.providers import REGISTRY
-from webapp.services import jobs as job_service
 from webapp.services import limits
 from webapp.services.pricing import estimate
 from webapp.services.providers import Route, plan
@@ -114,16 +113,13 @@ def quote(user: User, req: GenerationRequest) -> Quote:
     return Quote(route, size, unit, total, allowance)
 
 
-def start(user: User, req: GenerationRequest, inline: bool = False) -> Job:
-    """Validate, check the allowance, and queue a generation job (budget is reserved in the job,
-    right before the paid call, so a queued job never holds money it may not spend)."""
-    q = quote(user, req)
+def payload_for(user: User, req: GenerationRequest, q: Quote) -> dict[str, Any]:
+    """The job input for a validated request (prompt cleaned to the provider's limit).
+    Starting the job — ownership, allowance, budget — is `services.actions.generate`'s."""
     spec = REGISTRY[q.route.provider_name].spec
     prompt = clean_prompt(req.prompt, spec.prompt_limit)
     negative = _CONTROL.sub("", req.negative or "").strip()[:500]
-    if q.allowance is not None and q.allowance.limit is not None:
-        limits.check("ai", user, int(req.variations), q.allowance.limit)
-    payload = {
+    return {
         "prompt": prompt,
         "negative": negative,
         "image_type": req.image_type,
@@ -141,7 +137,6 @@ def start(user: User, req: GenerationRequest, inline: bool = False) -> Job:
         "estimate": str(q.total),
         **req.extra,
     }
-    return job_service.start(user, "generate", payload, inline=inline)
 
 
 def full_prompt(payload: dict[str, Any]) -> str:

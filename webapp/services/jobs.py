@@ -18,9 +18,11 @@ from flask import current_app
 from rq import Retry
 from rq.job import Job as RQJob
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
 from webapp.models import Asset, Job, JobMode, JobStatus, User, utcnow
+from webapp.services import limits
 from webapp.services.queue import REDIS_DOWN, get_queue, get_redis
 
 log = logging.getLogger(__name__)
@@ -45,25 +47,64 @@ def _entry_point(kind: str) -> Callable[[int], Any]:
 
 
 def start(
-    owner: User, kind: str, payload: dict[str, Any], batch_id: int | None = None, inline: bool = False
+    owner: User,
+    kind: str,
+    payload: dict[str, Any],
+    batch_id: int | None = None,
+    inline: bool = False,
+    *,
+    allowance: tuple[str, int, int | None] | None = None,
+    idempotency_key: str | None = None,
 ) -> Job:
-    """Create the job row, commit, then enqueue it (or run it here if the queue is down).
+    """Create the job row (with its allowance reservation, in ONE transaction), commit, then
+    enqueue it (or run it here if the queue is down). Called only by `services.actions`.
 
+    `allowance=(kind, amount, override)` reserves that much of the producer's hourly allowance
+    (raises limits.LimitReached). `idempotency_key`: a second submission with the same key gets
+    the first job back instead of a new one (double clicks, retried API calls).
     `inline=True` runs it in this process right away (the CLI: an operator waits for the result
     and no worker may be running)."""
     if kind not in JOB_KINDS:
         raise ValueError(f"unknown job kind {kind!r}")
     from webapp.logging_setup import request_id_var
 
+    if idempotency_key:
+        existing = _by_idempotency_key(owner.id, idempotency_key)
+        if existing is not None:
+            return existing
     payload = {**payload, "request_id": request_id_var.get()}  # follow the request into the worker
-    job = Job(owner_id=owner.id, kind=kind, input=payload, queue=JOB_KINDS[kind][1], batch_id=batch_id)
+    if allowance is not None:
+        payload["allowance"] = {"kind": allowance[0], "override": allowance[2]}
+    reservation = limits.reserve(allowance[0], owner, allowance[1], allowance[2]) if allowance else None
+    job = Job(
+        owner_id=owner.id,
+        kind=kind,
+        input=payload,
+        queue=JOB_KINDS[kind][1],
+        batch_id=batch_id,
+        idempotency_key=idempotency_key or None,
+    )
     db.session.add(job)
-    db.session.commit()
+    try:
+        db.session.flush()
+        if reservation is not None:
+            reservation.job_id = job.id
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()  # the reservation goes with it
+        existing = _by_idempotency_key(owner.id, idempotency_key) if idempotency_key else None
+        if existing is None:
+            raise
+        return existing
     if inline:
         run_in_process(job)
     else:
         enqueue(job)
     return job
+
+
+def _by_idempotency_key(owner_id: int, key: str) -> Job | None:
+    return db.session.scalar(select(Job).where(Job.owner_id == owner_id, Job.idempotency_key == key))
 
 
 def enqueue(job: Job) -> None:
@@ -108,8 +149,13 @@ def run_in_process(job: Job) -> None:
 
 
 def cancel(job: Job) -> bool:
-    """Cancel a queued or running job. A running job stops at its next checkpoint and its partial
-    output is removed by the runner."""
+    """Cancel a queued or running job.
+
+    A queued job never starts and its allowance reservation is released now. A running job stops
+    at its next checkpoint: files it wrote for output not yet recorded are removed; output that
+    was already finished and recorded before the cancel landed (an AI image the provider had
+    drawn and we had paid for) is kept, billed, counted, and shown on the job page as "finished
+    before the cancel" — the runner settles its reservation when it stops."""
     if not job.can_cancel:
         return False
     was = job.status
@@ -124,6 +170,8 @@ def cancel(job: Job) -> bool:
     ).rowcount
     db.session.commit()
     db.session.refresh(job)
+    if rows and was == JobStatus.QUEUED.value:
+        limits.settle_job(job.id)
     if rows and was == JobStatus.QUEUED.value and job.rq_id:
         conn = get_redis()
         if conn is not None:
@@ -135,9 +183,17 @@ def cancel(job: Job) -> bool:
 
 
 def retry(job: Job) -> bool:
-    """Run a failed or cancelled job again with the same input."""
+    """Run a failed or cancelled job again with the same input. The allowance is taken again,
+    atomically with the status change (raises limits.LimitReached); outputs the earlier attempts
+    already stored are reused by the job, not drawn (and paid for) again."""
     if not job.can_retry:
         return False
+    claim = (job.input or {}).get("allowance")
+    reservation = None
+    if claim:
+        owner = db.session.get(User, job.owner_id)
+        amount = retry_amount(job)
+        reservation = limits.reserve(claim["kind"], owner, amount, claim.get("override"))
     rows = db.session.execute(
         update(Job)
         .where(Job.id == job.id, Job.status.in_([JobStatus.FAILED.value, JobStatus.CANCELLED.value]))
@@ -153,12 +209,30 @@ def retry(job: Job) -> bool:
             worker=None,
         )
     ).rowcount
-    db.session.commit()
     if not rows:
+        db.session.rollback()
         return False
+    if reservation is not None:
+        reservation.job_id = job.id
+    db.session.commit()
     db.session.refresh(job)
     enqueue(job)
     return True
+
+
+def stored_outputs(job_id: int) -> list[Asset]:
+    """Assets earlier attempts of this job already recorded (generation commits each variation
+    as it arrives, so a crash or cancel can leave some)."""
+    return list(db.session.scalars(select(Asset).where(Asset.job_id == job_id).order_by(Asset.id)))
+
+
+def retry_amount(job: Job) -> int:
+    """How much allowance a retry needs: AI jobs only the variations not yet stored."""
+    if job.kind != "generate":
+        return 1
+    wanted = int((job.input or {}).get("variations", 1))
+    done = {(a.provenance or {}).get("variation") for a in stored_outputs(job.id)}
+    return max(0, wanted - len(done - {None}))
 
 
 def _stale_condition(now):
@@ -189,6 +263,8 @@ def mark_stale_jobs_failed(job_ids: list[int] | None = None) -> list[int]:
         .values(status=JobStatus.FAILED.value, error=STALE_MESSAGE, stage="Worker lost", finished_at=now)
     )
     db.session.commit()
+    for job_id in ids:
+        limits.settle_job(job_id)
     log.warning("marked %d stale job(s) failed: %s", len(ids), ids)
     return ids
 
@@ -223,15 +299,25 @@ def requeue_lost_jobs() -> list[int]:
 
 def sweep() -> dict[str, list[int]]:
     """One pass of housekeeping, run by the worker on a timer and by `flask jobs sweep`."""
-    from webapp.jobs.bulk import sweep as bulk_sweep
+    from webapp.services.bulk import sweep as bulk_sweep
 
-    return {"failed_stale": mark_stale_jobs_failed(), "requeued": requeue_lost_jobs(), **bulk_sweep()}
+    return {
+        "failed_stale": mark_stale_jobs_failed(),
+        "requeued": requeue_lost_jobs(),
+        "reservations_settled": limits.settle_finished(),
+        **bulk_sweep(),
+    }
 
 
 def outputs_of(job: Job) -> list[Asset]:
-    """The job's output assets, in the order the job recorded them."""
-    ids = (job.result or {}).get("asset_ids") or []
-    if job.status != JobStatus.SUCCEEDED.value or not ids:
+    """The job's output assets, in the order the job recorded them. A cancelled or failed job
+    shows the output it finished (and paid for) before it stopped (`result.kept`)."""
+    result = job.result or {}
+    ids = result.get("asset_ids") or []
+    shown = job.status == JobStatus.SUCCEEDED.value or (
+        job.status in (JobStatus.CANCELLED.value, JobStatus.FAILED.value) and result.get("kept")
+    )
+    if not shown or not ids:
         return []
     found = {a.id: a for a in db.session.scalars(select(Asset).where(Asset.id.in_(ids)))}
     return [found[i] for i in ids if i in found]

@@ -30,8 +30,6 @@ from webapp.extensions import db
 from webapp.imaging.palette import ROLES, contrast_report, on_color, simulate_roles, verdict_text
 from webapp.mail import send_mail
 from webapp.models import Asset, Job, Palette, Show, User, utcnow
-from webapp.services import jobs as job_service
-from webapp.services import limits
 
 log = logging.getLogger(__name__)
 
@@ -66,24 +64,6 @@ class PaletteError(Exception):
 
 
 # --------------------------------------------------------------------------- extraction
-
-
-def start_extraction(
-    owner: User,
-    asset: Asset,
-    n_colors: int,
-    ignore_background: bool,
-    show: Show | None = None,
-) -> Job:
-    """Check the hourly allowance, then start a palette job. Raises limits.LimitReached."""
-    limits.check("palette", owner)
-    payload = {
-        "asset_id": asset.id,
-        "n_colors": int(n_colors),
-        "ignore_background": bool(ignore_background),
-        "show_id": show.id if show is not None else None,
-    }
-    return job_service.start(owner, "palette", payload)
 
 
 def palette_of_job(job: Job) -> Palette | None:

@@ -25,10 +25,10 @@ from webapp.imaging import analyze, decode, encode
 from webapp.imaging.overlay import ITEMS, OverlayResult, OverlaySpec, render_overlay
 from webapp.models import Asset, Job, JobStatus, Palette, PromptTemplate, Show, User
 from webapp.providers import REGISTRY
-from webapp.services import generation
+from webapp.services import actions, generation
 from webapp.services import jobs as job_service
 from webapp.services import shows as show_service
-from webapp.services.assets import apply_analysis, storage_key
+from webapp.services.assets import apply_analysis, commit_new_asset, storage_key, upload_writer
 from webapp.services.keys import user_keys
 from webapp.services.pricing import PriceMissing, estimate
 from webapp.services.providers import RoutingError, enabled_providers
@@ -281,7 +281,7 @@ def start(user: User, req: generation.GenerationRequest) -> Job:
         src = db.session.get(Asset, req.source_asset_id) if req.source_asset_id else None
         if src is None or src.owner_id != user.id:
             raise StudioError("Choose an image from your library, or upload one, to edit.")
-    return generation.start(user, req)
+    return actions.generate(user, req)
 
 
 def request_from_input(data: dict[str, Any], **changes: Any) -> generation.GenerationRequest:
@@ -317,12 +317,12 @@ def retry_failed(user: User, job: Job) -> Job:
         raise StudioError("Nothing failed in this generation, so there is nothing to retry.")
     req = request_from_input(job.input or {})
     req.extra = {"previous_variations": previous, "retry_of": job.id}
-    return generation.start(user, req)
+    return actions.generate(user, req)
 
 
 def regenerate(user: User, job: Job) -> Job:
     """The same settings again: new pictures (seeds come from the new job)."""
-    return generation.start(user, request_from_input(job.input or {}))
+    return actions.generate(user, request_from_input(job.input or {}))
 
 
 def more_like(user: User, asset: Asset) -> Job:
@@ -330,7 +330,7 @@ def more_like(user: User, asset: Asset) -> Job:
     job = db.session.get(Job, asset.job_id) if asset.job_id else None
     if job is None or job.kind != "generate" or not asset.prompt:
         raise StudioError("Only AI-generated images can be varied; this one has no prompt.")
-    return generation.start(user, request_from_input(job.input or {}, seed=None))
+    return actions.generate(user, request_from_input(job.input or {}, seed=None))
 
 
 @dataclass
@@ -468,7 +468,7 @@ def save_with_overlay(user: User, asset: Asset, spec: OverlaySpec, show: Show | 
     if existing is not None:
         db.session.commit()
         return existing
-    key = storage_key(user.id, sha, "image/jpeg")
+    key = storage_key(user.id, sha, "image/jpeg", upload_writer())
     store = get_storage()
     written: list[str] = []
 
@@ -505,8 +505,6 @@ def save_with_overlay(user: User, asset: Asset, spec: OverlaySpec, show: Show | 
     )
     try:
         apply_analysis(edited, analyze(data), put)
-        db.session.add(edited)
-        db.session.commit()
     except BaseException:
         db.session.rollback()
         for k in written:
@@ -515,7 +513,7 @@ def save_with_overlay(user: User, asset: Asset, spec: OverlaySpec, show: Show | 
             except Exception:
                 log.exception("could not remove %s after a failed save", k)
         raise
-    return edited
+    return commit_new_asset(edited, written)
 
 
 def slot_for(asset: Asset) -> str | None:
@@ -537,11 +535,7 @@ def assign(show: Show, asset: Asset) -> str:
 
 def autoformat(user: User, asset: Asset) -> Job:
     """All three formats from this image in one click (the library's auto-format, default options)."""
-    return job_service.start(
-        user,
-        "autoformat",
-        {"asset_id": asset.id, "formats": ["poster", "square", "banner"], "output": "jpeg", "darken": 0.15},
-    )
+    return actions.autoformat_asset(user, asset.id)
 
 
 def delete_variation(asset: Asset) -> None:

@@ -36,8 +36,8 @@ from webapp.providers import REGISTRY
 from webapp.services import generation
 from webapp.services import shows as show_service
 from webapp.services import studio as studio_service
+from webapp.services.actions import ActionError
 from webapp.services.keys import user_keys
-from webapp.services.limits import LimitReached
 from webapp.services.providers import RoutingError
 from webapp.studio.forms import ActionForm, EstimateForm, OverlayForm, StudioForm
 from webapp.templating import is_htmx
@@ -246,7 +246,7 @@ def generate() -> ResponseReturnValue:
             job = studio_service.start(current_user, form.to_request(ctx["colours"], _use_own(form)))
         except ImageRejected as exc:
             form.source_upload.errors = [exc.message]
-        except LimitReached as exc:
+        except ActionError as exc:
             error = exc.message
         except (generation.GenerationError, RoutingError, studio_service.StudioError) as exc:
             error = str(exc)
@@ -285,7 +285,7 @@ def _start_again(back_to: int | None, start, *args) -> ResponseReturnValue:
         new = start(current_user, *args)
     except (generation.GenerationError, RoutingError, studio_service.StudioError) as exc:
         return _back(back_to, str(exc), "error")
-    except LimitReached as exc:
+    except ActionError as exc:
         return _back(back_to, exc.message, "error")
     return _results(new)
 
@@ -382,7 +382,11 @@ def autoformat(asset_id: int) -> ResponseReturnValue:
     """Poster, square and banner from this image in one click."""
     item = get_owned_or_404(Asset, asset_id)
     _action_ok()
-    job = studio_service.autoformat(current_user, item)
+    try:
+        job = studio_service.autoformat(current_user, item)
+    except ActionError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("studio.asset", asset_id=item.id)), 303
     return redirect(url_for("activity.show", job_id=job.id))
 
 

@@ -1,0 +1,379 @@
+"""Actions: one function per thing a producer can start, and the rules every door gets.
+
+Web routes, API views, CLI commands and bulk pumps are *doors*: they translate their input
+(form fields, JSON, arguments) into one call here and the result (a Job, or an `ActionError`)
+into their response. The action is where the rules live, in one order, for every door:
+
+1. **feature** — the producer's media assistant is switched on;
+2. **ownership** — every referenced record (asset, show, job) is the caller's;
+3. **validation** — typed input (`AutoformatSettings`, `GenerationRequest`) is checked;
+4. **allowance** — the hourly allowance is *reserved* atomically with the job row
+   (`services.limits.reserve`, settled when the job ends);
+5. **budget** — a platform-paid request the provider's monthly budget cannot cover is refused
+   up front (the exact amount is reserved per call inside the job, see `services.budget`).
+
+`ACTIONS` registers each action with its rules and its doors; `tests/integration/
+test_action_conformance.py` is generated from it, so a door or action added without its rules
+fails a test, and a static test checks that nothing outside this module starts work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from webapp.extensions import db
+from webapp.imaging import FORMATS, ImageRejected
+from webapp.models import Asset, Job, Show, User
+from webapp.services import budget, limits
+from webapp.services import jobs as job_service
+from webapp.services.assets import IngestResult, ingest_upload
+
+RULES = ("feature", "ownership", "validation", "allowance", "budget")
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """An action's name, the rules it enforces and the doors that call it."""
+
+    name: str
+    rules: tuple[str, ...]
+    doors: tuple[str, ...]
+    allowance: str | None = None
+
+
+ACTIONS: dict[str, ActionSpec] = {}
+
+
+def _register(spec: ActionSpec) -> None:
+    ACTIONS[spec.name] = spec
+
+
+# The HTTP status a web or API door answers for each refusal code.
+ACTION_STATUS = {
+    "invalid": 422,
+    "not_found": 404,
+    "forbidden": 403,
+    "limit": 429,
+    "budget": 409,
+    "conflict": 409,
+}
+
+
+class ActionError(Exception):
+    """A refusal with what to do about it; `code` picks the door's status (ACTION_STATUS)."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        errors: dict[str, list[str]] | None = None,
+        allowance: limits.Allowance | None = None,
+    ) -> None:
+        self.code, self.message = code, message
+        self.errors = errors or {}
+        self.allowance = allowance
+        super().__init__(message)
+
+    @classmethod
+    def from_limit(cls, exc: limits.LimitReached) -> ActionError:
+        return cls("limit", exc.message, allowance=exc.allowance)
+
+
+FEATURE_OFF = (
+    "The media assistant is switched off for your account, so new work cannot start. "
+    "Ask an admin to switch it on in Admin → Users."
+)
+
+
+def require_feature(user: User) -> None:
+    if not user.media_assistant_enabled:
+        raise ActionError("forbidden", FEATURE_OFF)
+
+
+def owned(model: type, record_id: Any, user: User, what: str) -> Any:
+    """The record if it is the caller's; otherwise the same 'not found' whether it exists or not."""
+    try:
+        rid = int(record_id)
+    except (TypeError, ValueError):
+        rid = -1
+    row = db.session.get(model, rid) if 0 < rid < 2**63 else None
+    if row is None or row.owner_id != user.id:
+        raise ActionError("not_found", f"That {what} is not in your account (it may have been deleted).")
+    return row
+
+
+# --------------------------------------------------------------------------------- auto-format
+
+FILLS = ("blur", "solid", "crop")
+OUTPUTS = ("jpeg", "png", "webp")
+
+
+@dataclass(frozen=True)
+class AutoformatSettings:
+    """How to auto-format: which formats, fill per format, darkening (percent), shadow, output."""
+
+    formats: tuple[str, ...] = ("poster", "square", "banner")
+    fills: dict[str, str] = field(default_factory=dict)
+    darken: int = 15
+    shadow: bool = True
+    output: str = "jpeg"
+
+    def errors(self) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        if not self.formats or any(f not in FORMATS for f in self.formats):
+            found["formats"] = [f"Choose from {', '.join(FORMATS)}."]
+        for name, fill in self.fills.items():
+            if name not in FORMATS or fill not in FILLS:
+                found[f"fill_{name}"] = ["Choose blur, solid or crop."]
+        if not isinstance(self.darken, int) or isinstance(self.darken, bool) or not 0 <= self.darken <= 60:
+            found["darken"] = ["Darkening must be a whole number from 0 to 60."]
+        if self.output not in OUTPUTS:
+            found["output"] = ["Choose jpeg, png or webp."]
+        return found
+
+    def payload(self, asset_id: int) -> dict[str, Any]:
+        return {
+            "asset_id": asset_id,
+            "formats": list(self.formats),
+            "options": {name: {"fill": self.fills.get(name, "blur")} for name in self.formats},
+            "darken": self.darken / 100,
+            "shadow": bool(self.shadow),
+            "output": self.output,
+        }
+
+
+def _validated(settings: AutoformatSettings | None) -> AutoformatSettings:
+    settings = settings or AutoformatSettings()
+    errors = settings.errors()
+    if errors:
+        raise ActionError("invalid", "Some auto-format settings need changing.", errors)
+    return settings
+
+
+def _start_autoformat(
+    user: User, asset: Asset, settings: AutoformatSettings, idempotency_key: str | None, batch_id: int | None
+) -> Job:
+    try:
+        return job_service.start(
+            user,
+            "autoformat",
+            settings.payload(asset.id),
+            batch_id=batch_id,
+            allowance=("autoformat", 1, None),
+            idempotency_key=idempotency_key,
+        )
+    except limits.LimitReached as exc:
+        raise ActionError.from_limit(exc) from None
+
+
+@dataclass
+class UploadOutcome:
+    """An upload was stored; `job` is None when the producer must first choose between the new
+    image and a near-duplicate already in the library."""
+
+    ingest: IngestResult
+    job: Job | None
+
+
+def autoformat_upload(
+    user: User,
+    data: bytes,
+    filename: str | None,
+    settings: AutoformatSettings | None = None,
+    *,
+    idempotency_key: str | None = None,
+    batch_id: int | None = None,
+    ask_about_near_duplicates: bool = False,
+) -> UploadOutcome:
+    """Store an upload and auto-format it. The allowance is looked at before anything is stored
+    (a refused upload leaves nothing) and reserved with the job."""
+    require_feature(user)
+    settings = _validated(settings)
+    try:
+        limits.check("autoformat", user)
+    except limits.LimitReached as exc:
+        raise ActionError.from_limit(exc) from None
+    try:
+        ingest = ingest_upload(user, data, filename)
+    except ImageRejected as exc:
+        raise ActionError("invalid", exc.message, {"file": [exc.message]}) from None
+    if ask_about_near_duplicates and ingest.near_duplicates:
+        return UploadOutcome(ingest, None)
+    return UploadOutcome(ingest, _start_autoformat(user, ingest.asset, settings, idempotency_key, batch_id))
+
+
+def autoformat_asset(
+    user: User,
+    asset_id: Any,
+    settings: AutoformatSettings | None = None,
+    *,
+    idempotency_key: str | None = None,
+    batch_id: int | None = None,
+) -> Job:
+    """Auto-format an image already in the library."""
+    require_feature(user)
+    asset = owned(Asset, asset_id, user, "image")
+    return _start_autoformat(user, asset, _validated(settings), idempotency_key, batch_id)
+
+
+_register(
+    ActionSpec(
+        "autoformat_upload",
+        ("feature", "validation", "allowance"),
+        ("web:autoformat.create", "api:api.auto_format"),
+        "autoformat",
+    )
+)
+_register(
+    ActionSpec(
+        "autoformat_asset",
+        ("feature", "ownership", "validation", "allowance"),
+        (
+            "web:library.autoformat",
+            "web:studio.autoformat",
+            "web:autoformat.resolve_duplicate",
+            "web:bulk.publish",
+            "api:api.autoformat_asset",
+        ),
+        "autoformat",
+    )
+)
+
+
+# --------------------------------------------------------------------------------- palettes
+
+
+def extract_palette(
+    user: User,
+    asset_id: Any = None,
+    *,
+    upload: tuple[bytes, str | None] | None = None,
+    n_colors: int = 6,
+    ignore_background: bool = False,
+    show_id: Any = None,
+    idempotency_key: str | None = None,
+) -> Job:
+    """Extract a palette from an image in the library or from an upload (stored first)."""
+    require_feature(user)
+    show = owned(Show, show_id, user, "show") if show_id not in (None, "") else None
+    asset = owned(Asset, asset_id, user, "image") if upload is None else None
+    if not isinstance(n_colors, int) or isinstance(n_colors, bool) or not 5 <= n_colors <= 8:
+        raise ActionError("invalid", "Ask for 5 to 8 colours.", {"colors": ["5 to 8 colours."]})
+    try:
+        limits.check("palette", user)
+        if upload is not None:
+            try:
+                asset = ingest_upload(user, upload[0], upload[1]).asset
+            except ImageRejected as exc:
+                raise ActionError("invalid", exc.message, {"file": [exc.message]}) from None
+        payload = {
+            "asset_id": asset.id,
+            "n_colors": n_colors,
+            "ignore_background": bool(ignore_background),
+            "show_id": show.id if show is not None else None,
+        }
+        return job_service.start(
+            user, "palette", payload, allowance=("palette", 1, None), idempotency_key=idempotency_key
+        )
+    except limits.LimitReached as exc:
+        raise ActionError.from_limit(exc) from None
+
+
+_register(
+    ActionSpec(
+        "extract_palette",
+        ("feature", "ownership", "validation", "allowance"),
+        ("web:palettes.create", "api:api.extract_palette"),
+        "palette",
+    )
+)
+
+
+# --------------------------------------------------------------------------------- generation
+
+
+def generate(user: User, req: Any, *, idempotency_key: str | None = None, inline: bool = False) -> Job:
+    """Create, edit or re-roll AI artwork (`services.generation.GenerationRequest`)."""
+    from webapp.services import generation
+    from webapp.services.providers import RoutingError
+
+    require_feature(user)
+    if req.show_id is not None:
+        owned(Show, req.show_id, user, "show")
+    if req.operation == "edit":
+        owned(Asset, req.source_asset_id, user, "image")
+    try:
+        q = generation.quote(user, req)
+        payload = generation.payload_for(user, req, q)
+    except (generation.GenerationError, RoutingError, LookupError) as exc:
+        message = getattr(exc, "message", None) or str(exc)
+        raise ActionError("invalid", message, {"request": [message]}) from None
+    claim = None
+    if q.allowance is not None:
+        claim = ("ai", int(req.variations), q.allowance.limit if q.allowance.limit is not None else None)
+        if q.allowance.limit is None:
+            claim = None  # not limited (admins)
+    if q.route.key_owner == "platform" and q.route.provider_row is not None and q.total > 0:
+        try:
+            budget.check(q.route.provider_row, q.total)
+        except budget.BudgetExceeded as exc:
+            raise ActionError("budget", exc.message) from None
+    try:
+        return job_service.start(
+            user, "generate", payload, inline=inline, allowance=claim, idempotency_key=idempotency_key
+        )
+    except limits.LimitReached as exc:
+        raise ActionError.from_limit(exc) from None
+
+
+_register(
+    ActionSpec(
+        "generate",
+        ("feature", "ownership", "validation", "allowance", "budget"),
+        (
+            "web:studio.generate",
+            "web:studio.retry",
+            "web:studio.regenerate",
+            "web:studio.more_like",
+            "api:api.start_generation",
+            "cli:generate",
+        ),
+        "ai",
+    )
+)
+
+
+# --------------------------------------------------------------------------------- job control
+
+
+def retry_job(user: User, job_id: Any) -> Job:
+    """Run a failed or cancelled job again; the allowance is taken again."""
+    require_feature(user)
+    job = owned(Job, job_id, user, "job")
+    if not job.can_retry:
+        raise ActionError("conflict", "Only a failed or cancelled job can be retried.")
+    try:
+        if not job_service.retry(job):
+            raise ActionError("conflict", "Only a failed or cancelled job can be retried.")
+    except limits.LimitReached as exc:
+        raise ActionError.from_limit(exc) from None
+    return job
+
+
+def cancel_job(user: User, job_id: Any) -> Job:
+    """Cancel a queued or running job (see `services.jobs.cancel` for what is kept)."""
+    job = owned(Job, job_id, user, "job")
+    if not job_service.cancel(job):
+        raise ActionError("conflict", "This job has already finished.")
+    return job
+
+
+_register(
+    ActionSpec(
+        "retry_job",
+        ("feature", "ownership", "allowance"),
+        ("web:activity.retry", "api:api.retry_job"),
+    )
+)
+_register(ActionSpec("cancel_job", ("ownership",), ("web:activity.cancel", "api:api.cancel_job")))

@@ -1,0 +1,138 @@
+"""What a generation or a bulk run will cost and take, before anything is spent.
+
+The numbers come from the functions the pages show (`generation.quote` for the studio,
+`bulk.summarize` for the bulk page), so the API's `POST /estimate` cannot disagree with them.
+Expected time is measured, not guessed: the median duration of this provider's recent finished
+generations, per image; bulk runs are also bounded by the provider's images-per-minute limit.
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.models import Job, JobStatus, User
+from webapp.services import bulk, generation
+from webapp.services.providers import RoutingError
+
+SAMPLE = 50
+
+
+class EstimateError(ValueError):
+    def __init__(self, message: str, errors: dict[str, list[str]]) -> None:
+        self.message, self.errors = message, errors
+        super().__init__(message)
+
+
+def seconds_per_image(provider: str) -> float | None:
+    """Median seconds per image of this provider's last finished generations (None: no data)."""
+    rows = db.session.execute(
+        select(Job.started_at, Job.finished_at, Job.input)
+        .where(Job.kind == "generate", Job.status == JobStatus.SUCCEEDED.value, Job.finished_at.is_not(None))
+        .order_by(Job.id.desc())
+        .limit(SAMPLE * 4)
+    ).all()
+    samples = []
+    for started, finished, payload in rows:
+        payload = payload or {}
+        if started is None or payload.get("provider") not in (provider, None):
+            continue
+        samples.append((finished - started).total_seconds() / max(1, int(payload.get("variations", 1))))
+        if len(samples) >= SAMPLE:
+            break
+    return round(statistics.median(samples), 1) if samples else None
+
+
+def _text(body: dict[str, Any], key: str, default: str | None) -> str | None:
+    value = body.get(key, default)
+    if value is not None and not isinstance(value, str):
+        raise EstimateError(f"{key} must be a string.", {key: ["Must be a string."]})
+    return value
+
+
+def estimate(user: User, body: dict[str, Any]) -> dict[str, Any]:
+    """`prompt` (one generation) or `prompts` (a bulk run) with the same options as starting it."""
+    variations = body.get("variations", 1)
+    if not isinstance(variations, int) or isinstance(variations, bool) or not 1 <= variations <= 4:
+        raise EstimateError("Ask for 1 to 4 variations.", {"variations": ["1 to 4."]})
+    own = body.get("use_own_key")
+    common = {
+        "image_type": _text(body, "image_type", "poster") or "poster",
+        "provider": _text(body, "provider", None),
+        "model": _text(body, "model", None),
+        "quality": _text(body, "quality", "medium") or "medium",
+    }
+    prompts = body.get("prompts")
+    if prompts is not None:
+        if not isinstance(prompts, list) or not prompts or not all(isinstance(p, str) for p in prompts):
+            raise EstimateError(
+                "prompts must be a list of prompt strings.", {"prompts": ["A list of strings."]}
+            )
+        parsed = bulk.parse_prompts("\n".join(p.replace("\n", " ") for p in prompts))
+        if parsed.problems:
+            raise EstimateError("Some prompts need fixing.", {"prompts": parsed.problems})
+        settings = bulk.BatchSettings(
+            variations=variations, use_own_key=own if isinstance(own, bool) else None, **common
+        )
+        try:
+            summary = bulk.summarize(user, parsed, settings)
+        except bulk.BulkError as exc:
+            raise EstimateError(str(exc), {"request": [str(exc)]}) from None
+        per_image = seconds_per_image(summary.provider)
+        by_rate = summary.images * 60 / max(1, summary.per_minute)
+        seconds = max(by_rate, (per_image or 0) * summary.images / max(1, 2))
+        return {
+            "kind": "bulk",
+            "images": summary.images,
+            "cost": str(summary.cost),
+            "currency": "USD",
+            "seconds": round(seconds, 1),
+            "seconds_basis": (
+                f"{summary.per_minute} images a minute (the provider's limit)"
+                + (f"; {per_image} s an image measured on recent generations" if per_image else "")
+            ),
+            "provider": summary.provider,
+            "model": summary.model,
+            "key_owner": summary.key_owner,
+            "allowed": summary.allowed,
+            "reason": summary.reason,
+            "allowance": None,
+        }
+    req = generation.GenerationRequest(
+        prompt=_text(body, "prompt", "") or "",
+        variations=variations,
+        use_own_key=own if isinstance(own, bool) else None,
+        operation="edit" if body.get("mode") == "edit" else "generate",
+        **common,
+    )
+    try:
+        q = generation.quote(user, req)
+    except (generation.GenerationError, RoutingError, LookupError) as exc:
+        message = getattr(exc, "message", None) or str(exc)
+        raise EstimateError(message, {"request": [message]}) from None
+    per_image = seconds_per_image(q.route.provider_name)
+    return {
+        "kind": "generate",
+        "images": variations,
+        "cost": str(q.total),
+        "currency": "USD",
+        "seconds": round(per_image * variations, 1) if per_image is not None else None,
+        "seconds_basis": (
+            f"median {per_image} s an image over recent {q.route.provider_name} generations"
+            if per_image is not None
+            else "no finished generations on this provider yet to measure"
+        ),
+        "provider": q.route.provider_name,
+        "model": q.route.model,
+        "key_owner": q.route.key_owner,
+        "allowed": q.allowance is None
+        or q.allowance.remaining is None
+        or q.allowance.remaining >= variations,
+        "reason": None
+        if q.allowance is None or q.allowance.remaining is None or q.allowance.remaining >= variations
+        else q.allowance.refusal(),
+        "allowance": q.allowance.describe() if q.allowance is not None else None,
+    }
