@@ -350,10 +350,18 @@ def test_ai_generate_select_and_assign_with_the_offline_provider(client, token_f
     assert client.get(f"/api/v1/shows/{show['id']}", headers=h).json["slots"]["poster"] == keep
 
 
-def test_bulk_over_the_api(client, token_for, run_jobs):
+def test_bulk_over_the_api(client, app, token_for, run_jobs):
+    from tests.conftest import provider_row
+
+    provider_row(app, "openai")  # a paid platform provider exists (enabled or not)
     _, producer = token_for()
-    refused = client.post("/api/v1/bulk", json={"prompts": ["a"], "provider": "local"}, headers=producer)
+    refused = client.post("/api/v1/bulk", json={"prompts": ["a"], "provider": "openai"}, headers=producer)
     assert refused.status_code == 403 and "own" in refused.json["detail"]
+    # The free offline generator is open to every producer with the media assistant on.
+    free = client.post(
+        "/api/v1/bulk", json={"prompts": ["a lone trumpet"], "provider": "local"}, headers=producer
+    )
+    assert free.status_code == 202, free.json
     _, admin = token_for(role="admin", scope="admin")
     dup = client.post("/api/v1/bulk", json={"prompts": ["a", "A"], "provider": "local"}, headers=admin)
     assert dup.status_code == 422

@@ -69,11 +69,11 @@ def spend(app, provider_id):
 def start(app, uid, **fields):
     from webapp.extensions import db
     from webapp.models import User
-    from webapp.services import generation
+    from webapp.services import actions, generation
 
     with app.app_context():
         user = db.session.get(User, uid)
-        job = generation.start(user, generation.GenerationRequest(prompt="a jazz night by the sea", **fields))
+        job = actions.generate(user, generation.GenerationRequest(prompt="a jazz night by the sea", **fields))
         return job.id
 
 
@@ -323,31 +323,17 @@ def test_own_key_never_falls_back_unless_the_producer_allowed_it(
 
 def test_hourly_limit_refusal_says_when_the_next_image_frees_up(app, make_user, openai_fake):
     from webapp.extensions import db
-    from webapp.models import UsageEvent
-    from webapp.services import limits
+    from webapp.services.actions import ActionError
 
     configure(app, "openai", key=OPENAI_KEY, base_url=openai_fake.url, user_images_per_hour=2)
     uid, _ = make_user()
-    with app.app_context():
-        db.session.add(
-            UsageEvent(
-                user_id=uid,
-                provider="openai",
-                model="gpt-image-1.5",
-                operation="generate",
-                size="1024x1536",
-                quality="low",
-                images=2,
-                cost=Decimal("0.026"),
-                key_owner="platform",
-                outcome="success",
-            )
-        )
-        db.session.commit()
-    with pytest.raises(limits.LimitReached) as caught:
+    start(app, uid, image_type="poster", provider="openai", quality="low", variations=2)  # queued: counts
+    with pytest.raises(ActionError) as caught:
         start(app, uid, image_type="poster", provider="openai", quality="low")
+    assert caught.value.code == "limit"
     message = caught.value.message
     assert "You have used your 2 AI images for this hour" in message
+    assert "own provider key" in message
     minutes = int(re.search(r"frees up in (\d+) min", message).group(1))
     assert 55 <= minutes <= 61
     # Own-key use is not limited.

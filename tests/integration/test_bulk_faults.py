@@ -131,8 +131,8 @@ def test_a_worker_killed_mid_batch_is_replaced_and_every_image_is_drawn_once(
     app, make_user, fake_openai, pg_url, media_root, queue_prefix
 ):
     from webapp.extensions import db
-    from webapp.services.bulk import sweep
     from webapp.models import Asset, BulkBatch
+    from webapp.services.bulk import sweep
 
     uid, _ = make_user(role="admin")
     fake_openai.enqueue(*(Reply(delay=1.5, body=b) for b in _bodies(16)))

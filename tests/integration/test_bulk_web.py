@@ -87,22 +87,32 @@ def test_anonymous_visitors_are_sent_to_log_in(client):
     assert client.post("/bulk/1/pause").status_code in (302, 400)
 
 
-def test_producer_without_own_key_sees_why_and_cannot_start(client, login, app):
+def test_producer_without_own_key_runs_free_bulk_but_not_platform_paid(client, login, app, run_jobs):
+    """Free offline work is open to every producer; platform-paid bulk is refused with the reason."""
+    from tests.conftest import provider_row
+    from webapp.extensions import db
+    from webapp.models import BulkBatch, Provider
+
+    row = provider_row(app, "openai")
+    with app.app_context():
+        db.session.get(Provider, row.id).enabled = True  # a paid platform provider is on offer
+        db.session.commit()
     login()
     page = client.get("/bulk").get_data(as_text=True)
-    assert "needs your own provider key" in page and "/settings/keys" in page
-    assert 'action="/bulk/review"' not in page
-    review = _review(client, app, "a poster")
-    assert review.status_code == 200 and "own provider key" in review.get_data(as_text=True)
-    assert "disabled" in review.get_data(as_text=True).split("Start batch")[0].rsplit("<button", 1)[1]
-    fields = _confirm_fields(review.get_data(as_text=True))
+    assert 'action="/bulk/review"' in page and "<textarea" in page
+    batch_id = _start(client, app, "a lone trumpet at dawn\nneon jazz club")
+    run_jobs()
+    assert _batch(app, batch_id).status == "finished"
+    assert len(_images(app, batch_id)) == 2
+    review = _review(client, app, "a poster", engine="openai:gpt-image-1.5")
+    text = review.get_data(as_text=True)
+    assert "own provider key" in text and "free generator" in text
+    assert "disabled" in text.split("Start batch")[0].rsplit("<button", 1)[1]
+    fields = _confirm_fields(text)
     resp = client.post("/bulk/start", data=fields, follow_redirects=True)
     assert "own provider key" in resp.get_data(as_text=True)
-    from webapp.extensions import db
-    from webapp.models import BulkBatch
-
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(BulkBatch)) == 0
+        assert db.session.scalar(select(func.count()).select_from(BulkBatch)) == 1
 
 
 def test_problems_are_listed_next_to_the_textarea_with_line_numbers(client, login, app):

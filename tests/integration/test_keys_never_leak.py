@@ -76,7 +76,7 @@ def test_keys_never_leak_anywhere(app, login, make_user, run_jobs, all_logs):
     from webapp.extensions import db
     from webapp.models import Job, User
     from webapp.providers import create_provider
-    from webapp.services import generation, keys, providers
+    from webapp.services import actions, generation, keys, providers
 
     admin = app.test_client()
     producer = app.test_client()
@@ -161,7 +161,7 @@ def test_keys_never_leak_anywhere(app, login, make_user, run_jobs, all_logs):
         with app.app_context():
             user = db.session.get(User, uid)
             jobs = [
-                generation.start(
+                actions.generate(
                     user,
                     generation.GenerationRequest(
                         prompt="a jazz night",

@@ -63,10 +63,9 @@ def world(app, make_user, run_jobs, photo_jpeg, photo_png):
         User,
         UserKey,
     )
-    from webapp.services import generation, shows, tokens
+    from webapp.services import actions, generation, shows, tokens
     from webapp.services import jobs as job_service
     from webapp.services.assets import ingest_upload
-    from webapp.services.palettes import start_extraction
 
     a_id, a_email = make_user("owner-a@example.com")
     b_id, b_email = make_user("other-b@example.com")
@@ -81,10 +80,10 @@ def world(app, make_user, run_jobs, photo_jpeg, photo_png):
         af = job_service.start(
             a, "autoformat", {"asset_id": original.id, "output": "jpeg"}, batch_id=batch.id
         )
-        gen = generation.start(
+        gen = actions.generate(
             a, generation.GenerationRequest(prompt="jazz night", provider="local", variations=1)
         )
-        pal_job = start_extraction(a, original, 6, False)
+        pal_job = actions.extract_palette(a, original.id, n_colors=6)
         show = shows.create_show(a, {"title": "A's Show"})
         ids = {
             "af": af.id,

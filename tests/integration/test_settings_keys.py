@@ -199,6 +199,10 @@ def test_settings_index_shows_this_months_usage_and_allowances(app, client, logi
                     created_at=now,
                 )
             )
+        # The allowance counts reservations taken when work is accepted (one settled platform image).
+        from webapp.models import AllowanceReservation
+
+        db.session.add(AllowanceReservation(user_id=uid, kind="ai", amount=1, state="used", created_at=now))
         db.session.commit()
     page = client.get("/settings").get_data(as_text=True)
     assert "$0.05" in page and "$0.07" in page and "$9.99" not in page

@@ -125,7 +125,7 @@ def test_script_in_every_shown_field_is_escaped_everywhere(app, client, login, r
 
     from webapp.extensions import db
     from webapp.models import Asset, BulkBatch, BulkImage, BulkItem, User
-    from webapp.services import generation, shows
+    from webapp.services import actions, generation, shows
 
     uid, _ = login()
     client.post(
@@ -145,7 +145,7 @@ def test_script_in_every_shown_field_is_escaped_everywhere(app, client, login, r
         show = shows.create_show(
             user, {"title": SCRIPT, "venue_name": SCRIPT, "performers": [SCRIPT], "cta_text": SCRIPT}
         )
-        gen = generation.start(
+        gen = actions.generate(
             user,
             generation.GenerationRequest(
                 prompt=f"poster {SCRIPT}", provider="local", negative=SCRIPT, show_id=show.id
@@ -210,15 +210,15 @@ def test_palette_job_of_a_dead_worker_is_failed_by_the_sweeper_and_retry_works(
 
     from webapp.extensions import db
     from webapp.models import Job, Palette, User, utcnow
+    from webapp.services import actions
     from webapp.services import jobs as job_service
     from webapp.services.assets import ingest_upload
-    from webapp.services.palettes import start_extraction
 
     uid, _ = make_user()
     with app.app_context():
         user = db.session.get(User, uid)
         asset = ingest_upload(user, photo_jpeg, "art.jpg").asset
-        job = start_extraction(user, asset, 6, False)
+        job = actions.extract_palette(user, asset.id, n_colors=6)
         job_id = job.id
         past = utcnow() - timedelta(minutes=5)
         db.session.execute(

@@ -335,7 +335,7 @@ _register(
             "web:studio.generate",
             "web:studio.retry",
             "web:studio.regenerate",
-            "web:studio.more_like",
+            "web:studio.more",
             "api:api.start_generation",
             "cli:generate",
         ),

@@ -24,7 +24,7 @@ from webapp.models import AllowanceReservation, Job, JobStatus, ReservationState
 
 KINDS = {
     "autoformat": ("LIMIT_AUTOFORMAT_PER_HOUR", 10, "auto-format jobs"),
-    "ai": ("LIMIT_AI_PER_HOUR", 5, "platform-paid AI images"),
+    "ai": ("LIMIT_AI_PER_HOUR", 5, "AI images"),
     "palette": ("LIMIT_PALETTE_PER_HOUR", 20, "palette extractions"),
 }
 
