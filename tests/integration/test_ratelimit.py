@@ -162,9 +162,12 @@ def test_bulk_through_two_worker_processes_never_exceeds_the_providers_limit(
         db.session.commit()
     assert counts == {"succeeded": prompts}
     refusals = [c for c in calls if c.reply is not None and c.reply.kind == "rate_limited"]
-    assert refusals == []
+    worst = max_in_window([c.at for c in calls], 60.0)
+    assert refusals == [], (
+        f"{len(refusals)} of {len(calls)} calls refused; {worst} arrived in one 60 s window"
+    )
     assert len(calls) == prompts  # nothing was drawn twice
-    assert max_in_window([c.at for c in calls], 60.0) <= limit
+    assert worst <= limit
 
 
 def test_single_generation_retries_429s_in_the_job_and_pays_once(app, make_user, run_jobs):
