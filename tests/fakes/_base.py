@@ -7,8 +7,10 @@ default ``mode`` when the queue is empty. Every request (good key or not) is rec
 
 from __future__ import annotations
 
+import bisect
 import io
 import json
+import math
 import threading
 import time
 from collections import deque
@@ -138,6 +140,12 @@ class FakeServer:
         self._stopping = threading.Event()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        # A provider's per-minute limit, counted like the provider counts it: at arrival, over a
+        # sliding window. Beyond it a request gets the kind "rate_limited" (429 + Retry-After)
+        # without taking a scripted reply; refused requests do not count. None: no limit.
+        self.rate_limit_per_minute: int | None = None
+        self.rate_limit_window: float = 60.0
+        self._accepted_at: list[float] = []
 
     # -- lifecycle ------------------------------------------------------------------------------------
 
@@ -201,6 +209,21 @@ class FakeServer:
             self._requests.clear()
             self._queue.clear()
             self._mode = Reply()
+            self._accepted_at.clear()
+
+    def _rate_refusal(self, req: RecordedRequest) -> Reply | None:
+        """A 429 reply when ``req`` would exceed ``rate_limit_per_minute`` in the window ending at its
+        arrival; otherwise count it as accepted."""
+        if self.rate_limit_per_minute is None:
+            return None
+        with self._lock:
+            start = req.at - self.rate_limit_window
+            inside = [t for t in self._accepted_at if start < t <= req.at]
+            if len(inside) >= self.rate_limit_per_minute:
+                wait = inside[0] + self.rate_limit_window - req.at
+                return Reply(kind="rate_limited", retry_after=float(max(1, math.ceil(wait))))
+            bisect.insort(self._accepted_at, req.at)  # threads may get here out of arrival order
+            return None
 
     def _next_reply(self) -> Reply:
         with self._lock:
@@ -247,7 +270,7 @@ class FakeServer:
         req.key_ok = self.key_ok(req)
         if not req.key_ok:
             return self.bad_key_response(req)
-        reply = self._next_reply()
+        reply = self._rate_refusal(req) or self._next_reply()
         req.reply = reply
         delay = reply.delay if reply.delay else (2.0 if reply.kind == "slow" else 0.0)
         if delay and self._stopping.wait(delay):

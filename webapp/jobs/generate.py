@@ -1,10 +1,13 @@
 """RQ entry point: AI generation (create or edit), one variation at a time.
 
-For every variation: pick the route (provider + whose key), wait for a slot in that key's
-images-per-minute window, reserve the estimated cost against the provider's budget (platform keys
-only), call the provider with no database session open, settle the reservation to the actual
-cost, write the ledger row, store the image at the exact target size, and commit — so each
-variation appears as soon as it is ready and a paid image is never lost to a later failure.
+For every variation: pick the route (provider + whose key), reserve the estimated cost against
+the provider's budget (platform keys only), wait for a slot in that key's images-per-minute window
+and send at once (the window is counted at the provider's arrival, so nothing may sit between the
+slot and the call), call the provider with no database session open, settle the reservation to
+the actual cost, write the ledger row, store the image at the exact target size, and commit — so
+each variation appears as soon as it is ready and a paid image is never lost to a later failure.
+A provider 429 with a short Retry-After holds the key for every worker and is retried in the job,
+through the limiter again, keeping the one budget reservation and writing one ledger row.
 
 Fallback to the next provider happens only when the first certainly produced nothing
 (rate-limited, or down before anything was sent); never after a timeout that may have been
@@ -34,18 +37,28 @@ from webapp.providers import (
     RateLimited,
     create_provider,
 )
-from webapp.services import budget, ledger
+from webapp.services import budget, ledger, ratelimit
 from webapp.services.assets import apply_analysis, storage_key
 from webapp.services.generation import full_prompt
 from webapp.services.jobs import stored_outputs
 from webapp.services.keys import base_url_for, platform_key, user_key_plaintext
 from webapp.services.pricing import estimate
 from webapp.services.providers import Route, plan
-from webapp.services.ratelimit import acquire, fingerprint
 from webapp.storage import get_storage
 
 log = logging.getLogger(__name__)
 RATE_LIMIT_WAIT_MAX = 20.0  # seconds we are willing to wait on a provider's Retry-After in-job
+RATE_LIMIT_RETRIES = 3  # provider 429s retried in-job per variation before giving up
+DEFAULT_RETRY_AFTER = 10.0  # backoff when a 429 carries no Retry-After
+SLOT_WAIT_MAX = 120.0  # seconds a variation waits for a slot in its key's window
+
+
+class _NoSlot(Exception):
+    """No slot in the key's window within SLOT_WAIT_MAX: nothing was sent, nothing to bill."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"no slot for {wait:.0f} s")
+        self.wait = wait
 
 
 def run(job_id: int) -> None:
@@ -161,13 +174,7 @@ def generate_variation(
         quality = p.get("quality", "medium")
         price = estimate(route.provider_row, route.provider_name, route.model, size, quality, 1)
         per_minute = route.provider_row.images_per_minute if route.provider_row else 60
-        if not acquire(fingerprint(route.provider_name, key), per_minute, 1, max_wait=120):
-            last_error = RateLimited(
-                f"{route.spec.display_name} is at its limit of {per_minute} images a minute; "
-                "try again shortly.",
-                retry_after=30.0,
-            )
-            continue
+        bucket = ratelimit.fingerprint(route.provider_name, key)
         reservation = None
         if route.key_owner == "platform" and price > 0:
             try:
@@ -204,7 +211,16 @@ def generate_variation(
         )
         db.session.commit()  # no transaction open while we wait on the provider
         try:
-            images = _call_with_retry_after(provider, request, p.get("operation"), source_bytes)
+            images = _send(provider, request, p.get("operation"), source_bytes, bucket, per_minute)
+        except _NoSlot as exc:
+            if reservation is not None:
+                budget.settle(reservation, Decimal(0))  # never sent: release it, nothing spent
+            last_error = RateLimited(
+                f"{route.spec.display_name} is at its limit of {per_minute} images a minute; "
+                "try again shortly.",
+                retry_after=exc.wait,
+            )
+            continue
         except ProviderError as exc:
             billed_maybe = bool(getattr(exc, "may_have_billed", False))
             if reservation is not None:
@@ -281,19 +297,34 @@ def generate_variation(
     }
 
 
-def _call_with_retry_after(provider, request: ImageRequest, operation: str | None, sources: list[bytes]):
-    """One polite retry when the provider says "try again in a few seconds"."""
-    for tries in range(2):
+def _send(
+    provider,
+    request: ImageRequest,
+    operation: str | None,
+    sources: list[bytes],
+    bucket: str,
+    per_minute: int,
+):
+    """Call the provider in a slot of the key's window; on a 429 with a short wait, hold the key
+    (every worker backs off) and try again through the limiter — a retry is another arrival."""
+    refused: RateLimited | None = None
+    for _ in range(RATE_LIMIT_RETRIES + 1):
+        ok, wait = ratelimit.reserve(bucket, per_minute, request.n, max_wait=SLOT_WAIT_MAX)
+        if not ok:
+            raise refused if refused is not None else _NoSlot(wait)
+        time.sleep(wait)  # until the slot, then send at once: the slot is the call's start
         try:
             if operation == "edit":
                 return provider.edit(request, sources)
             return provider.generate(request)
         except RateLimited as exc:
-            if tries == 0 and exc.retry_after is not None and exc.retry_after <= RATE_LIMIT_WAIT_MAX:
-                time.sleep(exc.retry_after)
-                continue
-            raise
-    raise AssertionError("unreachable")
+            backoff = exc.retry_after if exc.retry_after is not None else DEFAULT_RETRY_AFTER
+            if not exc.retryable or backoff > RATE_LIMIT_WAIT_MAX:
+                raise
+            ratelimit.hold(bucket, backoff)
+            refused = exc
+    assert refused is not None
+    raise refused
 
 
 def _outcome(exc: ProviderError) -> str:

@@ -1,9 +1,25 @@
-"""Images-per-minute limits per API key, shared by every worker (Redis sliding window).
+"""Images-per-minute limits per API key, shared by every worker and process (Redis).
 
-The window is a Redis sorted set per key fingerprint (never the key itself): each admitted image
-adds a member scored by time; a request for n images is admitted only if the last 60 s hold at
-most limit - n. The check-and-add is one Lua script, so two workers cannot both take the last
-slot. Without Redis (development) a process-local window does the same job.
+The provider counts a call when it *arrives*; a limiter that counts at admission and then lets
+the caller spend a variable time (a budget reservation, a commit, building the request, a TLS
+handshake) before sending lets two calls that were 60 s apart at admission arrive 59.8 s apart,
+and the provider answers 429. So a call is given a *slot*, the time it may be sent, and the
+caller sleeps until that slot and sends at once: what is recorded is the call's start, not the
+moment it asked.
+
+Each key fingerprint (never the key itself) has a Redis sorted set of slots. A call for n images
+gets the earliest slot s >= now, >= the latest slot already given (first come, first served) and
+>= any hold set after a provider 429, such that the window (s - W - margin, s] holds at most
+limit - n other images. The margin (2 s) covers the jitter between the slot and the provider's
+arrival clock (sleep overshoot, connection set-up, network): arrivals k and k + limit are then
+at least 60 s apart at the provider whenever that jitter stays under the margin, so no 60 s
+window there ever holds more than `limit`. The cost is throughput: `limit` per 62 s, not 60.
+
+Slot-taking is one Lua script using Redis's own clock (`TIME`), so two workers cannot take the
+same slot and workers on hosts whose clocks disagree still share one timeline. A slot further
+away than the caller will wait is not taken. A taken slot that is never used (the worker died)
+only makes the limiter stricter. Without Redis (development) a process-local copy of the same
+rule does the job.
 """
 
 from __future__ import annotations
@@ -12,76 +28,117 @@ import hashlib
 import threading
 import time
 import uuid
-from collections import deque
 
 from webapp.services.queue import REDIS_DOWN, get_redis
 
 WINDOW = 60.0
+MARGIN = 2.0
 
-_LUA = """
-local key, member = KEYS[1], ARGV[5]
-local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
-if now == nil then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-end
-local limit, n = tonumber(ARGV[3]), tonumber(ARGV[4])
+# KEYS: the slot set, the hold key. ARGV: limit, n, window (margin included), max_wait, member.
+# Returns {1, wait} when a slot `wait` seconds from now was taken, {0, wait} when the earliest
+# slot is further than max_wait (nothing taken). Waits are strings: Lua numbers returned to
+# Redis are truncated to integers.
+_RESERVE = """
+local key, hold_key = KEYS[1], KEYS[2]
+local limit, n, window = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local max_wait, member = tonumber(ARGV[4]), ARGV[5]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-local count = redis.call('ZCARD', key)
-if count + n > limit then
-  local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-  local wait = window
-  if oldest[2] then wait = tonumber(oldest[2]) + window - now end
-  return {0, tostring(wait)}
+local slot = now
+local hold = tonumber(redis.call('GET', hold_key) or '')
+if hold and hold > slot then slot = hold end
+local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+if last[2] and tonumber(last[2]) > slot then slot = tonumber(last[2]) end
+local k = limit - n + 1
+if redis.call('ZCARD', key) >= k then
+  local kth = redis.call('ZRANGE', key, -k, -k, 'WITHSCORES')
+  local free = tonumber(kth[2]) + window
+  if free > slot then slot = free end
 end
-for i = 1, n do redis.call('ZADD', key, now, member .. ':' .. i) end
-redis.call('EXPIRE', key, math.ceil(window) + 5)
-return {1, '0'}
+local wait = slot - now
+if wait > max_wait then return {0, string.format('%.6f', wait)} end
+for i = 1, n do redis.call('ZADD', key, string.format('%.6f', slot), member .. ':' .. i) end
+redis.call('PEXPIRE', key, math.ceil((wait + window + 5) * 1000))
+return {1, string.format('%.6f', wait)}
 """
 
-_local: dict[str, deque[float]] = {}
+# KEYS: the hold key. ARGV: seconds. No slot before Redis-now + seconds (a later hold wins).
+_HOLD = """
+local t = redis.call('TIME')
+local until_ = tonumber(t[1]) + tonumber(t[2]) / 1000000 + tonumber(ARGV[1])
+local current = tonumber(redis.call('GET', KEYS[1]) or '')
+if current and current >= until_ then return 0 end
+redis.call('SET', KEYS[1], string.format('%.6f', until_), 'PX', math.ceil(tonumber(ARGV[1]) * 1000) + 1000)
+return 1
+"""
+
+_local_slots: dict[str, list[float]] = {}
+_local_holds: dict[str, float] = {}
 _local_lock = threading.Lock()
 
 
 def fingerprint(provider: str, key: str | None) -> str:
+    """The bucket for one provider key: the platform key and each producer's own key apart."""
     digest = hashlib.sha256(f"{provider}:{key or 'no-key'}".encode()).hexdigest()[:24]
     return f"marquee:rl:{provider}:{digest}"
 
 
-def try_acquire(bucket: str, limit: int, n: int = 1, now: float | None = None) -> float:
-    """Admit n images now (returns 0.0) or return how many seconds to wait before retrying."""
+def reserve(
+    bucket: str,
+    limit: int,
+    n: int = 1,
+    max_wait: float = 120.0,
+    *,
+    window: float | None = None,
+    margin: float | None = None,
+) -> tuple[bool, float]:
+    """Take the earliest slot for n images: (True, seconds until it) — send then, not before —
+    or (False, seconds until the earliest slot) when that is further than max_wait."""
     if limit <= 0:
-        return 0.0
-    n = min(n, limit)
+        return True, 0.0
+    n = max(1, min(n, limit))
+    span = (WINDOW if window is None else window) + (MARGIN if margin is None else margin)
     conn = get_redis()
     if conn is not None:
         try:
-            # Redis's own clock (one clock for every worker host): with each worker's time.time(),
-            # a worker whose clock runs ahead trims entries that are still inside the window for
-            # the others, and the window admits more than `limit`.
-            stamp = "" if now is None else now
-            ok, wait = conn.eval(_LUA, 1, bucket, stamp, WINDOW, limit, n, uuid.uuid4().hex)
-            return 0.0 if int(ok) == 1 else max(0.05, float(wait))
+            ok, wait = conn.eval(
+                _RESERVE, 2, bucket, f"{bucket}:hold", limit, n, span, max_wait, uuid.uuid4().hex
+            )
+            return int(ok) == 1, max(0.0, float(wait))
         except REDIS_DOWN:
             pass
-    now = time.time() if now is None else now
+    return _reserve_local(bucket, limit, n, max_wait, span)
+
+
+def _reserve_local(bucket: str, limit: int, n: int, max_wait: float, span: float) -> tuple[bool, float]:
+    """The Lua script's rule for one process (no Redis), on this process's clock."""
+    now = time.time()
     with _local_lock:
-        q = _local.setdefault(bucket, deque())
-        while q and q[0] <= now - WINDOW:
-            q.popleft()
-        if len(q) + n > limit:
-            return max(0.05, q[0] + WINDOW - now)
-        q.extend([now] * n)
-        return 0.0
+        slots = [s for s in _local_slots.get(bucket, []) if s > now - span]
+        slot = max(now, _local_holds.get(bucket, 0.0), slots[-1] if slots else now)
+        k = limit - n + 1
+        if len(slots) >= k:
+            slot = max(slot, slots[-k] + span)
+        wait = slot - now
+        if wait > max_wait:
+            _local_slots[bucket] = slots
+            return False, wait
+        _local_slots[bucket] = slots + [slot] * n
+        return True, wait
 
 
-def acquire(bucket: str, limit: int, n: int = 1, max_wait: float = 120.0) -> bool:
-    """Block until admitted (True) or until max_wait passes (False)."""
-    deadline = time.monotonic() + max_wait
-    while True:
-        wait = try_acquire(bucket, limit, n)
-        if wait == 0.0:
-            return True
-        if time.monotonic() + wait > deadline:
-            return False
-        time.sleep(min(wait, 5.0))
+def hold(bucket: str, seconds: float) -> None:
+    """No slot on this key for `seconds` (the provider said 429 + Retry-After): every worker
+    sharing the key backs off, not only the one that was refused."""
+    if seconds <= 0:
+        return
+    conn = get_redis()
+    if conn is not None:
+        try:
+            conn.eval(_HOLD, 1, f"{bucket}:hold", seconds)
+            return
+        except REDIS_DOWN:
+            pass
+    with _local_lock:
+        _local_holds[bucket] = max(_local_holds.get(bucket, 0.0), time.time() + seconds)
