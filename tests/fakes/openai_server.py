@@ -118,7 +118,10 @@ class FakeOpenAI(FakeServer):
         width, height = (int(v) for v in size.split("x"))
         n = int(params.get("n") or 1)
         quality = params.get("quality") or "auto"
-        data = [{"b64_json": base64.b64encode(png(width, height, i)).decode()} for i in range(n)]
+        # Like the real service, every call draws new pictures (the request count varies the colour).
+        self._drawn = getattr(self, "_drawn", 0) + 1  # not cleared by reset(): images never repeat
+        first = self._drawn * 4
+        data = [{"b64_json": base64.b64encode(png(width, height, first + i)).decode()} for i in range(n)]
         body = {
             "created": int(time.time()),
             "background": "opaque",
