@@ -13,6 +13,7 @@ import os
 import shutil
 import socket
 import uuid
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -107,7 +108,14 @@ def app(pg_url, media_root, queue_prefix):
 
 @pytest.fixture(autouse=True)
 def _clean_state(request):
-    """Empty every table and the media folder after each test that used the app."""
+    """Empty every table and the media folder after each test that used the app.
+
+    Runs after every other fixture of the test is torn down (it is set up first), so the workers a
+    test started are stopped by then: the browser tests' `live_server` stops its worker in its own
+    teardown, integration tests kill theirs in `finally`. Should anything still hold a lock, the
+    TRUNCATE gives up after LOCK_TIMEOUT instead of hanging, the other connections to the test
+    database are terminated, and it tries again (see _truncate_all).
+    """
     yield
     if "app" not in request.fixturenames:
         return
@@ -117,15 +125,57 @@ def _clean_state(request):
     _empty_queues(request.getfixturevalue("queue_prefix"))
     with application.app_context():
         db.session.remove()
-        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-        with db.engine.begin() as conn:
-            conn.exec_driver_sql(
-                "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
-            )
+        _truncate_all(db.engine, [t.name for t in reversed(db.metadata.sorted_tables)])
         application.extensions.pop("marquee_storage", None)
     root = request.getfixturevalue("media_root")
     for child in root.iterdir():
         shutil.rmtree(child) if child.is_dir() else child.unlink()
+
+
+LOCK_TIMEOUT = "10s"
+
+
+def _truncate_all(engine, tables: list[str], attempts: int = 3) -> None:
+    """TRUNCATE every table, never waiting on a lock for more than LOCK_TIMEOUT.
+
+    TRUNCATE needs an exclusive lock on every table, so one forgotten transaction (a worker still
+    mid-job after a failed test, a request still running in the live server) would make it wait
+    forever and hang the session. On a lock timeout we name the connections that were in the way,
+    terminate every other connection to this test database (only the test's own database, never
+    another), and try again; the app's pools reconnect (pool_pre_ping).
+    """
+    from sqlalchemy.exc import OperationalError
+
+    statement = "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+    blockers: list[tuple] = []
+    for _ in range(attempts):
+        try:
+            with engine.begin() as conn:
+                conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+                conn.exec_driver_sql(statement)
+            return
+        except OperationalError as exc:
+            if not isinstance(exc.orig, psycopg.errors.LockNotAvailable):
+                raise
+        with engine.begin() as conn:
+            blockers = conn.exec_driver_sql(
+                "SELECT pid, application_name, state, left(query, 200) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).all()
+            conn.exec_driver_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        warnings.warn(
+            f"cleanup: TRUNCATE waited {LOCK_TIMEOUT} for a lock; terminated {len(blockers)} other "
+            f"connection(s) to the test database: {blockers}",
+            stacklevel=1,
+        )
+    raise RuntimeError(
+        f"cleanup could not empty the test database: TRUNCATE still waited more than {LOCK_TIMEOUT} for "
+        f"a lock after terminating the other connections {attempts} times (last seen: {blockers}). "
+        "Something keeps reconnecting and holding a transaction: a worker process the test did not stop?"
+    )
 
 
 def _empty_queues(prefix: str) -> None:
