@@ -12,6 +12,9 @@ import contextlib
 import os
 import shutil
 import socket
+import sys
+import threading
+import traceback
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -25,6 +28,53 @@ from psycopg import sql
 ADMIN_DB_URL = os.environ.get("TEST_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 PASSWORD = "correct horse battery staple"
+
+
+BACKSTOP_GRACE = 120  # seconds past a test's pytest-timeout before the backstop ends the session
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Backstop for pytest-timeout, so CI never hangs.
+
+    pytest-timeout's "signal" method fails the test gracefully (its finally blocks and teardowns run),
+    but it fires once per test: a teardown that then blocks (a TRUNCATE behind a stuck transaction,
+    a worker that ignores SIGTERM) would hang the session forever. If the test, its setup and its
+    teardown together still run BACKSTOP_GRACE seconds after the timeout, print every thread's stack
+    and end the session with exit status 1 — what pytest-timeout's "thread" method does.
+    """
+    marker = item.get_closest_marker("timeout")
+    try:
+        limit = float(marker.args[0]) if marker and marker.args else float(item.config.getini("timeout") or 0)
+    except ValueError:  # pytest-timeout is not installed: nothing to back up
+        limit = 0.0
+    timer = None
+    if limit > 0:
+        timer = threading.Timer(limit + BACKSTOP_GRACE, _backstop, (item, limit + BACKSTOP_GRACE))
+        timer.daemon = True
+        timer.start()
+    try:
+        return (yield)
+    finally:
+        if timer is not None:
+            timer.cancel()
+
+
+def _backstop(item, seconds: float) -> None:
+    try:
+        capman = item.config.pluginmanager.getplugin("capturemanager")
+        if capman:
+            capman.suspend_global_capture(in_=True)
+        out = item.config.get_terminal_writer()
+        out.sep("+", f"{item.nodeid} still running after {seconds:.0f} s: ending the session")
+        for thread_id, frame in sys._current_frames().items():
+            out.write(f"\n--- thread {thread_id}\n" + "".join(traceback.format_stack(frame)))
+        out.sep("+", "backstop timeout")
+        out.flush()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(1)
 
 
 def free_port() -> int:

@@ -27,6 +27,11 @@ ARTIFACTS = ROOT / "test-artifacts"
 UI_TIMEOUT_MS = 45_000  # clicks, fills, expect(...), downloads, responses
 NAV_TIMEOUT_MS = 60_000  # page.goto / reload and the page loads a click starts
 JOB_TIMEOUT_MS = 60_000  # a job run by the live worker reaching its final state
+# The live server and its worker agree on the heartbeat (the worker writes it) and on when a job
+# without one counts as dead (the served pages check it while they poll). The session's integration
+# settings (stale after 3 s) are for tests that kill workers; with them here, any job that ran
+# longer than 3 s on a busy machine was marked "stopped unexpectedly" by the page polling it.
+LIVE_JOB_SETTINGS = {"JOB_HEARTBEAT_SECONDS": 5, "JOB_STALE_SECONDS": 90}
 
 
 class LiveWorker:
@@ -84,7 +89,11 @@ def live_http(pg_url, media_root, queue_prefix, app) -> Iterator[str]:
     """The app served over HTTP on loopback, with CSRF on."""
     from webapp import create_app
 
-    served = create_app(make_config(pg_url, media_root, queue_prefix, WTF_CSRF_ENABLED=True, TESTING=False))
+    served = create_app(
+        make_config(
+            pg_url, media_root, queue_prefix, WTF_CSRF_ENABLED=True, TESTING=False, **LIVE_JOB_SETTINGS
+        )
+    )
     port = free_port()
     server = make_server("127.0.0.1", port, served, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -96,7 +105,8 @@ def live_http(pg_url, media_root, queue_prefix, app) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def live_worker(pg_url, media_root, queue_prefix, tmp_path_factory) -> Iterator[LiveWorker]:
     worker = LiveWorker(
-        worker_env(pg_url, media_root, queue_prefix), tmp_path_factory.mktemp("worker") / "worker.log"
+        worker_env(pg_url, media_root, queue_prefix, **{k: str(v) for k, v in LIVE_JOB_SETTINGS.items()}),
+        tmp_path_factory.mktemp("worker") / "worker.log",
     )
     yield worker
     worker.stop()
