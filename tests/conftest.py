@@ -12,7 +12,11 @@ import contextlib
 import os
 import shutil
 import socket
+import sys
+import threading
+import traceback
 import uuid
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +28,53 @@ from psycopg import sql
 ADMIN_DB_URL = os.environ.get("TEST_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 PASSWORD = "correct horse battery staple"
+
+
+BACKSTOP_GRACE = 120  # seconds past a test's pytest-timeout before the backstop ends the session
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Backstop for pytest-timeout, so CI never hangs.
+
+    pytest-timeout's "signal" method fails the test gracefully (its finally blocks and teardowns run),
+    but it fires once per test: a teardown that then blocks (a TRUNCATE behind a stuck transaction,
+    a worker that ignores SIGTERM) would hang the session forever. If the test, its setup and its
+    teardown together still run BACKSTOP_GRACE seconds after the timeout, print every thread's stack
+    and end the session with exit status 1 — what pytest-timeout's "thread" method does.
+    """
+    marker = item.get_closest_marker("timeout")
+    try:
+        limit = float(marker.args[0]) if marker and marker.args else float(item.config.getini("timeout") or 0)
+    except ValueError:  # pytest-timeout is not installed: nothing to back up
+        limit = 0.0
+    timer = None
+    if limit > 0:
+        timer = threading.Timer(limit + BACKSTOP_GRACE, _backstop, (item, limit + BACKSTOP_GRACE))
+        timer.daemon = True
+        timer.start()
+    try:
+        return (yield)
+    finally:
+        if timer is not None:
+            timer.cancel()
+
+
+def _backstop(item, seconds: float) -> None:
+    try:
+        capman = item.config.pluginmanager.getplugin("capturemanager")
+        if capman:
+            capman.suspend_global_capture(in_=True)
+        out = item.config.get_terminal_writer()
+        out.sep("+", f"{item.nodeid} still running after {seconds:.0f} s: ending the session")
+        for thread_id, frame in sys._current_frames().items():
+            out.write(f"\n--- thread {thread_id}\n" + "".join(traceback.format_stack(frame)))
+        out.sep("+", "backstop timeout")
+        out.flush()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(1)
 
 
 def free_port() -> int:
@@ -107,7 +158,14 @@ def app(pg_url, media_root, queue_prefix):
 
 @pytest.fixture(autouse=True)
 def _clean_state(request):
-    """Empty every table and the media folder after each test that used the app."""
+    """Empty every table and the media folder after each test that used the app.
+
+    Runs after every other fixture of the test is torn down (it is set up first), so the workers a
+    test started are stopped by then: the browser tests' `live_server` stops its worker in its own
+    teardown, integration tests kill theirs in `finally`. Should anything still hold a lock, the
+    TRUNCATE gives up after LOCK_TIMEOUT instead of hanging, the other connections to the test
+    database are terminated, and it tries again (see _truncate_all).
+    """
     yield
     if "app" not in request.fixturenames:
         return
@@ -117,15 +175,57 @@ def _clean_state(request):
     _empty_queues(request.getfixturevalue("queue_prefix"))
     with application.app_context():
         db.session.remove()
-        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-        with db.engine.begin() as conn:
-            conn.exec_driver_sql(
-                "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
-            )
+        _truncate_all(db.engine, [t.name for t in reversed(db.metadata.sorted_tables)])
         application.extensions.pop("marquee_storage", None)
     root = request.getfixturevalue("media_root")
     for child in root.iterdir():
         shutil.rmtree(child) if child.is_dir() else child.unlink()
+
+
+LOCK_TIMEOUT = "10s"
+
+
+def _truncate_all(engine, tables: list[str], attempts: int = 3) -> None:
+    """TRUNCATE every table, never waiting on a lock for more than LOCK_TIMEOUT.
+
+    TRUNCATE needs an exclusive lock on every table, so one forgotten transaction (a worker still
+    mid-job after a failed test, a request still running in the live server) would make it wait
+    forever and hang the session. On a lock timeout we name the connections that were in the way,
+    terminate every other connection to this test database (only the test's own database, never
+    another), and try again; the app's pools reconnect (pool_pre_ping).
+    """
+    from sqlalchemy.exc import OperationalError
+
+    statement = "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+    blockers: list[tuple] = []
+    for _ in range(attempts):
+        try:
+            with engine.begin() as conn:
+                conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+                conn.exec_driver_sql(statement)
+            return
+        except OperationalError as exc:
+            if not isinstance(exc.orig, psycopg.errors.LockNotAvailable):
+                raise
+        with engine.begin() as conn:
+            blockers = conn.exec_driver_sql(
+                "SELECT pid, application_name, state, left(query, 200) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).all()
+            conn.exec_driver_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        warnings.warn(
+            f"cleanup: TRUNCATE waited {LOCK_TIMEOUT} for a lock; terminated {len(blockers)} other "
+            f"connection(s) to the test database: {blockers}",
+            stacklevel=1,
+        )
+    raise RuntimeError(
+        f"cleanup could not empty the test database: TRUNCATE still waited more than {LOCK_TIMEOUT} for "
+        f"a lock after terminating the other connections {attempts} times (last seen: {blockers}). "
+        "Something keeps reconnecting and holding a transaction: a worker process the test did not stop?"
+    )
 
 
 def _empty_queues(prefix: str) -> None:

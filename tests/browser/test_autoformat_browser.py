@@ -8,7 +8,7 @@ import zipfile
 import pytest
 from PIL import Image
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, JOB_TIMEOUT_MS
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -38,7 +38,7 @@ def test_register_upload_watch_progress_and_download_zip(live_server, page, tmp_
     # The job partial replaces the form and polls itself until the job is final.
     job = page.locator("section.job")
     expect(job).to_be_visible()
-    expect(job).to_have_attribute("data-job-status", "succeeded", timeout=30_000)
+    expect(job).to_have_attribute("data-job-status", "succeeded", timeout=JOB_TIMEOUT_MS)
     assert "/jobs/" in page.url  # HX-Push-Url: a reload shows the same job
     expect(page.get_by_text("Download all three (ZIP)")).to_be_visible()
 

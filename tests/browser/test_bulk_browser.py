@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, JOB_TIMEOUT_MS
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -46,13 +46,13 @@ def test_paste_review_start_watch_deselect_publish(live_server, page, make_user)
     page.get_by_role("button", name="Start batch").click()
 
     tiles = page.locator("#bulk-grid li.btile")
-    expect(tiles.first).to_be_visible(timeout=30_000)
+    expect(tiles.first).to_be_visible(timeout=JOB_TIMEOUT_MS)
     page.screenshot(path=str(ARTIFACTS / "bulk-running-1280.png"), full_page=True, caret="initial")
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=str(ARTIFACTS / "bulk-running-390.png"), full_page=True, caret="initial")
     page.set_viewport_size({"width": 1280, "height": 900})
-    expect(tiles).to_have_count(10, timeout=60_000)
-    expect(page.locator("#bulk-panel")).to_contain_text("Batch finished", timeout=30_000)
+    expect(tiles).to_have_count(10, timeout=JOB_TIMEOUT_MS)
+    expect(page.locator("#bulk-panel")).to_contain_text("Batch finished", timeout=JOB_TIMEOUT_MS)
     expect(page.locator("#bulk-poll")).to_have_attribute("data-live", "false")
 
     # The large preview shows the prompt.

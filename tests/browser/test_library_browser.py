@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, JOB_TIMEOUT_MS
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -30,7 +30,9 @@ def test_deleting_an_in_use_image_shows_the_warning(live_server, page, app, tmp_
     artwork.write_bytes(photo_jpeg)
     page.set_input_files("input[type=file]", str(artwork))
     page.get_by_role("button", name="Make my formats").click()
-    expect(page.locator("section.job")).to_have_attribute("data-job-status", "succeeded", timeout=30_000)
+    expect(page.locator("section.job")).to_have_attribute(
+        "data-job-status", "succeeded", timeout=JOB_TIMEOUT_MS
+    )
 
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == "lee@example.com"))

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, JOB_TIMEOUT_MS, new_context
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -63,7 +63,7 @@ def test_editing_a_role_changes_the_contrast_verdict_and_the_palette_goes_throug
     page.set_input_files("input[type=file]", str(art))
     page.get_by_role("button", name="Extract palette").click()
     # The job page polls (HTMX) and moves on to the palette by itself once the worker is done.
-    expect(page.get_by_role("heading", name="Contrast report")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("heading", name="Contrast report")).to_be_visible(timeout=JOB_TIMEOUT_MS)
     expect(page.locator(".pal-summary--ok")).to_be_visible()
     _shoot(page, "detail")
 
@@ -91,7 +91,7 @@ def test_editing_a_role_changes_the_contrast_verdict_and_the_palette_goes_throug
 
     # Staff approve it in their own session.
     _, staff_email = make_user(role="staff")
-    staff_context = browser.new_context(viewport={"width": 1280, "height": 900})
+    staff_context = new_context(browser)
     staff = staff_context.new_page()
     staff.goto(live_server + "/login")
     staff.get_by_label("E-mail").fill(staff_email)

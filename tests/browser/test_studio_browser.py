@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, JOB_TIMEOUT_MS
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -90,7 +90,7 @@ def test_poster_for_a_show_font_change_costs_nothing_and_fills_the_poster_slot(l
     page.set_viewport_size({"width": 1280, "height": 900})
 
     page.get_by_role("button", name="Generate").click()
-    expect(page.locator(".gen")).to_have_attribute("data-job-status", "succeeded", timeout=60_000)
+    expect(page.locator(".gen")).to_have_attribute("data-job-status", "succeeded", timeout=JOB_TIMEOUT_MS)
     expect(page.locator('.variation[data-status="succeeded"]')).to_have_count(2)
     _shot(page, "studio-after-1280.png")
     page.set_viewport_size({"width": 390, "height": 844})
@@ -105,7 +105,7 @@ def test_poster_for_a_show_font_change_costs_nothing_and_fills_the_poster_slot(l
     preview = page.locator("[data-preview-img]")
     expect(preview).to_have_attribute("src", containing("font=bebas"))
     page.get_by_label("Typeface").select_option("spartan")
-    expect(preview).to_have_attribute("src", containing("font=spartan"), timeout=10_000)
+    expect(preview).to_have_attribute("src", containing("font=spartan"))
     page.wait_for_function("() => document.querySelector('[data-preview-img]').naturalWidth > 0")
     _shot(page, "studio-overlay-1280.png")
     assert _counts(app) == (jobs_before, ledger_before)  # re-typesetting is free: no job, no provider call

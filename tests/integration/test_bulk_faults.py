@@ -77,6 +77,21 @@ def _per_item(app, batch_id: int) -> dict[int, tuple[str, int]]:
         return {item_id: (status, n) for item_id, status, n in rows}
 
 
+def _heartbeats_older_than(app, batch_id: int, seconds: float) -> bool:
+    """Every running item of the batch last beat more than `seconds` ago (by the app's clock)."""
+    from webapp.extensions import db
+    from webapp.models import BulkItem, utcnow
+
+    with app.app_context():
+        newest = db.session.scalar(
+            select(func.max(BulkItem.heartbeat_at)).where(
+                BulkItem.batch_id == batch_id, BulkItem.status == "running"
+            )
+        )
+        db.session.commit()
+    return newest is not None and (utcnow() - newest).total_seconds() > seconds
+
+
 def test_a_429_backs_off_by_retry_after_without_losing_or_duplicating(app, make_user, run_jobs, fake_openai):
     uid, _ = make_user(role="admin")
     bodies = _bodies(2)
@@ -132,7 +147,9 @@ def test_a_worker_killed_mid_batch_is_replaced_and_every_image_is_drawn_once(
     before = _per_item(app, batch_id)
     assert any(status == "running" for status, _ in before.values()), before
 
-    time.sleep(1.5)  # the killed item's heartbeat is now older than the stale threshold
+    deadline = time.monotonic() + 60  # until the killed item's heartbeat is older than stale_seconds=1
+    while not _heartbeats_older_than(app, batch_id, 1.2) and time.monotonic() < deadline:
+        time.sleep(0.1)
     with app.app_context():
         result = sweep(stale_seconds=1)
         assert result["items_reset"] and batch_id in result["batches_restarted"]

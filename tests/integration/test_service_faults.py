@@ -114,9 +114,8 @@ def test_postgres_connections_dropped_under_the_app_are_replaced(app, client, lo
             "WHERE datname = %s AND pid <> pg_backend_pid()",
             (dbname,),
         )
-    started = time.monotonic()
-    resp = client.get("/library")
-    assert resp.status_code == 200 and time.monotonic() - started < 10  # pool pre-ping reconnects
+    resp = client.get("/library")  # a hang here is caught by pytest-timeout, not timed by the test
+    assert resp.status_code == 200  # pool pre-ping replaced the dead connections
     assert client.get("/readyz").status_code == 200
 
 

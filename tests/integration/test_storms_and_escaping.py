@@ -41,13 +41,11 @@ def test_429_burst_backs_off_by_retry_after_and_succeeds(app, make_user, run_job
     openai_fake.enqueue("rate_limited", retry_after=1)
     uid, _ = make_user()
     job_id = start(app, uid, image_type="square", quality="low")
-    t0 = time.monotonic()
     run_jobs()
     status, error, _ = job_state(app, job_id)
     assert status == "succeeded", error
     calls = openai_fake.requests_to("/v1/images/generations")
     assert len(calls) == 2 and calls[1].at - calls[0].at >= 0.9  # honoured Retry-After
-    assert time.monotonic() - t0 >= 0.9
     assert spend(app, pid) == (Decimal("0.009"), Decimal(0))  # paid once, reservation settled
 
 
@@ -99,12 +97,18 @@ def test_worker_killed_mid_generation_is_detected_and_reservations_reconciled(
     finally:
         _kill_tree(proc.pid)
         proc.wait(timeout=10)
-    time.sleep(4)
     with app.app_context():
         from webapp.services.jobs import sweep
 
-        sweep()
-        job = db.session.get(Job, job_id)
+        # The sweeper marks the job failed once its heartbeat is older than JOB_STALE_SECONDS (3 s).
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            sweep()
+            job = db.session.get(Job, job_id)
+            db.session.commit()
+            if job.status == "failed":
+                break
+            time.sleep(0.2)
         assert job.status == "failed" and "stopped unexpectedly" in job.error
         assert reconcile_reservations() >= 1
     assert spend(app, pid) == (Decimal(0), Decimal(0))

@@ -3,8 +3,6 @@ independently from the rendered pixels on dark, light and busy backgrounds."""
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 from PIL import Image, ImageFilter
@@ -269,14 +267,14 @@ def test_spec_from_untrusted_input_is_cleaned_and_round_trips():
     assert OverlaySpec.from_dict(None).visible() == []
 
 
-def test_render_is_fast_enough_for_a_live_preview():
+def test_re_rendering_the_same_spec_gives_the_same_picture():
+    """The live preview re-renders on every change: with the font cache warm, the same spec must give
+    the same pixels (no flicker between previews). How fast it renders is measured by
+    benchmarks/overlay.py, not asserted here."""
     img = photo(SIZES["poster"], "astronaut")
-    render_overlay(img, spec())  # warm the font cache
-    best = min(_timed(lambda: render_overlay(img, spec())) for _ in range(3))
-    assert best < 0.2, f"{best * 1000:.0f} ms"
-
-
-def _timed(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
+    first = render_overlay(img, spec())
+    again = render_overlay(img, spec())
+    assert first.fits and again.fits
+    assert np.array_equal(np.asarray(first.image), np.asarray(again.image))
+    assert np.asarray(first.image).shape == (1800, 1200, 3)
+    assert not np.array_equal(np.asarray(first.image), np.asarray(img))  # the text was set
