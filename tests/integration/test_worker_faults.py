@@ -11,6 +11,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import psutil
 import pytest
 from PIL import Image
 from sqlalchemy import select, update
@@ -33,11 +34,14 @@ def _worker_env(pg_url: str, media_root: Path, queue_prefix: str) -> dict:
 
 
 def _kill_tree(pid: int) -> None:
-    """SIGKILL a worker and its work horses (RQ puts each horse in its own process group)."""
-    children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
-    for child in children.split():
+    """SIGKILL a worker and its work horses (RQ puts each horse in its own process group).
+
+    psutil lists the children from /proc, so the test needs no `ps` binary (procps is not on a
+    minimal Debian)."""
+    children = psutil.Process(pid).children(recursive=True)
+    for child in children:
         with contextlib.suppress(ProcessLookupError):
-            os.kill(int(child), signal.SIGKILL)
+            os.kill(child.pid, signal.SIGKILL)
     os.killpg(pid, signal.SIGKILL)
 
 
