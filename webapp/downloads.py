@@ -1,14 +1,16 @@
-"""One way to send a set of stored assets as a streamed ZIP (jobs, batches, library selection)."""
+"""How stored assets leave the app: one file (pages and API alike) or a streamed ZIP (jobs, batches,
+library selection). Callers check who may see the asset first; these functions only send it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from urllib.parse import quote
 
-from flask import Response, stream_with_context
+from flask import Response, abort, redirect, send_file, stream_with_context
 
 from webapp.models import Asset
 from webapp.services.zipstream import stream_zip
-from webapp.storage import get_storage
+from webapp.storage import LocalStorage, get_storage
 
 
 class _LazyStream:
@@ -32,4 +34,35 @@ def zip_response(assets: Iterable[Asset], download_name: str) -> Response:
     resp = Response(stream_with_context(stream_zip(members)), mimetype="application/zip")
     resp.headers["Content-Disposition"] = f'attachment; filename="{ascii_filename(download_name)}"'
     resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
+def serve_asset_file(asset: Asset, key: str, content_type: str, filename: str, download: bool) -> Response:
+    """One stored file of `asset` (its image or its thumbnail), after the caller's access check.
+
+    S3 answers a redirect to a short-lived presigned URL; the local backend streams the file
+    itself. Shared by the library pages (session) and the API (bearer token), so both send the same
+    bytes with the same headers.
+    """
+    store = get_storage()
+    url = store.presigned_url(key, filename, content_type, download=download)
+    if url:
+        return redirect(url, code=302)
+    if not isinstance(store, LocalStorage):
+        abort(404)
+    path = store.local_path(key)
+    if not path.is_file():
+        abort(404)
+    resp = send_file(
+        path,
+        mimetype=content_type,
+        as_attachment=download,
+        download_name=filename,
+        conditional=True,
+        etag=f"{asset.sha256}-{'t' if key == asset.thumb_key else 'f'}",
+        max_age=3600,
+    )
+    resp.headers["Cache-Control"] = "private, max-age=3600"
+    if not download:
+        resp.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
     return resp

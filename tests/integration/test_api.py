@@ -213,7 +213,7 @@ def test_shows_create_patch_validate_and_page(client, token_for):
     assert len(second["items"]) == 3 and second["next_cursor"] is None
 
 
-def test_assets_filters_delete_and_bad_parameters(client, token_for, run_jobs, photo_jpeg):
+def test_assets_filters_delete_and_bad_parameters(app, client, token_for, run_jobs, photo_jpeg):
     _, h = token_for()
     _upload(client, h, photo_jpeg)
     run_jobs()
@@ -222,8 +222,23 @@ def test_assets_filters_delete_and_bad_parameters(client, token_for, run_jobs, p
     assert [a["kind"] for a in posters] == ["poster"]
     assert client.get("/api/v1/assets?kind=evil&sort=x&color=red", headers=h).status_code == 422
     asset = client.get(f"/api/v1/assets/{posters[0]['id']}", headers=h).json
-    img = client.get(asset["download_url"].replace("http://localhost", ""), headers=h)
-    assert img.status_code in (200, 401, 302)  # file URLs are session-served pages
+    # The documented download_url works for a script: bearer token only, no session cookie.
+    assert asset["download_url"] == f"http://localhost/api/v1/assets/{asset['id']}/download"
+    scripted = app.test_client(use_cookies=False)
+    img = scripted.get(asset["download_url"].replace("http://localhost", ""), headers=h)
+    assert img.status_code == 200, (img.status_code, img.headers.get("Location"))
+    assert img.mimetype == asset["content_type"] == "image/jpeg"
+    assert img.data[:3] == b"\xff\xd8\xff" and len(img.data) == asset["bytes"]  # the JPEG itself
+    assert img.headers["Content-Disposition"].startswith("attachment")
+    _, other = token_for()  # another producer's token: the asset does not exist for them
+    refused = scripted.get(f"/api/v1/assets/{asset['id']}/download", headers=other)
+    assert refused.status_code == 404 and refused.mimetype == "application/problem+json"
+    assert scripted.get(f"/api/v1/assets/{asset['id']}/download").status_code == 401
+    job = client.get(f"/api/v1/jobs/{asset['job_id']}", headers=h).json  # the job's ZIP, likewise
+    zipped = scripted.get(job["download_url"].replace("http://localhost", ""), headers=h)
+    assert zipped.status_code == 200 and zipped.mimetype == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(zipped.data)) as zf:
+        assert len(zf.namelist()) == 3
     gone = client.delete(f"/api/v1/assets/{asset['id']}", headers=h)
     assert gone.status_code == 200 and gone.json["deleted"] == asset["id"]
     assert client.get(f"/api/v1/assets/{asset['id']}", headers=h).status_code == 404

@@ -61,7 +61,11 @@ def test_500_storm_fails_with_a_message_and_releases_every_reservation(app, make
     status, error, result = job_state(app, job_id)
     assert status == "failed"
     assert error and "OpenAI" in error  # a message a producer can act on, naming the provider
-    assert all(v["status"] == "failed" and v["error"] for v in result.get("variations", [])) or error
+    # Every one of the three variations is reported failed, each with the provider's message.
+    variations = result.get("variations", [])
+    assert [v["index"] for v in variations] == [0, 1, 2], result
+    assert all(v["status"] == "failed" and "OpenAI" in (v.get("error") or "") for v in variations), result
+    assert not any(v.get("asset_id") for v in variations) and not result.get("asset_ids"), result
     assert spend(app, pid) == (Decimal(0), Decimal(0))  # nothing billed, nothing left reserved
     assert {r.outcome for r in ledger_rows(app)} == {"unavailable"}
 
@@ -122,13 +126,14 @@ def test_worker_killed_mid_generation_is_detected_and_reservations_reconciled(
 
 
 SCRIPT = "<script>alert('xss')</script>"
+ESCAPED = "&lt;script&gt;alert(&#39;xss&#39;)&lt;/script&gt;"  # as Jinja's autoescape writes it
 
 
 def test_script_in_every_shown_field_is_escaped_everywhere(app, client, login, run_jobs, photo_jpeg):
     import io
 
     from webapp.extensions import db
-    from webapp.models import Asset, BulkBatch, BulkImage, BulkItem, User
+    from webapp.models import Asset, BulkBatch, BulkImage, BulkItem, Job, User
     from webapp.services import actions, generation, shows
 
     uid, _ = login()
@@ -175,8 +180,18 @@ def test_script_in_every_shown_field_is_escaped_everywhere(app, client, login, r
         db.session.add(
             BulkImage(item_id=item.id, batch_id=batch.id, asset_id=generated.id, revised_prompt=SCRIPT)
         )
+        # A provider's error message can quote the prompt back: the jobs pages show it.
+        failed = Job(
+            owner_id=uid,
+            kind="autoformat",
+            status="failed",
+            error=f"The provider said: {SCRIPT}",
+            stage="Failed",
+            input={},
+        )
+        db.session.add(failed)
         db.session.commit()
-        asset_id, batch_id, image_id = generated.id, batch.id, None
+        asset_id, batch_id, image_id, failed_id = generated.id, batch.id, None, failed.id
         image_id = db.session.scalar(select(BulkImage.id).where(BulkImage.batch_id == batch_id))
     pages = [
         "/library",
@@ -188,7 +203,7 @@ def test_script_in_every_shown_field_is_escaped_everywhere(app, client, login, r
         f"/shows/{show_id}",
         "/shows",
         "/jobs",
-        f"/jobs/{gen_id}",
+        f"/jobs/{failed_id}",
         "/bulk",
         f"/bulk/{batch_id}",
         f"/bulk/{batch_id}/images/{image_id}",
@@ -200,7 +215,7 @@ def test_script_in_every_shown_field_is_escaped_everywhere(app, client, login, r
         body = resp.get_data(as_text=True)
         assert resp.status_code == 200, url
         assert SCRIPT not in body, url
-        assert "&lt;script&gt;" in body or "&#x27;" in body or url.startswith("/jobs"), url
+        assert ESCAPED in body, url  # the payload is shown, as text
 
 
 def test_palette_job_of_a_dead_worker_is_failed_by_the_sweeper_and_retry_works(

@@ -352,7 +352,14 @@ def test_create_through_the_fake_gemini_server(app, client, login, run_jobs, gem
     assert len(calls) == 2
     sent = calls[0].json["contents"][0]["parts"][0]["text"]
     assert "Do not include any text" in sent
-    assert (asset(app, result["variations"][0]["asset_id"]).width, 1089) == (2160, 1089)
+    for variation in result["variations"]:
+        row = asset(app, variation["asset_id"])
+        assert (row.width, row.height) == (2160, 1089)  # the banner format, whatever Gemini sent
+        with app.app_context():
+            from webapp.storage import get_storage
+
+            stored = Image.open(io.BytesIO(get_storage().get(row.storage_key)))
+        assert stored.size == (2160, 1089)  # the file itself, not only its row
 
 
 def test_edit_an_uploaded_image_through_the_fake_openai_server(

@@ -21,7 +21,7 @@ from webapp.api.core import (
 )
 from webapp.api.schemas import ref
 from webapp.api.serializers import asset_json, job_json, show_json
-from webapp.downloads import zip_response
+from webapp.downloads import serve_asset_file, zip_response
 from webapp.extensions import db
 from webapp.models import Asset, Job, Show
 from webapp.services import actions, limits
@@ -388,6 +388,30 @@ def get_asset(asset_id: int):
     asset = owned(Asset, asset_id)
     usage = len(library_service.usages([asset])[asset.id].slots)
     return jsonify(asset_json(asset, usage))
+
+
+@operation(
+    "GET",
+    "/assets/{asset_id}/download",
+    summary="The asset's image file, as an attachment with its file name",
+    tag="assets",
+    parameters=[{"name": "asset_id", **ID}],
+    responses={
+        200: {
+            "type": "string",
+            "format": "binary",
+            "x-content-type": ["image/jpeg", "image/png", "image/webp"],
+        },
+        302: None,
+        404: ERR,
+    },
+)
+def download_asset(asset_id: int):
+    """The file behind an asset's `download_url`. A token client cannot use the library page (it
+    wants a browser session), so the API serves the same bytes under the same rule: owner, or
+    staff for reading; 404 for anyone else. With S3 storage this is a 302 to a presigned URL."""
+    asset = owned(Asset, asset_id)
+    return serve_asset_file(asset, asset.storage_key, asset.content_type, asset.filename, download=True)
 
 
 @operation(

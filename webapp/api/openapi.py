@@ -14,6 +14,7 @@ DESCRIPTIONS = {
     201: "Created",
     202: "Accepted: a job was started",
     204: "No content",
+    302: "Redirect to a short-lived storage URL",
     304: "Not modified",
     400: "Bad request",
     401: "Not authenticated",
@@ -35,10 +36,10 @@ def document() -> dict[str, Any]:
             entry: dict[str, Any] = {"description": DESCRIPTIONS.get(status, "Response")}
             if schema is not None:
                 ctype = schema.get("x-content-type")
-                if ctype:  # a binary download: document its media type, not a JSON schema flag
-                    entry["content"] = {
-                        ctype: {"schema": {k: v for k, v in schema.items() if k != "x-content-type"}}
-                    }
+                if ctype:  # a binary download: document its media type(s), not a JSON schema flag
+                    body = {k: v for k, v in schema.items() if k != "x-content-type"}
+                    ctypes = [ctype] if isinstance(ctype, str) else list(ctype)
+                    entry["content"] = {c: {"schema": body} for c in ctypes}
                 else:
                     media = (
                         "application/problem+json"

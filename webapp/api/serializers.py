@@ -33,7 +33,8 @@ def asset_json(a: Asset, usage: int | None = None) -> dict[str, Any]:
         "usage": usage if usage is not None else 0,
         "created_at": iso(a.created_at),
         "url": url_for("library.file", asset_id=a.id, _external=True),
-        "download_url": url_for("library.download", asset_id=a.id, _external=True),
+        # The API's own route: it takes the bearer token (the library page wants a session).
+        "download_url": url_for("api.download_asset", asset_id=a.id, _external=True),
         "thumbnail_url": url_for("library.thumb", asset_id=a.id, _external=True),
     }
 

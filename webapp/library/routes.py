@@ -6,8 +6,6 @@ check, S3 redirects to a short-lived presigned URL after the same check.
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import (
     Blueprint,
     Response,
@@ -17,7 +15,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import current_user
@@ -25,13 +22,12 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from webapp.authz import get_owned_or_404, get_viewable_or_404, media_assistant_required
-from webapp.downloads import zip_response
+from webapp.downloads import serve_asset_file, zip_response
 from webapp.extensions import db
 from webapp.library.forms import LibraryFilterForm, SelectionForm
 from webapp.models import Asset, Job, Show
 from webapp.services import actions
 from webapp.services import library as library_service
-from webapp.storage import LocalStorage, get_storage
 from webapp.templating import is_htmx
 
 bp = Blueprint("library", __name__)
@@ -171,37 +167,12 @@ def autoformat(asset_id: int):
     return redirect(url_for("activity.show", job_id=job.id))
 
 
-def _serve(asset: Asset, key: str, content_type: str, filename: str, download: bool) -> Response:
-    store = get_storage()
-    url = store.presigned_url(key, filename, content_type, download=download)
-    if url:
-        return redirect(url, code=302)
-    if not isinstance(store, LocalStorage):
-        abort(404)
-    path = store.local_path(key)
-    if not path.is_file():
-        abort(404)
-    resp = send_file(
-        path,
-        mimetype=content_type,
-        as_attachment=download,
-        download_name=filename,
-        conditional=True,
-        etag=f"{asset.sha256}-{'t' if key == asset.thumb_key else 'f'}",
-        max_age=3600,
-    )
-    resp.headers["Cache-Control"] = "private, max-age=3600"
-    if not download:
-        resp.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
-    return resp
-
-
 @bp.get("/assets/<int:asset_id>/file")
 @media_assistant_required
 def file(asset_id: int):
     """The image itself, for <img> tags. Owner (or staff) only; 404 for anyone else."""
     asset = get_viewable_or_404(Asset, asset_id)
-    return _serve(asset, asset.storage_key, asset.content_type, asset.filename, download=False)
+    return serve_asset_file(asset, asset.storage_key, asset.content_type, asset.filename, download=False)
 
 
 @bp.get("/assets/<int:asset_id>/download")
@@ -209,7 +180,7 @@ def file(asset_id: int):
 def download(asset_id: int):
     """The image as an attachment with its friendly filename."""
     asset = get_viewable_or_404(Asset, asset_id)
-    return _serve(asset, asset.storage_key, asset.content_type, asset.filename, download=True)
+    return serve_asset_file(asset, asset.storage_key, asset.content_type, asset.filename, download=True)
 
 
 @bp.get("/assets/<int:asset_id>/thumb")
@@ -224,6 +195,8 @@ def thumb(asset_id: int):
             current_app.logger.warning(
                 "thumbnail for asset %s failed; serving the file", asset.id, exc_info=True
             )
-            return _serve(asset, asset.storage_key, asset.content_type, asset.filename, download=False)
+            return serve_asset_file(
+                asset, asset.storage_key, asset.content_type, asset.filename, download=False
+            )
     stem = asset.filename.rsplit(".", 1)[0]
-    return _serve(asset, asset.thumb_key, "image/webp", f"{stem}-thumb.webp", download=False)
+    return serve_asset_file(asset, asset.thumb_key, "image/webp", f"{stem}-thumb.webp", download=False)
