@@ -29,6 +29,7 @@ KINDS = (
     "unauthorized",  # 401 with the provider's error body
     "forbidden",  # 403
     "rate_limited",  # 429 with Retry-After (``retry_after`` seconds, default 7)
+    "rate_limited_bare",  # 429 with no Retry-After header and no retry hint in the body
     "server_error",  # 500
     "unavailable",  # 503
     "safety",  # the provider's content-safety refusal
@@ -127,8 +128,11 @@ class FakeServer:
     """Base fake: subclasses implement ``key_ok`` and ``dispatch``.
 
     Use as a context manager (``with FakeOpenAI() as fake: fake.url``) or call ``start()`` / ``stop()``.
-    Script with ``enqueue(...)`` (one reply per request, in order) or ``set_mode(...)`` (when the queue is
-    empty). Read back with ``requests`` (a copy), ``calls`` and ``timestamps``; ``reset()`` clears both.
+    Script with ``enqueue(...)`` (one reply per request, in order), ``fail_first(n, kind)``, or
+    ``set_mode(...)`` (when the queue is empty). Requests the real service would refuse whatever happens
+    (unknown model, size, quality, aspect ratio) get its 400/404 from ``validate`` and consume no
+    scripted reply. Read back with ``requests`` (a copy), ``calls`` and ``timestamps``; ``reset()`` clears
+    both.
     """
 
     def __init__(self, valid_key: str | None = "test-key") -> None:
@@ -199,6 +203,10 @@ class FakeServer:
             for reply in replies:
                 self._queue.append(reply if isinstance(reply, Reply) else Reply(kind=reply, **options))
 
+    def fail_first(self, n: int, kind: str = "server_error", **options: Any) -> None:
+        """The next ``n`` valid requests fail with ``kind``; the ones after get the mode (success)."""
+        self.enqueue(*([kind] * n), **options)
+
     def set_mode(self, kind: Reply | str = "success", **options: Any) -> None:
         """The reply used whenever the queue is empty."""
         with self._lock:
@@ -265,11 +273,18 @@ class FakeServer:
     def dispatch(self, req: RecordedRequest, reply: Reply) -> Response:
         raise NotImplementedError
 
+    def validate(self, req: RecordedRequest) -> Response | None:
+        """The real service's refusal of this request's parameters, or None when it would accept them."""
+        return None
+
     def _handle(self, req: RecordedRequest) -> Response:
         self._record(req)
         req.key_ok = self.key_ok(req)
         if not req.key_ok:
             return self.bad_key_response(req)
+        refused = self.validate(req)
+        if refused is not None:
+            return refused
         reply = self._rate_refusal(req) or self._next_reply()
         req.reply = reply
         delay = reply.delay if reply.delay else (2.0 if reply.kind == "slow" else 0.0)

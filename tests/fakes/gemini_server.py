@@ -10,6 +10,10 @@ Endpoints: ``POST /{version}/models/{model}:generateContent`` and ``GET /{versio
 
 A wrong key gets what Google really sends: 400 INVALID_ARGUMENT with reason API_KEY_INVALID. Set
 ``bad_key_status = 401`` for a 401 UNAUTHENTICATED instead.
+
+Like the real service it refuses a model it does not have (404 NOT_FOUND; pass ``models=`` to narrow the
+image models), image output from a text-only model and an aspect ratio outside the supported list (400
+INVALID_ARGUMENT). ``rate_limited`` carries a RetryInfo in the body; ``rate_limited_bare`` carries none.
 """
 
 from __future__ import annotations
@@ -34,6 +38,9 @@ ASPECT_SIZES = {
     "21:9": (1536, 672),
 }
 
+IMAGE_MODELS = ("gemini-2.5-flash-image", "gemini-3.1-flash-image", "gemini-3-pro-image")
+TEXT_MODELS = ("gemini-2.5-flash",)  # listed and callable, but without image output
+
 _GENERATE = re.compile(r"^/(?P<version>v1[a-z0-9]*)/models/(?P<model>[^:]+):generateContent$")
 _MODELS = re.compile(r"^/(?P<version>v1[a-z0-9]*)/models$")
 
@@ -55,6 +62,15 @@ def error_body(code: int, message: str, details: list[dict] | None = None) -> di
     return {"error": error}
 
 
+def not_found(model: str, version: str) -> Response:
+    """Google's answer for a model it does not have (or that cannot generateContent)."""
+    message = (
+        f"models/{model} is not found for API version {version}, or is not supported for generateContent. "
+        "Call ListModels to see the list of available models and their supported methods."
+    )
+    return Response(404, error_body(404, message))
+
+
 def _usage(image_tokens: int = 1290) -> dict:
     return {
         "promptTokenCount": 12,
@@ -70,9 +86,37 @@ class FakeGemini(FakeServer):
 
     bad_key_status = 400
 
-    def __init__(self, valid_key: str | None = "test-key") -> None:
+    def __init__(self, valid_key: str | None = "test-key", models: tuple[str, ...] = IMAGE_MODELS) -> None:
         super().__init__(valid_key)
+        self.models = models
         self._image_counter = 0
+
+    def validate(self, req: RecordedRequest) -> Response | None:
+        generate = _GENERATE.match(req.path)
+        if req.method != "POST" or not generate:
+            return None
+        model, version = generate.group("model"), generate.group("version")
+        if model not in self.models and model not in TEXT_MODELS:
+            return not_found(model, version)
+        config = (req.json or {}).get("generationConfig") or {}
+        if model in TEXT_MODELS and "IMAGE" in (config.get("responseModalities") or []):
+            message = "Model does not support the requested response modalities: image"
+            return Response(400, error_body(400, message))
+        aspect = (config.get("imageConfig") or {}).get("aspectRatio")
+        if aspect is not None and aspect not in ASPECT_SIZES:
+            details = [
+                {
+                    "@type": "type.googleapis.com/google.rpc.BadRequest",
+                    "fieldViolations": [
+                        {
+                            "field": "generation_config.image_config.aspect_ratio",
+                            "description": f"Unsupported aspect ratio: {aspect}",
+                        }
+                    ],
+                }
+            ]
+            return Response(400, error_body(400, "Request contains an invalid argument.", details))
+        return None
 
     def key_ok(self, req: RecordedRequest) -> bool:
         if self.valid_key is None:
@@ -116,7 +160,7 @@ class FakeGemini(FakeServer):
         return Response(404, error_body(404, f"Method not found: {req.method} {req.path}"))
 
     def models_body(self) -> dict:
-        names = ("gemini-2.5-flash-image", "gemini-3.1-flash-image", "gemini-3-pro-image", "gemini-2.5-flash")
+        names = (*self.models, *TEXT_MODELS)
         return {
             "models": [
                 {
@@ -154,7 +198,7 @@ class FakeGemini(FakeServer):
     def _generate(self, body: dict, model: str) -> dict:
         config = body.get("generationConfig") or {}
         aspect = (config.get("imageConfig") or {}).get("aspectRatio") or "1:1"
-        width, height = ASPECT_SIZES.get(aspect, (1024, 1024))
+        width, height = ASPECT_SIZES[aspect]
         with self._lock:
             index = self._image_counter
             self._image_counter += 1
@@ -182,6 +226,9 @@ class FakeGemini(FakeServer):
                 "Please use API Key or other form of API consumer identity to call this API."
             )
             return Response(403, error_body(403, message))
+        if kind == "rate_limited_bare":
+            message = "Resource has been exhausted (e.g. check quota)."
+            return Response(429, error_body(429, message))
         if kind == "rate_limited":
             delay = reply.retry_after if reply.retry_after is not None else 7
             details = [
@@ -209,10 +256,7 @@ class FakeGemini(FakeServer):
         if kind == "unavailable":
             return Response(503, error_body(503, "The model is overloaded. Please try again later."))
         if kind == "not_found":
-            message = (
-                f"models/{model} is not found for API version v1, or is not supported for generateContent."
-            )
-            return Response(404, error_body(404, message))
+            return not_found(model, "v1")
         return Response(400, error_body(400, "Request contains an invalid argument."))
 
 

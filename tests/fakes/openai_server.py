@@ -7,6 +7,12 @@
 
 Endpoints: ``POST /v1/images/generations`` (JSON), ``POST /v1/images/edits`` (multipart; ``image`` or
 repeated ``image[]`` file fields), ``GET /v1/models``. Auth: ``Authorization: Bearer KEY``.
+
+Like the real service (docs PROVIDERS.md) it refuses, with a 400 ``invalid_value`` naming the ``param``,
+models it does not offer (``gpt-image-1`` and DALL-E are shut down; pass ``models=`` to narrow the list),
+sizes, qualities, formats, backgrounds and ``n`` outside what gpt-image models take, and a missing prompt.
+``rate_limited`` sends ``Retry-After``; ``rate_limited_bare`` is a 429 without it (what OpenAI often
+sends: only ``x-ratelimit-*`` headers).
 """
 
 from __future__ import annotations
@@ -16,7 +22,15 @@ import time
 
 from ._base import FakeServer, RecordedRequest, Reply, Response, png
 
-SIZES = {"1024x1024", "1536x1024", "1024x1536"}
+IMAGE_MODELS = ("gpt-image-1.5", "gpt-image-1-mini")  # current per PROVIDERS.md
+# param -> values the gpt-image models accept, in the order the service lists them in its error message.
+ALLOWED = {
+    "size": ("1024x1024", "1024x1536", "1536x1024", "auto"),
+    "quality": ("low", "medium", "high", "auto"),
+    "output_format": ("png", "jpeg", "webp"),
+    "background": ("opaque", "transparent", "auto"),
+    "input_fidelity": ("high", "low"),
+}
 
 # kind -> (status, error type, error code, message template): the bodies the real API sends.
 ERRORS = {
@@ -33,6 +47,11 @@ ERRORS = {
         429, "requests", "rate_limit_exceeded",
         "Rate limit reached for gpt-image-1.5 in organization org-fake on images per minute (IPM): "
         "Limit 5, Used 5, Requested 1. Please try again in {retry_after}s.",
+    ),
+    "rate_limited_bare": (
+        429, "requests", "rate_limit_exceeded",
+        "Rate limit reached for gpt-image-1.5 in organization org-fake on images per minute (IPM): "
+        "Limit 5, Used 5, Requested 1.",
     ),
     "server_error": (
         500, "server_error", None,
@@ -59,6 +78,19 @@ def error_body(message: str, type_: str, code: str | None, param: str | None = N
     return {"error": {"message": message, "type": type_, "param": param, "code": code}}
 
 
+def _listing(values: tuple[str, ...]) -> str:
+    quoted = [f"'{v}'" for v in values]
+    if len(quoted) == 1:
+        return quoted[0]
+    return ", ".join(quoted[:-1]) + ("," if len(quoted) > 2 else "") + " and " + quoted[-1]
+
+
+def invalid_value(param: str, value: object, supported: tuple[str, ...]) -> Response:
+    """The real 400 for a parameter value the service does not take."""
+    message = f"Invalid value: '{value}'. Supported values are: {_listing(supported)}."
+    return Response(400, error_body(message, "invalid_request_error", "invalid_value", param))
+
+
 def _masked(key: str) -> str:
     # Like the real service: a prefix, stars, the last four characters.
     return key[:3] + "*" * max(4, len(key) - 7) + key[-4:] if len(key) > 8 else "*" * len(key)
@@ -67,9 +99,43 @@ def _masked(key: str) -> str:
 class FakeOpenAI(FakeServer):
     """``url`` ends in ``/v1`` (what ``OpenAI(base_url=...)`` expects)."""
 
+    def __init__(self, valid_key: str | None = "test-key", models: tuple[str, ...] = IMAGE_MODELS) -> None:
+        super().__init__(valid_key)
+        self.models = models
+
     @property
     def url(self) -> str:
         return f"{self.root}/v1"
+
+    def validate(self, req: RecordedRequest) -> Response | None:
+        if req.method != "POST" or req.path not in ("/v1/images/generations", "/v1/images/edits"):
+            return None
+        if req.path.endswith("/edits"):
+            params: dict = {name: values[-1] for name, values in req.form.items()}
+        else:
+            params = req.json or {}
+        if not params.get("prompt"):
+            body = error_body(
+                "Missing required parameter: 'prompt'.",
+                "invalid_request_error",
+                "missing_required_parameter",
+                "prompt",
+            )
+            return Response(400, body)
+        model = params.get("model") or "dall-e-2"  # the service's default is a retired model
+        if model not in self.models:
+            return invalid_value("model", model, self.models)
+        for param, allowed in ALLOWED.items():
+            if param in params and params[param] is not None and params[param] not in allowed:
+                return invalid_value(param, params[param], allowed)
+        try:
+            n = int(params.get("n") or 1)
+        except (TypeError, ValueError):
+            n = 0
+        if not 1 <= n <= 10:
+            message = f"Invalid 'n': integer between 1 and 10 expected, got {params.get('n')!r}."
+            return Response(400, error_body(message, "invalid_request_error", "integer_out_of_range", "n"))
+        return None
 
     def key_ok(self, req: RecordedRequest) -> bool:
         if self.valid_key is None:
@@ -105,7 +171,7 @@ class FakeOpenAI(FakeServer):
 
     def models_body(self) -> dict:
         created = 1_760_000_000
-        names = ("gpt-image-1.5", "gpt-image-1-mini", "gpt-4o")
+        names = (*self.models, "gpt-4o")
         data = [{"id": n, "object": "model", "created": created, "owned_by": "system"} for n in names]
         return {"object": "list", "data": data}
 
@@ -113,8 +179,6 @@ class FakeOpenAI(FakeServer):
         size = params.get("size") or "auto"
         if size == "auto":
             size = "1024x1024"
-        if size not in SIZES:
-            return self._error("bad_request", Reply(kind="bad_request"))
         width, height = (int(v) for v in size.split("x"))
         n = int(params.get("n") or 1)
         quality = params.get("quality") or "auto"
@@ -146,6 +210,6 @@ class FakeOpenAI(FakeServer):
         fmt.setdefault("model", "")
         body = error_body(message.format(retry_after=f"{retry_after:g}", **fmt), type_, code)
         headers = {"x-request-id": "req_fake"}
-        if kind == "rate_limited":
+        if kind == "rate_limited":  # "rate_limited_bare" deliberately sends none
             headers["retry-after"] = f"{retry_after:g}"
         return Response(status, body, headers)

@@ -374,3 +374,126 @@ def test_images_decode_as_png(oai, gem):
         (img,) = provider.generate(ImageRequest("x", "square"))
         with Image.open(io.BytesIO(img.data)) as im:
             assert im.format == "PNG" and im.size == (img.width, img.height)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The fakes refuse what the real services refuse, and our adapters only send what they accept
+
+
+def test_fake_openai_refuses_unknown_values_with_the_real_error_shape(openai_fake):
+    import openai
+
+    openai_fake.reset()
+    client = openai.OpenAI(api_key=OPENAI_KEY, base_url=openai_fake.url, max_retries=0)
+    refused = [
+        ({"model": "gpt-image-1"}, "model", "gpt-image-1"),  # shut down 2026-10-23
+        ({"model": "dall-e-3"}, "model", "dall-e-3"),
+        ({"quality": "ultra"}, "quality", "ultra"),
+        ({"quality": "hd"}, "quality", "hd"),  # a DALL-E value, not a gpt-image one
+        ({"size": "2048x2048"}, "size", "2048x2048"),
+        ({"size": "1792x1024"}, "size", "1792x1024"),
+        ({"output_format": "gif"}, "output_format", "gif"),
+    ]
+    for override, param, value in refused:
+        kwargs = {"model": "gpt-image-1.5", "prompt": "x", "size": "1024x1024", **override}
+        with pytest.raises(openai.BadRequestError) as info:
+            client.images.generate(**kwargs)
+        error = info.value.body
+        assert info.value.status_code == 400
+        assert error["type"] == "invalid_request_error" and error["code"] == "invalid_value"
+        assert error["param"] == param and f"Invalid value: '{value}'" in error["message"]
+    with pytest.raises(openai.BadRequestError) as info:
+        client.images.generate(model="gpt-image-1.5", prompt="x", n=11)
+    assert info.value.body["param"] == "n"
+    with pytest.raises(openai.BadRequestError) as info:
+        client.images.edit(model="gpt-image-1", image=("a.png", png(64, 64), "image/png"), prompt="x")
+    assert info.value.body["param"] == "model"
+    assert all(r.reply is None for r in openai_fake.requests), "a refusal consumes no scripted reply"
+
+
+def test_fake_gemini_refuses_unknown_models_and_aspect_ratios(gemini_fake):
+    from google import genai
+    from google.genai import errors, types
+
+    gemini_fake.reset()
+    client = genai.Client(api_key=GEMINI_KEY, http_options=types.HttpOptions(base_url=gemini_fake.url))
+
+    def call(model: str, aspect: str = "1:1"):
+        config = types.GenerateContentConfig(
+            response_modalities=["IMAGE"], image_config=types.ImageConfig(aspect_ratio=aspect)
+        )
+        return client.models.generate_content(model=model, contents="x", config=config)
+
+    with pytest.raises(errors.ClientError) as info:
+        call("imagen-3.0-generate-002")
+    assert (info.value.code, info.value.status) == (404, "NOT_FOUND")
+    assert "models/imagen-3.0-generate-002 is not found" in info.value.message
+    with pytest.raises(errors.ClientError) as info:
+        call("gemini-2.5-flash")  # a text model: no image output
+    assert (info.value.code, info.value.status) == (400, "INVALID_ARGUMENT")
+    for aspect in ("2:1", "1024x1024"):
+        with pytest.raises(errors.ClientError) as info:
+            call("gemini-2.5-flash-image", aspect)
+        assert (info.value.code, info.value.status) == (400, "INVALID_ARGUMENT")
+    assert call("gemini-2.5-flash-image", "21:9").parts[0].inline_data.data
+
+
+def test_adapters_send_only_values_the_services_accept(oai, gem, openai_fake, gemini_fake):
+    # Every model, image type and quality our adapters offer, against fakes that refuse what the real
+    # services refuse: any refusal here is a value we would send to the real service and have rejected.
+    for model in OpenAIProvider.spec.models:
+        for image_type in ("poster", "square", "banner"):
+            for quality in ("low", "medium", "high"):
+                request = ImageRequest("x", image_type, quality=quality, model=model)
+                assert len(oai.generate(request)) == 1
+        assert len(oai.edit(ImageRequest("x", "banner", model=model), [png(64, 64)])) == 1
+    for model in GeminiProvider.spec.models:
+        for image_type in ("poster", "square", "banner"):
+            assert len(gem.generate(ImageRequest("x", image_type, model=model))) == 1
+        assert len(gem.edit(ImageRequest("x", "poster", model=model), [png(64, 64)])) == 1
+
+
+def test_a_model_the_service_does_not_offer_is_a_clear_bad_request():
+    # Models pass our own list and the service still refuses (retired since, or not offered to this key).
+    with FakeOpenAI(valid_key=OPENAI_KEY, models=("gpt-image-1.5",)) as fake:
+        oai = create_provider("openai", OPENAI_KEY, base_url=fake.url, timeout=5)
+        with pytest.raises(BadRequest) as info:
+            oai.generate(ImageRequest("x", "square", model="gpt-image-1-mini"))
+        assert fake.calls == 1
+    message = str(info.value)
+    assert "OpenAI does not offer the model 'gpt-image-1-mini'" in message
+    assert "Choose another model" in message and not info.value.retryable
+    assert "invalid_value" in info.value.detail
+    with FakeGemini(valid_key=GEMINI_KEY, models=("gemini-2.5-flash-image",)) as fake:
+        gem = create_provider("gemini", GEMINI_KEY, base_url=fake.url, timeout=5)
+        with pytest.raises(BadRequest) as info:
+            gem.generate(ImageRequest("x", "square", model="gemini-3-pro-image"))
+    message = str(info.value)
+    assert "Google Gemini does not offer the model 'gemini-3-pro-image'" in message
+    assert "Choose another model" in message and not info.value.retryable
+
+
+def test_openai_429_without_retry_after(oai, openai_fake):
+    import openai
+
+    openai_fake.enqueue("rate_limited_bare")
+    raw = openai.OpenAI(api_key=OPENAI_KEY, base_url=openai_fake.url, max_retries=0)
+    with pytest.raises(openai.RateLimitError) as sdk:
+        raw.images.generate(model="gpt-image-1.5", prompt="x")
+    assert "retry-after" not in sdk.value.response.headers
+    openai_fake.enqueue("rate_limited_bare")
+    with pytest.raises(RateLimited) as info:
+        oai.generate(ImageRequest("x", "square"))
+    assert info.value.retry_after is None and info.value.retryable and not info.value.may_have_billed
+    assert "Try again in a minute" in str(info.value)
+    assert openai_fake.calls == 2, "neither the SDK nor the adapter may retry by itself"
+    assert_no_key(info.value, OPENAI_KEY)
+
+
+def test_gemini_429_without_retry_hint(gem, gemini_fake):
+    gemini_fake.enqueue("rate_limited_bare")
+    with pytest.raises(RateLimited) as info:
+        gem.generate(ImageRequest("x", "square"))
+    assert info.value.retry_after is None and info.value.retryable and not info.value.may_have_billed
+    assert "Try again in a minute" in str(info.value)
+    assert gemini_fake.calls == 1

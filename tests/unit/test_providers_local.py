@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from webapp.imaging import delta_e_ciede2000, dominant_colors, hex_to_rgb
+from webapp.imaging import delta_e_ciede2000, dominant_colors, hex_to_rgb, srgb_to_lab
 from webapp.providers import (
     BadRequest,
     ImageRequest,
@@ -94,17 +94,26 @@ def test_prompt_colour_words_bias_the_palette(provider):
     assert red[0] - red[2] > blue[0] - blue[2] + 20
 
 
-@pytest.mark.parametrize(("style", "seed"), [("modern", 9), ("modern", 1), ("bold", 9), ("bold", 12)])
-def test_palette_colours_show_up_among_dominant_colours(provider, style, seed):
-    # Graphic styles show the colours flat. Photographic styles light and shade them, and minimalist uses
-    # few colours on purpose, so those are not pinned here.
+STYLES = ("realistic", "cinematic", "artistic", "modern", "vintage", "minimalist", "bold", "neon")
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_palette_colours_show_up_among_dominant_colours_for_every_seed(provider, style):
+    # Every style, 16 seeds: which motifs appear (and so where the accents go) depends on the seed, and
+    # lighting, haze, vignette and tone curves shift colours, so one lucky seed proves nothing. Distances
+    # are CIEDE2000 between Lab colours (the function takes Lab, not RGB).
     palette = ["#1b2a6b", "#f2b705", "#e8543e"]
-    data = one(provider, prompt="Charity gala", seed=seed, style=style, palette=palette)
-    with Image.open(io.BytesIO(data)) as im:
-        found = dominant_colors(im.convert("RGB"), k=8)
-    for hex_colour in palette:
-        best = min(delta_e_ciede2000(hex_to_rgb(hex_colour), c.rgb) for c in found)
-        assert best < 15, f"{hex_colour} missing: nearest dominant colour is dE {best:.1f} away"
+    misses = []
+    for seed in range(16):
+        data = one(provider, prompt="Charity gala", seed=seed, style=style, palette=palette)
+        with Image.open(io.BytesIO(data)) as im:
+            found = dominant_colors(im.convert("RGB"), k=8)
+        for hex_colour in palette:
+            lab = srgb_to_lab(np.array(hex_to_rgb(hex_colour), dtype=np.uint8))
+            best = min(float(delta_e_ciede2000(lab, c.lab)) for c in found)
+            if best >= 10:
+                misses.append(f"seed {seed}: {hex_colour} nearest dominant colour is dE {best:.1f} away")
+    assert not misses, "\n".join(misses)
 
 
 def test_every_style_and_type_renders(provider):

@@ -120,7 +120,7 @@ class GeminiProvider(ImageProvider):
                 seed=None if request.seed is None else request.seed + i,
             )
             try:
-                with _ErrorTranslator(self._api_key, self.timeout):
+                with _ErrorTranslator(self._api_key, self.timeout, model):
                     response = self._client.models.generate_content(
                         model=model, contents=contents(), config=config
                     )
@@ -184,9 +184,10 @@ class _ErrorTranslator:
     Timeouts and refused connections are not SDK errors here: they surface as raw ``httpx2`` exceptions.
     """
 
-    def __init__(self, key: str | None, timeout: float) -> None:
+    def __init__(self, key: str | None, timeout: float, model: str | None = None) -> None:
         self.key = key
         self.timeout = timeout
+        self.model = model
 
     def __enter__(self) -> None:
         return None
@@ -252,6 +253,8 @@ class _ErrorTranslator:
                 detail=detail,
             )
         if code == 429:
+            # Without a Retry-After header or a RetryInfo entry retry_after stays None: the job layer then
+            # waits its own default before trying again.
             retry_after = parse_retry_after(getattr(exc.response, "headers", None)) or _retry_info(
                 exc.details
             )
@@ -263,8 +266,11 @@ class _ErrorTranslator:
                 detail=detail,
             )
         if code == 404:
+            what = f"the model {self.model!r}" if self.model else "this model or endpoint"
             return BadRequest(
-                f"Google Gemini does not offer this model or endpoint ({message}).", detail=detail
+                f"Google Gemini does not offer {what} to this key ({message}). Choose another model, or ask "
+                "an administrator to change the provider's model.",
+                detail=detail,
             )
         return BadRequest(f"Google Gemini rejected the request: {message}", detail=detail)
 

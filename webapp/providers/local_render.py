@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from PIL import Image, ImageChops, ImageFilter, ImageOps
 
-from .local_motifs import MOTIFS, Z_ORDER, Canvas, _smooth, background
+from .local_motifs import MOTIFS, Z_ORDER, Canvas, _mask_image, _paste_mask, _smooth, background
 from .local_palette import (
     _WORD,
     DEFAULT_STYLES,
     RECIPES,
     Recipe,
+    _hex,
     _mix,
     _seed_of,
     build_palette,
@@ -24,6 +27,11 @@ from .local_palette import (
 def _finish(cv: Canvas, img: Image.Image, rng: np.random.Generator) -> Image.Image:
     """Vignette, tone curve (contrast, lifted blacks, tint) and grain/paper texture, all in Pillow's C code:
     full-resolution float maths here cost more than the whole drawing."""
+    return _grain(cv, _tone(cv, img), rng)
+
+
+def _tone(cv: Canvas, img: Image.Image) -> Image.Image:
+    """Vignette and tone curve (contrast, lifted blacks going warm like faded print)."""
     W, H = cv.size
     r = cv.recipe
     if r.vignette:
@@ -44,8 +52,14 @@ def _finish(cv: Canvas, img: Image.Image, rng: np.random.Generator) -> Image.Ima
             ch = v * (1 - r.lift) + r.lift * target
             lut += [int(x) for x in np.clip(ch * 255 + 0.5, 0, 255)]
         img = img.point(lut)
+    return img
+
+
+def _grain(cv: Canvas, img: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """Film grain in 2x2 clumps (reads as grain at print size and keeps PNG encoding fast), plus paper."""
+    W, H = cv.size
+    r = cv.recipe
     if r.grain or r.paper:
-        # Grain in 2x2 clumps (reads as film grain at print size and keeps PNG encoding fast).
         gh, gw = (H + 1) // 2, (W + 1) // 2
         noise = rng.standard_normal((gh, gw), dtype=np.float32) * (r.grain * 255)
         if r.paper:
@@ -117,7 +131,93 @@ def render(
     img = _screen(soft, cv.light, size)
     for draw in cv.top:
         draw(img)
-    return _finish(cv, img, np.random.default_rng(_seed_of("grain", seed, size)))
+    img = _tone(cv, img)
+    if palette:  # after lights and tone, which shift colours; before grain, which is texture on top
+        colours = [_hex(c) for c in palette]
+        _ensure_palette_areas(cv, img, colours)
+        img = _pull_to_palette(img, colours)
+    return _grain(cv, img, np.random.default_rng(_seed_of("grain", seed, size)))
+
+
+MIN_SHARE = 0.08  # an explicit palette colour should cover at least this fraction of the picture
+NEAR_DE = 10.0  # CIELAB distance within which a pixel counts as showing a palette colour
+PULL_STRENGTH = 0.85  # how far an area near a palette colour is graded onto it
+PULL_RADIUS_DE = 40.0  # CIELAB distance beyond which nothing is graded
+
+
+def _lab(rgb01: np.ndarray) -> np.ndarray:
+    from webapp.imaging.color import srgb_to_lab
+
+    return srgb_to_lab(np.clip(rgb01, 0, 1) * 255).astype(np.float32)
+
+
+def _nearest(small: np.ndarray, colours: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """For each pixel of ``small`` (RGB 0..1): index of the nearest palette colour and its Lab distance."""
+    dist = np.sqrt(((_lab(small)[:, :, None, :] - _lab(np.stack(colours))[None, None]) ** 2).sum(axis=-1))
+    nearest = dist.argmin(axis=-1)
+    return nearest, np.take_along_axis(dist, nearest[..., None], axis=-1)[..., 0]
+
+
+def _share_near(img: Image.Image, colour: np.ndarray) -> float:
+    small = np.asarray(img.reduce(8), dtype=np.float32) / 255
+    _, d = _nearest(small, [colour])
+    return float((d < NEAR_DE).mean())
+
+
+def _ensure_palette_areas(cv: Canvas, img: Image.Image, colours: list[np.ndarray]) -> None:
+    """Give every producer colour that the motifs left (nearly) invisible an area of its own.
+
+    Motifs mix, tint and light the accents, and which motifs appear depends on the seed, so without this a
+    colour from the palette could be missing altogether. Flat styles get a crisp disc (a corner quarter or a
+    full disc), soft styles a blurred pool of colour; positions come from the canvas generator.
+    """
+    W, H = cv.size
+    spots = [(0.3, 0.32), (0.7, 0.32), (0.3, 0.7), (0.7, 0.7), (0.5, 0.5)]  # apart, and clear of the vignette
+    order = cv.rng.permutation(len(spots))
+    used = 0
+    for colour in colours:
+        share = _share_near(img, colour)
+        if share >= MIN_SHARE:
+            continue
+        fx, fy = spots[order[used % len(spots)]]
+        used += 1
+        cx, cy = W * (fx + cv.rng.uniform(-0.05, 0.05)), H * (fy + cv.rng.uniform(-0.05, 0.05))
+        r = math.sqrt((MIN_SHARE * 1.4 - share) * W * H / math.pi)
+        mask, draw = _mask_image((W, H))
+        if cv.recipe.flat:
+            draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=255)
+            _paste_mask(img, mask, colour, 1.0)
+        else:
+            r *= 1.2  # the blurred rim counts only partly
+            draw.ellipse((cx - r, cy - r * 0.85, cx + r, cy + r * 0.85), fill=255)
+            _paste_mask(img, mask.filter(ImageFilter.GaussianBlur(r * 0.2)), colour, 1.0, aa=0)
+
+
+def _pull_to_palette(img: Image.Image, colours: list[np.ndarray]) -> Image.Image:
+    """Grade areas that are near one of the producer's colours towards exactly that colour.
+
+    Lighting, haze, vignette and the tone curve shift flat colours, so an explicit palette would otherwise
+    show up only approximately. The shift is computed on a reduced copy (local means) and added back at full
+    resolution, so grain and edges survive while each area's average lands on the palette colour.
+    """
+    W, H = img.size
+    factor = 8
+    small = np.asarray(img.reduce(factor), dtype=np.float32) / 255
+    pal = np.stack(colours).astype(np.float32)  # (k, 3)
+    nearest, d = _nearest(small, colours)
+    weight = PULL_STRENGTH * _smooth_step(1 - d / PULL_RADIUS_DE)
+    shift = weight[..., None] * (pal[nearest] - small)
+    channels = [
+        np.asarray(Image.fromarray(shift[..., c], mode="F").resize((W, H), Image.Resampling.BILINEAR))
+        for c in range(3)
+    ]
+    full = np.asarray(img, dtype=np.float32) + np.stack(channels, axis=-1) * 255
+    return Image.fromarray(np.clip(full + 0.5, 0, 255).astype(np.uint8))
+
+
+def _smooth_step(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3 - 2 * x)
 
 
 TREATMENTS = {

@@ -78,7 +78,7 @@ class OpenAIProvider(ImageProvider):
         model = self.model_for(request)
         prompt = build_prompt(request)
         self.check_prompt(prompt)
-        with self._translate_errors():
+        with self._translate_errors(model):
             response = self._client.images.generate(
                 model=model,
                 prompt=prompt,
@@ -100,7 +100,7 @@ class OpenAIProvider(ImageProvider):
         for i, data in enumerate(source_images):
             mime = sniff_mime(data)
             files.append((f"source-{i + 1}.{mime.split('/')[1]}", data, mime))
-        with self._translate_errors():
+        with self._translate_errors(model):
             response = self._client.images.edit(
                 model=model,
                 # One file goes as the classic single ``image`` field (every model accepts it); a list, even
@@ -151,8 +151,8 @@ class OpenAIProvider(ImageProvider):
             )
         return images
 
-    def _translate_errors(self) -> _ErrorTranslator:
-        return _ErrorTranslator(self._api_key, self.timeout)
+    def _translate_errors(self, model: str | None = None) -> _ErrorTranslator:
+        return _ErrorTranslator(self._api_key, self.timeout, model)
 
 
 class _ErrorTranslator:
@@ -162,9 +162,10 @@ class _ErrorTranslator:
     a server message that can quote the key, and loggers print the whole chain.
     """
 
-    def __init__(self, key: str | None, timeout: float) -> None:
+    def __init__(self, key: str | None, timeout: float, model: str | None = None) -> None:
         self.key = key
         self.timeout = timeout
+        self.model = model
 
     def __enter__(self) -> None:
         return None
@@ -232,6 +233,8 @@ class _ErrorTranslator:
                     retryable=False,
                     detail=detail,
                 )
+            # Often there is no Retry-After (only x-ratelimit-* headers): retry_after stays None and the job
+            # layer waits its own default before trying again.
             retry_after = parse_retry_after(exc.response.headers)
             wait = f" in {retry_after:.0f} seconds" if retry_after is not None else " in a minute"
             return RateLimited(
@@ -247,6 +250,13 @@ class _ErrorTranslator:
             return ContentBlocked(
                 "OpenAI's safety system rejected this request. Reword the prompt (or use another source "
                 "image) and try again.",
+                detail=detail,
+            )
+        if getattr(exc, "param", None) == "model" or code == "model_not_found":
+            what = f"the model {self.model!r}" if self.model else "this model"
+            return BadRequest(
+                f"OpenAI does not offer {what} to this key ({server_message}). Choose another model, or ask "
+                "an administrator to change the provider's model.",
                 detail=detail,
             )
         if isinstance(exc, openai.NotFoundError):
