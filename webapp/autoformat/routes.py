@@ -20,6 +20,7 @@ from webapp.autoformat.forms import BATCH_MAX_FILES, AutoformatForm, DuplicateCh
 from webapp.extensions import db
 from webapp.imaging import ImageRejected
 from webapp.models import Asset, JobBatch
+from webapp.params import parse_id
 from webapp.services import jobs as job_service
 from webapp.services import library as library_service
 from webapp.services.assets import ingest_upload
@@ -123,8 +124,11 @@ def resolve_duplicate():
     form = DuplicateChoiceForm()
     if not form.validate_on_submit():
         abort(400)
-    new = db.session.get(Asset, int(form.new_asset_id.data))
-    existing = db.session.get(Asset, int(form.existing_asset_id.data))
+    new_id, existing_id = parse_id(form.new_asset_id.data), parse_id(form.existing_asset_id.data)
+    if new_id is None or existing_id is None:
+        abort(404)
+    new = db.session.get(Asset, new_id)
+    existing = db.session.get(Asset, existing_id)
     for asset in (new, existing):
         if asset is None or asset.owner_id != current_user.id:
             abort(404)

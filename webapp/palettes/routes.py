@@ -22,6 +22,7 @@ from webapp.extensions import db
 from webapp.imaging import ImageRejected
 from webapp.models import Asset, Job, Palette, Show
 from webapp.palettes.forms import COLOR_CHOICES, ApplyForm, ExtractForm, RolesForm
+from webapp.params import parse_id
 from webapp.services import jobs as job_service
 from webapp.services import limits
 from webapp.services import palettes as palette_service
@@ -68,7 +69,7 @@ def _picker_assets() -> list[Asset]:
 
 
 def _render_new(form: ExtractForm, status: int = 200, error: str | None = None) -> ResponseReturnValue:
-    chosen = form.chosen_asset_id() or request.args.get("asset_id", type=int)
+    chosen = form.chosen_asset_id() or parse_id(request.args.get("asset_id"))
     return (
         render_template(
             "palettes/new.html",

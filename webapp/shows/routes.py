@@ -18,7 +18,6 @@ from flask import (
     make_response,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -26,6 +25,7 @@ from flask_login import current_user
 
 from webapp.authz import get_owned_or_404, get_viewable_or_404, media_assistant_required
 from webapp.models import SLOTS, Job, Show
+from webapp.params import page_arg
 from webapp.services import jobs as job_service
 from webapp.services import shows as show_service
 from webapp.shows.forms import AssignForm, FillFromJobForm, ShowForm, UseJobForm
@@ -52,7 +52,7 @@ def _show_helpers() -> dict[str, Any]:
 
 
 def _page_arg() -> int:
-    return max(1, request.args.get("page", 1, type=int) or 1)
+    return page_arg()
 
 
 def _done(url: str, message: str | None = None) -> Response:
