@@ -77,7 +77,7 @@ def small_world(app, make_user):
     from decimal import Decimal
 
     from webapp.extensions import db
-    from webapp.models import BulkBatch, User
+    from webapp.models import BulkBatch, Job, User
     from webapp.services import shows
 
     a_id, a_email = make_user()
@@ -92,9 +92,10 @@ def small_world(app, make_user):
             model="procedural-v1",
             estimate=Decimal(0),
         )
-        db.session.add(bulk)
+        job = Job(owner_id=a_id, kind="autoformat", status="succeeded", input={}, queue="images")
+        db.session.add_all([bulk, job])
         db.session.commit()
-        return {"show": show.id, "bulk": bulk.id}, {"a": a_email, "admin": admin_email}
+        return {"show": show.id, "bulk": bulk.id, "job": job.id}, {"a": a_email, "admin": admin_email}
 
 
 @pytest.mark.parametrize("value", VALUES, ids=["huge", "superscript"])
@@ -107,6 +108,44 @@ def test_pages_refuse_numbers_out_of_range_with_a_4xx(app, small_world, caplog, 
         resp = _send(client, "GET", url, headers={"HX-Request": "true"})
     assert 400 <= resp.status_code < 500, f"{url} -> {resp.status_code}"
     _no_internals(resp.get_data(as_text=True))
+    assert not _net_fired(caplog), f"{url}: the route let the value reach Postgres"
+
+
+# Forms post ids too (hidden fields, radio lists, checkboxes): the same values must be refused
+# by the form or the route, not by Postgres.
+AUTOFORMAT = {
+    "output": "jpeg",
+    "fill_poster": "blur",
+    "fill_square": "blur",
+    "fill_banner": "blur",
+    "darken": "15",
+    "choice": "keep",
+}
+FORM_CASES = [
+    ("/shows/{show}/slots/poster", {"asset_id": "{v}"}),
+    ("/shows/{show}/fill-from-job", {"job_id": "{v}"}),
+    ("/shows/fill-from-job", {"job_id": "{v}", "show_id": "{show}"}),
+    ("/shows/fill-from-job", {"job_id": "{job}", "show_id": "{v}"}),
+    ("/autoformat/duplicate", {**AUTOFORMAT, "new_asset_id": "{v}", "existing_asset_id": "1"}),
+    ("/autoformat/duplicate", {**AUTOFORMAT, "new_asset_id": "1", "existing_asset_id": "{v}"}),
+    ("/palettes/new", {"asset_id": "{v}", "n_colors": "6"}),
+    ("/studio/estimate", {"palette": "{v}", "show": "{v}", "source_asset": "{v}"}),
+    ("/bulk/{bulk}/selection", {"shown": "{v}", "ids": "{v}"}),
+    ("/library/selection", {"ids": "{v}", "action": "zip"}),
+]
+
+
+@pytest.mark.parametrize("value", VALUES, ids=["huge", "superscript"])
+@pytest.mark.parametrize(("template", "form"), FORM_CASES, ids=[c[0] for c in FORM_CASES])
+def test_posted_ids_out_of_range_never_reach_the_database(app, small_world, caplog, template, form, value):
+    ids, emails = small_world
+    client = _login(app, emails["a"])
+    url = template.format(show=ids["show"], bulk=ids["bulk"])
+    data = {k: v.format(v=value, **ids) for k, v in form.items()}
+    with caplog.at_level(logging.ERROR):
+        resp = _send(client, "POST", url, data=data, headers={"HX-Request": "true"})
+    assert resp.status_code < 500, f"{url} {data} -> {resp.status_code}"
+    _no_internals(resp.get_data().decode("utf-8", "replace"))
     assert not _net_fired(caplog), f"{url}: the route let the value reach Postgres"
 
 
@@ -499,7 +538,7 @@ def test_every_query_parameter_is_classified(app):
     assert not unknown, f"classify these query parameters in {__file__}: {sorted(unknown)}"
 
 
-def test_every_get_route_survives_hostile_numbers_in_every_integer_parameter(app, world):  # noqa: F811
+def test_every_get_route_survives_hostile_numbers_in_every_integer_parameter(app, world, caplog):  # noqa: F811
     ids, emails = world
     client = _login(app, emails["a"])
     routes = []
@@ -515,10 +554,14 @@ def test_every_get_route_survives_hostile_numbers_in_every_integer_parameter(app
         for name in sorted(INT_PARAMS):
             for value in VALUES:
                 # As htmx sends it: partials need the header, and pages parse before branching.
-                resp = _send(client, "GET", url, query_string={name: value}, headers={"HX-Request": "true"})
+                caplog.clear()
+                with caplog.at_level(logging.ERROR):
+                    resp = _send(
+                        client, "GET", url, query_string={name: value}, headers={"HX-Request": "true"}
+                    )
                 requests += 1
                 body = resp.get_data().decode("utf-8", "replace")  # images and ZIPs too
-                if resp.status_code >= 500 or any(m in body for m in INTERNALS):
-                    problems.append(f"GET {url}?{name}={value} -> {resp.status_code}")
+                if resp.status_code >= 500 or any(m in body for m in INTERNALS) or _net_fired(caplog):
+                    problems.append(f"GET {url}?{name}={value} -> {resp.status_code} {_net_fired(caplog)}")
     assert requests == len(routes) * len(INT_PARAMS) * len(VALUES)
     assert not problems, "\n".join(problems)
