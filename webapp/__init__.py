@@ -48,12 +48,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def register_converters(app: Flask) -> None:
     """`<int:...>` ids above Postgres' integer range would reach the database and fail there:
-    bound them so such URLs are plain 404s."""
+    bound them so such URLs are plain 404s. ASCII digits only: Werkzeug's digit class also matches
+    other scripts' digits ("١٢"), which `int()` would quietly turn into an id."""
     from werkzeug.routing import IntegerConverter
 
+    from webapp.params import MAX_ID
+
     class BoundedInt(IntegerConverter):
+        regex = r"[0-9]+"
+
         def __init__(self, url_map, *args, **kwargs) -> None:
-            kwargs.setdefault("max", 2**31 - 1)
+            kwargs.setdefault("max", MAX_ID)
             super().__init__(url_map, *args, **kwargs)
 
     app.url_map.converters["int"] = BoundedInt

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 
 CSP = (
     "default-src 'self'; img-src 'self' data: blob: https:; style-src 'self'; script-src 'self'; "
@@ -56,6 +57,27 @@ def init_security(app: Flask) -> None:
             return problem_response(status, title, detail)
         template = "_partials/_error.html" if request.headers.get("HX-Request") else "error.html"
         return render_template(template, status=status, title=title, detail=detail), status
+
+    @app.errorhandler(400)
+    def _bad_request(e):
+        # Our own 400s (webapp.params) say which parameter is wrong and what it may be.
+        return _error(400, "Bad request", e.description or "The request could not be understood.")
+
+    @app.errorhandler(DataError)
+    def _data_error(exc: DataError):
+        """Safety net: a value the database cannot hold (an id past Postgres' integer range, say)
+        is the request's fault, so 400 — never a 500 and never the driver's message. Routes parse
+        their input with webapp.params so this should not fire; the log line says where it did."""
+        from webapp.extensions import db
+
+        db.session.rollback()
+        app.logger.error(
+            "database refused a request value (%s) on %s %s; parse it with webapp.params",
+            type(getattr(exc, "orig", exc)).__name__,
+            request.method,
+            request.url_rule.rule if request.url_rule else request.path,
+        )
+        return _error(400, "Bad request", "A value in the request is out of range.")
 
     @app.errorhandler(404)
     def _not_found(_e):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -10,6 +10,7 @@ from webapp.authz import get_owned_or_404, get_viewable_or_404
 from webapp.downloads import zip_response
 from webapp.extensions import db
 from webapp.models import Job, JobBatch
+from webapp.params import MAX_ID, int_arg
 from webapp.services import actions
 from webapp.services import jobs as job_service
 from webapp.services.actions import ACTION_STATUS
@@ -29,7 +30,7 @@ def get_owned_job(job_id: int) -> Job:
 @login_required
 def index():
     """The producer's jobs, newest first, with status."""
-    before = request.args.get("before", type=int)
+    before = int_arg("before", 0, lo=1, hi=MAX_ID)
     query = select(Job).where(Job.owner_id == current_user.id).order_by(Job.id.desc()).limit(PAGE_SIZE + 1)
     if before:
         query = query.where(Job.id < before)

@@ -25,6 +25,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from webapp.params import MAX_ID
 from webapp.services.pricing import DEFAULT_PRICES, QUALITIES
 
 MAX_UNIT_PRICE = Decimal("1000")
@@ -41,7 +42,8 @@ def parse_money(text: str | None, *, places: int = 4, maximum: Decimal | None = 
     raw = (text or "").strip().replace("$", "").replace(",", "")
     if not raw:
         return None
-    if not all(ch.isdigit() or ch == "." for ch in raw) or raw.count(".") > 1 or raw == ".":
+    # ASCII digits: str.isdigit() is also true for "²" and other scripts' digits.
+    if not all(ch in "0123456789." for ch in raw) or raw.count(".") > 1 or raw == ".":
         raise ValueError("Enter a number like 0.05 (digits and one decimal point, not negative).")
     try:
         value = Decimal(raw)
@@ -271,4 +273,4 @@ class AuditFilterForm(FlaskForm):
 
     action = SelectField("Action", choices=[SelectChoice("", "All actions")], validate_choice=False)
     actor = StringField("Actor", validators=[Optional(), Length(max=100)])
-    before = IntegerField("Before", validators=[Optional(), NumberRange(min=1)])
+    before = IntegerField("Before", validators=[Optional(), NumberRange(min=1, max=MAX_ID)])

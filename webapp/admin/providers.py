@@ -152,9 +152,13 @@ def provider_test(name: str) -> ResponseReturnValue:
     form = FlaskForm()
     if not form.validate_on_submit():
         abort(400)
-    ok, message = key_service.test_platform_key(provider, current_user)
+    status = 200
+    try:
+        ok, message = key_service.test_platform_key(provider, current_user)
+    except key_service.KeyUnreadable as exc:
+        ok, message, status = False, str(exc), 409
     if is_htmx():
-        return render_template("admin/providers_status.html", provider=provider)
+        return render_template("admin/providers_status.html", provider=provider), status
     flash(message, "success" if ok else "error")
     if request.args.get("from") == "edit":
         return redirect(url_for("admin.provider_edit", name=name))
@@ -193,7 +197,10 @@ def audit() -> ResponseReturnValue:
     form = AuditFilterForm(request.args)
     actions = [SelectChoice(a, a) for a in audit_service.actions()]
     form.action.choices = [SelectChoice("", "All actions"), *actions]
+    status = 200
     if not form.validate():
+        # A `before` that is not an id (or past any id) is a bad link: say so, show page one.
+        status = 400 if form.before.errors else 200
         form.before.data = None
     events, next_before = audit_service.page(
         form.action.data or None, (form.actor.data or "").strip() or None, form.before.data, AUDIT_PAGE_SIZE
@@ -207,7 +214,7 @@ def audit() -> ResponseReturnValue:
         filters=filters,
         detail_text=_detail_text,
         paged=bool(form.before.data),
-    )
+    ), status
 
 
 # --------------------------------------------------------------------------- usage

@@ -14,6 +14,7 @@ from webapp.models import Asset, BulkBatch, BulkImage, BulkItem, Job, Show
 from webapp.services import actions, generation
 from webapp.services import bulk as bulk_service
 from webapp.services import jobs as job_service
+from webapp.services.pricing import PriceMissing
 from webapp.services.providers import RoutingError
 
 ERR = ref("Problem")
@@ -384,7 +385,7 @@ def start_batch():
         raise ApiProblem(403, "Bulk needs your own key", reason or "", slug="own-key-required")
     try:
         batch = bulk_service.create_and_start(user, parsed, settings)
-    except (bulk_service.BulkError, generation.GenerationError, RoutingError, LookupError) as exc:
+    except (bulk_service.BulkError, generation.GenerationError, RoutingError, PriceMissing) as exc:
         raise validation_error({"batch": [str(exc)]}, str(exc)) from None
     return jsonify(_batch_json(batch)), 202, {"Location": f"/api/v1/bulk/{batch.id}"}
 

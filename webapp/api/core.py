@@ -10,7 +10,7 @@ authentication and error handling, and becomes its entry in `/api/v1/openapi.jso
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
@@ -211,14 +211,45 @@ def json_body() -> dict[str, Any]:
     return data
 
 
+def query_int(name: str, default: int | None, lo: int, hi: int, message: str = "") -> int | None:
+    """A whole number from the query string through the shared strict parser (webapp.params):
+    `default` when absent or empty, 422 naming the parameter and its range otherwise."""
+    from webapp.params import parse_int
+
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    value = parse_int(raw, lo=lo, hi=hi)
+    if value is None:
+        raise validation_error({name: [message or f"Give a whole number from {lo} to {hi}."]})
+    return value
+
+
+def query_choice(name: str, allowed: Iterable[str]) -> str | None:
+    """One of `allowed` from the query string, None when absent or empty; 422 naming the
+    allowed values otherwise (a filter must never be silently ignored)."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    choices = list(allowed)
+    if raw not in choices:
+        raise validation_error({name: [f"Choose one of {', '.join(choices)}."]})
+    return raw
+
+
 def not_found() -> ApiProblem:
     return ApiProblem(404, "Not found", "No such resource, or it is not yours.", slug="not-found")
 
 
 def owned(model, object_id: int, *, change: bool = False):
-    """Same rule as the pages: owner (or staff for reads) — 404 for everyone else."""
+    """Same rule as the pages: owner (or staff for reads) — 404 for everyone else. Ids from JSON
+    bodies arrive here unchecked: one no row can have (past Postgres' integer, or a boolean) is
+    the same 404, never a database error."""
     from webapp.extensions import db
+    from webapp.params import parse_id
 
+    if parse_id(object_id) is None:
+        raise not_found()
     obj = db.session.get(model, object_id)
     user = g.api_user
     if obj is None or (obj.owner_id != user.id and not (user.is_staff and not change)):

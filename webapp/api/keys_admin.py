@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
 
 from flask import jsonify, request
 
+from webapp.admin.forms import MAX_BUDGET, parse_money
 from webapp.api.core import ApiProblem, api_user, json_body, not_found, operation, validation_error
 from webapp.api.schemas import ref
 from webapp.api.serializers import iso
@@ -150,12 +150,19 @@ def delete_api_key(provider: str):
     scope="write",
     tag="keys",
     parameters=[KEY_PROVIDER],
-    responses={200: ref("UserKey"), 404: ERR},
+    responses={200: ref("UserKey"), 404: ERR, 409: ERR},
 )
 def validate_api_key(provider: str):
     row = _own_key(provider)
-    key_service.test_user_key(row)
+    try:
+        key_service.test_user_key(row)
+    except key_service.KeyUnreadable as exc:
+        raise _unreadable(exc) from None
     return jsonify(_key_json(row))
+
+
+def _unreadable(exc: key_service.KeyUnreadable) -> ApiProblem:
+    return ApiProblem(409, "Key cannot be decrypted", str(exc), slug="key-unreadable")
 
 
 # ------------------------------------------------------------------------------------------------ admin
@@ -315,13 +322,16 @@ def _patch_provider(row, body: dict):
             changes["base_url"] = url or None
     if "monthly_budget" in body:
         v = body["monthly_budget"]
-        try:
-            budget = None if v in (None, "") else Decimal(str(v))
-            if budget is not None and (budget < 0 or not budget.is_finite()):
-                raise InvalidOperation
-            changes["monthly_budget"] = budget
-        except (InvalidOperation, ValueError):
+        # The admin page's parser: same digits-only rule, places and ceiling, human messages.
+        if isinstance(v, bool) or not isinstance(v, str | int | float | None):
             errors["monthly_budget"] = ["A non-negative amount in USD, or null for no budget."]
+        else:
+            try:
+                changes["monthly_budget"] = parse_money(
+                    None if v is None else str(v), places=2, maximum=MAX_BUDGET
+                )
+            except ValueError as exc:
+                errors["monthly_budget"] = [f"{exc} (USD, or null for no budget)"]
     if "key" in body and not isinstance(body["key"], str):
         errors["key"] = ["Paste the key as a string."]
     if errors:
@@ -344,11 +354,14 @@ def _patch_provider(row, body: dict):
     tag="admin",
     admin=True,
     parameters=[PROVIDER],
-    responses={200: ref("Provider"), 404: ERR},
+    responses={200: ref("Provider"), 404: ERR, 409: ERR},
 )
 def test_ai_model(provider: str):
     row = _provider(provider)
-    key_service.test_platform_key(row, api_user())
+    try:
+        key_service.test_platform_key(row, api_user())
+    except key_service.KeyUnreadable as exc:
+        raise _unreadable(exc) from None
     return jsonify(_provider_json(row))
 
 

@@ -17,13 +17,16 @@ from webapp.api.core import (
     operation,
     owned,
     paginate_link,
+    query_choice,
+    query_int,
     validation_error,
 )
 from webapp.api.schemas import ref
 from webapp.api.serializers import asset_json, job_json, show_json
 from webapp.downloads import serve_asset_file, zip_response
 from webapp.extensions import db
-from webapp.models import Asset, Job, Show
+from webapp.models import Asset, Job, JobStatus, Show
+from webapp.params import MAX_ID, parse_id, parse_int
 from webapp.services import actions, limits
 from webapp.services import jobs as job_service
 from webapp.services import library as library_service
@@ -31,9 +34,10 @@ from webapp.services import shows as show_service
 from webapp.services.actions import ACTION_STATUS, ActionError, AutoformatSettings
 from webapp.storage import StorageError
 
-ID = {"in": "path", "required": True, "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
+ID = {"in": "path", "required": True, "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
 CURSOR = {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 200}}
 ERR = ref("Problem")
+JOB_STATUSES = [s.value for s in JobStatus]
 
 
 def action_problem(exc: ActionError) -> ApiProblem:
@@ -121,11 +125,8 @@ def auto_format():
         fills[slot] = request.form.get(f"fill_{slot}", "blur")
         if fills[slot] not in ("blur", "solid", "crop"):
             errors[f"fill_{slot}"] = ["Choose blur, solid or crop."]
-    try:
-        darken = int(request.form.get("darken", 15))
-        if not 0 <= darken <= 60:
-            raise ValueError
-    except ValueError:
+    darken = parse_int(request.form.get("darken", "15"), lo=0, hi=60)
+    if darken is None:
         errors["darken"] = ["Darkening must be a whole number from 0 to 60."]
         darken = 15
     shadow = request.form.get("shadow", "true").lower() not in ("false", "0", "no", "off")
@@ -164,6 +165,18 @@ def auto_format():
     parameters=[
         CURSOR,
         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+        {
+            "name": "job_type",
+            "in": "query",
+            "description": "Only jobs of this kind.",
+            "schema": {"type": "string", "enum": list(job_service.JOB_KINDS)},
+        },
+        {
+            "name": "status",
+            "in": "query",
+            "description": "Only jobs in this state.",
+            "schema": {"type": "string", "enum": JOB_STATUSES},
+        },
     ],
     responses={
         200: {
@@ -173,44 +186,44 @@ def auto_format():
                 "items": {"type": "array", "items": ref("Job")},
                 "next_cursor": {"type": ["string", "null"]},
             },
-        }
+        },
+        422: ERR,
     },
 )
 def list_jobs():
     user = api_user()
     limit = _int_arg("limit", 25, 1, 100)
     before = _cursor_id()
+    kind = query_choice("job_type", job_service.JOB_KINDS)
+    status = query_choice("status", JOB_STATUSES)
     q = select(Job).where(Job.owner_id == user.id).order_by(Job.id.desc()).limit(limit + 1)
     if before:
         q = q.where(Job.id < before)
+    if kind:
+        q = q.where(Job.kind == kind)
+    if status:
+        q = q.where(Job.status == status)
     rows = list(db.session.scalars(q))
     more = len(rows) > limit
     rows = rows[:limit]
     items = [job_json(j, job_service.outputs_of(j)) for j in rows]
     nxt = str(rows[-1].id) if more and rows else None
-    return jsonify({"items": items, "next_cursor": nxt}), 200, paginate_link(nxt, limit=limit)
+    return (
+        jsonify({"items": items, "next_cursor": nxt}),
+        200,
+        paginate_link(nxt, limit=limit, job_type=kind, status=status),
+    )
 
 
 def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise validation_error({name: [f"Give a whole number from {lo} to {hi}."]}) from None
-    if not lo <= value <= hi:
-        raise validation_error({name: [f"Give a whole number from {lo} to {hi}."]})
+    value = query_int(name, default, lo, hi)
+    assert value is not None
     return value
 
 
 def _cursor_id() -> int | None:
-    raw = request.args.get("cursor")
-    if not raw:
-        return None
-    if not raw.isdigit() or int(raw) >= 2**31:
-        raise validation_error({"cursor": ["Use the next_cursor value from the previous page."]})
-    return int(raw)
+    """Keyset cursor of the id-ordered lists: the last id of the previous page."""
+    return query_int("cursor", None, 1, MAX_ID, "Use the next_cursor value from the previous page.")
 
 
 @operation(
@@ -348,12 +361,9 @@ def list_assets():
         errors["q"] = ["Search for at most 100 characters."]
     if len(a.get("cursor", "")) > 200:
         errors["cursor"] = ["Use the next_cursor value from the previous page."]
-    show_id = None
-    if a.get("show_id"):
-        if not a["show_id"].isdigit() or not 1 <= int(a["show_id"]) < 2**31:
-            errors["show_id"] = ["Give a show id."]
-        else:
-            show_id = int(a["show_id"])
+    show_id = parse_id(a.get("show_id"))
+    if a.get("show_id") and show_id is None:
+        errors["show_id"] = ["Give a show id."]
     if errors:
         raise validation_error(errors)
     flt = library_service.LibraryFilter(
@@ -497,9 +507,15 @@ def _show_data(body: dict) -> dict:
         not isinstance(data["performers"], list) or not all(isinstance(p, str) for p in data["performers"])
     ):
         raise validation_error({"performers": ["Must be a list of names."]})
+    price_errors = {}
     for key in ("price_min", "price_max"):
-        if key in data and data[key] is not None and not isinstance(data[key], str | int | float):
-            raise validation_error({key: ['Give a price like "25" or 25.50.']})
+        if key in data:
+            try:
+                data[key] = show_service.parse_price(data[key])
+            except ValueError as exc:
+                price_errors[key] = [str(exc)]  # our own message, never decimal's
+    if price_errors:
+        raise validation_error(price_errors)
     if "performances" in data:
         items = data["performances"]
         if not isinstance(items, list):
@@ -523,11 +539,17 @@ def _show_data(body: dict) -> dict:
 
 
 def _save_show(fn, *args):
+    """The service's checks raise ValueError with a message for the producer; anything from
+    decimal would be its internals ("[<class 'decimal.ConversionSyntax'>]"), so never echo it."""
     try:
         return fn(*args)
-    except (ValueError, InvalidOperation) as exc:
+    except ValueError as exc:
         db.session.rollback()
         raise validation_error({"show": [str(exc)]}, str(exc)) from None
+    except InvalidOperation:
+        db.session.rollback()
+        message = "A number in the show is not valid; prices are numbers such as 25 or 25.50."
+        raise validation_error({"show": [message]}, message) from None
 
 
 @operation(

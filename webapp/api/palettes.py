@@ -5,12 +5,23 @@ from __future__ import annotations
 from flask import current_app, jsonify, request
 from sqlalchemy import select
 
-from webapp.api.core import ApiProblem, api_user, json_body, not_found, operation, owned, validation_error
+from webapp.api.core import (
+    ApiProblem,
+    api_user,
+    json_body,
+    not_found,
+    operation,
+    owned,
+    query_choice,
+    query_int,
+    validation_error,
+)
 from webapp.api.media import ID, action_problem, idempotency_key
 from webapp.api.schemas import ref
 from webapp.api.serializers import iso, job_json
 from webapp.extensions import db
 from webapp.models import Palette, Show
+from webapp.params import MAX_ID
 from webapp.services import actions
 from webapp.services import palettes as palette_service
 
@@ -148,20 +159,40 @@ def _int_field(raw: str | None, name: str, default: int | None) -> int | None:
 @operation(
     "GET",
     "/palettes",
-    summary="Your palettes, newest first",
+    summary="Your palettes, newest first (at most 100)",
     tag="palettes",
+    parameters=[
+        {
+            "name": "status",
+            "in": "query",
+            "description": "Only palettes in this state.",
+            "schema": {"type": "string", "enum": list(palette_service.STATUS_LABELS)},
+        },
+        {
+            "name": "show_id",
+            "in": "query",
+            "description": "Only palettes made for this show.",
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+        },
+    ],
     responses={
         200: {
             "type": "object",
             "required": ["items"],
             "properties": {"items": {"type": "array", "items": PALETTE}},
-        }
+        },
+        422: ERR,
     },
 )
 def list_palettes():
-    rows = db.session.scalars(
-        select(Palette).where(Palette.owner_id == api_user().id).order_by(Palette.id.desc()).limit(100)
-    ).all()
+    status = query_choice("status", palette_service.STATUS_LABELS)
+    show_id = query_int("show_id", None, 1, MAX_ID, "Give a show id.")
+    q = select(Palette).where(Palette.owner_id == api_user().id)
+    if status:
+        q = q.where(Palette.status == status)
+    if show_id:
+        q = q.where(Palette.show_id == show_id)
+    rows = db.session.scalars(q.order_by(Palette.id.desc()).limit(100)).all()
     return jsonify({"items": [_palette_json(p) for p in rows]})
 
 

@@ -21,6 +21,7 @@ from webapp.authz import media_assistant_required
 from webapp.autoformat.forms import BATCH_MAX_FILES, AutoformatForm, DuplicateChoiceForm
 from webapp.extensions import db
 from webapp.models import Asset, JobBatch
+from webapp.params import parse_id
 from webapp.services import actions
 from webapp.services import jobs as job_service
 from webapp.services import library as library_service
@@ -144,8 +145,11 @@ def resolve_duplicate():
     form = DuplicateChoiceForm()
     if not form.validate_on_submit():
         abort(400)
-    new = db.session.get(Asset, _as_id(form.new_asset_id.data))
-    existing = db.session.get(Asset, _as_id(form.existing_asset_id.data))
+    new_id, existing_id = parse_id(form.new_asset_id.data), parse_id(form.existing_asset_id.data)
+    if new_id is None or existing_id is None:
+        abort(404)
+    new = db.session.get(Asset, new_id)
+    existing = db.session.get(Asset, existing_id)
     for asset in (new, existing):
         if asset is None or asset.owner_id != current_user.id:
             abort(404)
@@ -167,10 +171,6 @@ def _fingerprint(data: bytes, form: AutoformatForm) -> str:
     digest = hashlib.sha256(data)
     digest.update(repr(form.settings()).encode())
     return digest.hexdigest()[:16]
-
-
-def _as_id(value: str | None) -> int:
-    return int(value) if value and value.isascii() and value.isdigit() and len(value) < 19 else -1
 
 
 def _create_batch(form: AutoformatForm, files):

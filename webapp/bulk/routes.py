@@ -25,6 +25,7 @@ from webapp.bulk.forms import ActionForm, BatchSettingsForm, ConfirmForm, Prompt
 from webapp.downloads import zip_response
 from webapp.extensions import db
 from webapp.models import Asset, BulkBatch, BulkImage, BulkItem, Show, User
+from webapp.params import MAX_ID, int_arg, parse_ids
 from webapp.providers import REGISTRY
 from webapp.services import bulk as bulk_service
 from webapp.services.keys import user_keys
@@ -290,8 +291,8 @@ def updates(batch_id: int) -> ResponseReturnValue:
     """What changed since the page last looked: new tiles (appended), the panel (only when its
     version moved), and the poller itself (without a trigger once the batch is final)."""
     batch = get_viewable_or_404(BulkBatch, batch_id)
-    after = request.args.get("after", 0, type=int) or 0
-    shown = request.args.get("shown", 0, type=int) or 0
+    after = int_arg("after", 0, lo=0, hi=MAX_ID)
+    shown = int_arg("shown", 0, lo=0, hi=MAX_ID)
     panel = _panel(batch)
     older = db.session.scalar(
         select(func.count())
@@ -532,8 +533,4 @@ def download(batch_id: int) -> ResponseReturnValue:
 
 
 def _ints(values: list[str]) -> list[int]:
-    out = []
-    for v in values[: bulk_service.MAX_PROMPTS * 4]:
-        if v.isdigit():
-            out.append(int(v))
-    return out
+    return parse_ids(values, bulk_service.MAX_PROMPTS * 4)

@@ -26,6 +26,7 @@ from webapp.downloads import serve_asset_file, zip_response
 from webapp.extensions import db
 from webapp.library.forms import LibraryFilterForm, SelectionForm
 from webapp.models import Asset, Job, Show
+from webapp.params import parse_ids
 from webapp.services import actions
 from webapp.services import library as library_service
 from webapp.templating import is_htmx
@@ -133,13 +134,7 @@ def _after_delete(message: str):
 
 
 def _ids(values: list[str]) -> list[int]:
-    out = []
-    for v in values[:500]:
-        try:
-            out.append(int(v))
-        except ValueError:
-            continue
-    return out
+    return parse_ids(values, 500)
 
 
 @bp.get("/library/download.zip")

@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from webapp.imaging.palette import DEFAULT_COLORS, MAX_COLORS, MIN_COLORS, ROLES
+from webapp.params import parse_id
 
 COLOR_CHOICES = [SelectChoice(n, f"{n} colours") for n in range(MIN_COLORS, MAX_COLORS + 1)]
 HEX_MESSAGE = "Enter a colour as #rrggbb, for example #1a2b3c."
@@ -25,8 +26,7 @@ class ExtractForm(FlaskForm):
 
     def chosen_asset_id(self) -> int | None:
         """The picked library image id from the radio list (name "asset_id"), if it is a number."""
-        raw = (self.asset_id.data or "").strip()
-        return int(raw) if raw.isdigit() else None
+        return parse_id((self.asset_id.data or "").strip())
 
 
 class RolesForm(FlaskForm):

@@ -21,6 +21,7 @@ from webapp.authz import get_owned_or_404, get_viewable_or_404, media_assistant_
 from webapp.extensions import db
 from webapp.models import Asset, Job, Palette, Show
 from webapp.palettes.forms import COLOR_CHOICES, ApplyForm, ExtractForm, RolesForm
+from webapp.params import parse_id
 from webapp.services import actions, limits
 from webapp.services import jobs as job_service
 from webapp.services import palettes as palette_service
@@ -67,7 +68,7 @@ def _picker_assets() -> list[Asset]:
 
 
 def _render_new(form: ExtractForm, status: int = 200, error: str | None = None) -> ResponseReturnValue:
-    chosen = form.chosen_asset_id() or request.args.get("asset_id", type=int)
+    chosen = form.chosen_asset_id() or parse_id(request.args.get("asset_id"))
     return (
         render_template(
             "palettes/new.html",

@@ -22,6 +22,7 @@ from sqlalchemy import func, select, update
 
 from webapp.extensions import db
 from webapp.models import Asset, BulkBatch, BulkImage, BulkItem, User, utcnow
+from webapp.params import parse_int
 from webapp.providers import REGISTRY
 from webapp.services import budget
 from webapp.services.generation import (
@@ -123,10 +124,11 @@ def parse_prompts(text: str = "", upload: bytes | None = None, filename: str = "
             item.style = style
         var = (row.get("variations") or "").strip()
         if var:
-            if not var.isdigit() or not 1 <= int(var) <= 4:
+            count = parse_int(var, lo=1, hi=4)
+            if count is None:
                 result.problems.append(f"Line {n}: variations must be 1 to 4 (got {var!r}).")
             else:
-                item.variations = int(var)
+                item.variations = count
         result.prompts.append(item)
     if blank:
         result.notes.append(f"{blank} blank line{'s' if blank != 1 else ''} ignored.")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import select
 
-from webapp.crypto import platform_vault, user_vault
+from webapp.crypto import VaultError, platform_vault, user_vault
 from webapp.extensions import db
 from webapp.models import Provider, User, UserKey, utcnow
 from webapp.providers import REGISTRY, InvalidKey, ProviderError, create_provider, key_suffix
@@ -23,6 +23,21 @@ KEY_PROVIDERS = ("openai", "gemini")
 
 class KeyRefused(ValueError):
     """The key failed its test (or is malformed): nothing was saved."""
+
+
+UNREADABLE = (
+    "This key can no longer be decrypted — the encryption key it was stored under was rotated "
+    "away; enter the key again."
+)
+
+
+class KeyUnreadable(RuntimeError):
+    """A stored key cannot be decrypted with the configured Fernet keys (an old key was removed
+    before `flask keys rotate` ran). Not the caller's or the provider's fault, and not a crash:
+    the only fix is to enter the key again, so routes answer 409 with UNREADABLE."""
+
+    def __init__(self) -> None:
+        super().__init__(UNREADABLE)
 
 
 def _clean(key: str) -> str:
@@ -94,11 +109,25 @@ def platform_key(provider: Provider, purpose: str, actor: User | None = None) ->
 
 
 def test_platform_key(provider: Provider, actor: User | None = None) -> tuple[bool, str]:
+    """(ok, message), recorded on the row and audited. Raises KeyUnreadable (after recording and
+    auditing it) when the stored key cannot be decrypted any more."""
     spec = REGISTRY[provider.name].spec
     if not spec.needs_key:
         ok, message = True, "No key needed."
     else:
-        key = platform_key(provider, "test", actor)
+        try:
+            key = platform_key(provider, "test", actor)
+        except VaultError:
+            provider.last_test_ok, provider.last_test_message = False, UNREADABLE[:300]
+            provider.last_tested_at = utcnow()
+            audit.record(
+                "platform_key.test",
+                f"provider:{provider.name}",
+                {"ok": False, "reason": "undecryptable", "suffix": provider.key_suffix},
+                actor,
+            )
+            db.session.commit()
+            raise KeyUnreadable() from None
         if key is None:
             ok, message = False, "No key is set."
         else:
@@ -169,7 +198,20 @@ def user_key_plaintext(row: UserKey, purpose: str) -> str:
 
 
 def test_user_key(row: UserKey) -> tuple[bool, str]:
-    key = user_key_plaintext(row, "test")
+    """Raises KeyUnreadable (after recording and auditing it) when the stored key cannot be
+    decrypted any more."""
+    try:
+        key = user_key_plaintext(row, "test")
+    except VaultError:
+        row.last_validated_at, row.last_validation_ok = utcnow(), False
+        row.last_validation_message = UNREADABLE[:300]
+        audit.record(
+            "user_key.test",
+            f"user_key:{row.provider}",
+            {"ok": False, "reason": "undecryptable", "suffix": row.key_suffix, "owner": row.owner_id},
+        )
+        db.session.commit()
+        raise KeyUnreadable() from None
     try:
         _test(row.provider, key, base_url_for(row.provider, _platform_row(row.provider)))
         ok, message = True, "Key accepted."

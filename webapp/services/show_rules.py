@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -106,6 +106,35 @@ def parse_performers(text: str | Iterable[str]) -> list[str]:
     return names
 
 
+PRICE_FORMAT = "Enter a number such as 25 or 25.50, without the currency sign."
+
+
+def parse_price(value: object) -> Decimal | None:
+    """A ticket price from a form box or a JSON number/string: None when empty, else a Decimal
+    of at most two places within 0..MAX_PRICE. ValueError with a message for the producer
+    otherwise — never decimal's own "[<class 'decimal.ConversionSyntax'>]"."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        raise ValueError(PRICE_FORMAT)
+    text = str(value).strip().replace(",", "").replace(" ", "")
+    if not text:
+        return None
+    try:
+        price = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(PRICE_FORMAT) from None
+    if not price.is_finite():
+        raise ValueError(PRICE_FORMAT)
+    if price < 0:
+        raise ValueError("Prices cannot be negative. Use 0 (or leave both empty) for a free show.")
+    if price > MAX_PRICE:
+        raise ValueError("That price is too large; enter it in whole currency units, for example 25.")
+    if price != price.quantize(Decimal("0.01")):
+        raise ValueError("Use at most two decimal places, for example 25.50.")
+    return price
+
+
 def check_prices(price_min: Decimal | None, price_max: Decimal | None) -> None:
     for value in (price_min, price_max):
         if value is not None and (value < 0 or value > MAX_PRICE):
@@ -124,5 +153,6 @@ __all__ = [
     "check_zone",
     "local_to_utc",
     "parse_performers",
+    "parse_price",
     "zone_choices",
 ]

@@ -31,6 +31,7 @@ from webapp.services.show_rules import (
     check_zone,
     local_to_utc,
     parse_performers,
+    parse_price,
     zone_choices,
 )
 from webapp.services.show_text import (
@@ -70,6 +71,7 @@ __all__ = [
     "local_to_utc",
     "next_performance",
     "parse_performers",
+    "parse_price",
     "price_text",
     "shows_using_asset",
     "update_show",
@@ -155,8 +157,7 @@ def _apply(show: Show, data: Mapping[str, Any], creating: bool) -> None:
     if "price_min" in data or "price_max" in data:
         pmin = data.get("price_min", show.price_min)
         pmax = data.get("price_max", show.price_max)
-        pmin = Decimal(str(pmin)) if pmin is not None else None
-        pmax = Decimal(str(pmax)) if pmax is not None else None
+        pmin, pmax = parse_price(pmin), parse_price(pmax)
         check_prices(pmin, pmax)
         show.price_min, show.price_max = pmin, pmax
     if "performers" in data:

@@ -140,12 +140,16 @@ def test_key(key_id: int) -> ResponseReturnValue:
     row = _own_key_or_404(key_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
-    ok, message = key_service.test_user_key(row)
+    status = 200
+    try:
+        ok, message = key_service.test_user_key(row)
+    except key_service.KeyUnreadable as exc:
+        ok, message, status = False, str(exc), 409
     if is_htmx():
         view = next(v for v in _key_views(current_user) if v["name"] == row.provider)
         return render_template(
             "settings/_key.html", v=view, action_form=FlaskForm(), money=provider_service.money
-        )
+        ), status
     flash(message, "success" if ok else "error")
     return redirect(url_for("settings.keys"))
 

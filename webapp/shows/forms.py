@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -27,10 +27,11 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import DateInput, TimeInput
 
 from webapp.models import Show
+from webapp.params import MAX_ID, parse_id
 from webapp.services import shows as show_service
 
 BLANK_ROWS = 3
@@ -78,22 +79,8 @@ def _parse_time(text: str) -> time:
 
 
 def _parse_price(text: str | None) -> Decimal | None:
-    text = (text or "").strip().replace(",", "").replace(" ", "")
-    if not text:
-        return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise ValueError("Enter a number such as 25 or 25.50, without the currency sign.") from None
-    if not value.is_finite():
-        raise ValueError("Enter a number such as 25 or 25.50, without the currency sign.")
-    if value < 0:
-        raise ValueError("Prices cannot be negative. Use 0 (or leave both empty) for a free show.")
-    if value != value.quantize(Decimal("0.01")):
-        raise ValueError("Use at most two decimal places, for example 25.50.")
-    if value > show_service.MAX_PRICE:
-        raise ValueError("That price is too large; enter it in whole currency units, for example 25.")
-    return value
+    """The same rule as the service and the API (one copy, in show_rules)."""
+    return show_service.parse_price(text)
 
 
 class PerformanceForm(Form):
@@ -121,7 +108,7 @@ class PerformanceForm(Form):
 
     @property
     def existing_id(self) -> int | None:
-        return int(self.performance_id.data) if (self.performance_id.data or "").isdigit() else None
+        return parse_id(self.performance_id.data)
 
     def validate(self, extra_validators: Any = None) -> bool:
         """Blank rows and rows ticked Remove are fine; otherwise both date and time must parse and
@@ -333,15 +320,19 @@ def _plain(value: Decimal | None) -> str:
     return text[:-3] if text.endswith(".00") else text
 
 
+# Ids beyond MAX_ID cannot name a row; refusing them here keeps them from reaching Postgres.
+_AN_ID = NumberRange(1, MAX_ID, "That is not one of the choices.")
+
+
 class AssignForm(FlaskForm):
-    asset_id = IntegerField(validators=[InputRequired("Choose an image to assign.")])
+    asset_id = IntegerField(validators=[InputRequired("Choose an image to assign."), _AN_ID])
 
 
 class FillFromJobForm(FlaskForm):
-    job_id = IntegerField(validators=[InputRequired("Choose which auto-format result to use.")])
+    job_id = IntegerField(validators=[InputRequired("Choose which auto-format result to use."), _AN_ID])
 
 
 class UseJobForm(FillFromJobForm):
     """The "Use these for show …" form on auto-format results: the show comes from a select."""
 
-    show_id = IntegerField(validators=[InputRequired("Choose the show to use these images for.")])
+    show_id = IntegerField(validators=[InputRequired("Choose the show to use these images for."), _AN_ID])

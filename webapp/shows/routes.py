@@ -18,7 +18,6 @@ from flask import (
     make_response,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -26,6 +25,7 @@ from flask_login import current_user
 
 from webapp.authz import get_owned_or_404, get_viewable_or_404, media_assistant_required
 from webapp.models import SLOTS, Job, Show
+from webapp.params import page_arg, parse_id
 from webapp.services import jobs as job_service
 from webapp.services import shows as show_service
 from webapp.shows.forms import AssignForm, FillFromJobForm, ShowForm, UseJobForm
@@ -52,7 +52,7 @@ def _show_helpers() -> dict[str, Any]:
 
 
 def _page_arg() -> int:
-    return max(1, request.args.get("page", 1, type=int) or 1)
+    return page_arg()
 
 
 def _done(url: str, message: str | None = None) -> Response:
@@ -267,9 +267,10 @@ def _fill_error(show: Show, error: str) -> ResponseReturnValue:
 def use_job() -> ResponseReturnValue:
     """The "Use these for show …" form on auto-format results: the show comes from a select."""
     form = UseJobForm()
-    if form.job_id.data is None:
+    job_id = parse_id(form.job_id.data)  # read before validate(): the results need the job
+    if job_id is None:
         abort(404)
-    job = get_owned_or_404(Job, form.job_id.data)
+    job = get_owned_or_404(Job, job_id)
     context = {"job": job, "outputs": job_service.outputs_of(job)}
     if not form.validate():
         return _render_use_job(context, "Choose the show to use these images for.", 422)

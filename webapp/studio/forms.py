@@ -17,6 +17,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from webapp.imaging.fonts import FAMILIES
 from webapp.imaging.overlay import ITEM_LABELS, ITEMS, MAX_CHARS, POSITIONS
+from webapp.params import parse_id
 from webapp.services.generation import IMAGE_TYPES, STYLES, GenerationRequest
 
 TYPE_LABELS = {"poster": "Poster 2:3", "square": "Square 1:1", "banner": "Banner 2:1"}
@@ -29,10 +30,9 @@ _HEX = re.compile(r"#[0-9a-fA-F]{6}")
 
 
 def _optional_int(value: Any) -> int | None:
-    try:
-        return int(value) if value not in (None, "", "None") else None
-    except (TypeError, ValueError):
-        return None
+    """A select's id, or None for "none" and for anything that is not an id (so a tampered value
+    is refused by the choice check instead of reaching the database)."""
+    return parse_id(value)
 
 
 class StudioForm(FlaskForm):

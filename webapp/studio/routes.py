@@ -32,6 +32,7 @@ from webapp.imaging import ImageRejected
 from webapp.imaging.fonts import FAMILIES
 from webapp.imaging.overlay import layout as overlay_layout
 from webapp.models import Asset, Job, PromptTemplate, Show
+from webapp.params import id_arg, parse_id, parse_int
 from webapp.providers import REGISTRY
 from webapp.services import generation
 from webapp.services import shows as show_service
@@ -86,9 +87,7 @@ def _setup(form: StudioForm) -> dict[str, Any]:
     recent = studio_service.recent_images(current_user)
     form.source_asset.choices = [SelectChoice(a.id, a.filename) for a in recent]
     show = _own_show(form.show.data) if form.show.data else None
-    palette_id = request.values.get("palette", type=int) or (
-        int(form.palette.data) if (form.palette.data or "").isdigit() else None
-    )
+    palette_id = parse_id(request.values.get("palette")) or parse_id(form.palette.data)
     colours, colour_source = studio_service.palette_colours(current_user, show, palette_id)
     keys = user_keys(current_user)
     return {
@@ -189,34 +188,33 @@ def index() -> ResponseReturnValue:
     form = StudioForm(formdata=None)
     form.use_own_key.data = any(k.use_own for k in user_keys(current_user).values())
     job = None
-    if request.args.get("job", type=int):
-        job = get_viewable_or_404(Job, request.args.get("job", type=int))
+    job_id, show_id, asset_id = id_arg("job"), id_arg("show"), id_arg("asset")
+    palette_id, template_id = id_arg("palette"), id_arg("template")
+    if job_id:
+        job = get_viewable_or_404(Job, job_id)
         if job.kind != "generate":
             abort(404)
         _prefill(form, job)
-    if request.args.get("show", type=int):
-        form.show.data = _own_show(request.args.get("show", type=int)).id  # type: ignore[union-attr]
+    if show_id:
+        form.show.data = _own_show(show_id).id  # type: ignore[union-attr]
     if request.args.get("type") in generation.IMAGE_TYPES:
         form.image_type.data = request.args["type"]
-    if request.args.get("asset", type=int):
-        source = get_owned_or_404(Asset, request.args.get("asset", type=int))
+    if asset_id:
+        source = get_owned_or_404(Asset, asset_id)
         form.mode.data, form.source_asset.data = "edit", source.id
-    if request.args.get("palette", type=int):
-        form.palette.data = str(request.args.get("palette", type=int))
+    if palette_id:
+        form.palette.data = str(palette_id)
         form.use_palette.data = True
-    template_id = request.args.get("template", type=int)
     if template_id:
         tpl = db.session.get(PromptTemplate, template_id)
         if tpl is not None:
             form.prompt.data, form.image_type.data = tpl.text, tpl.image_type
     example = request.args.get("example", "")
     image_type, _, n = example.partition("-")
-    if (
-        image_type in studio_service.EXAMPLES
-        and n.isdigit()
-        and int(n) < len(studio_service.EXAMPLES[image_type])
-    ):
-        form.prompt.data, form.image_type.data = studio_service.EXAMPLES[image_type][int(n)], image_type
+    if image_type in studio_service.EXAMPLES:
+        index = parse_int(n, lo=0, hi=len(studio_service.EXAMPLES[image_type]) - 1)
+        if index is not None:
+            form.prompt.data, form.image_type.data = studio_service.EXAMPLES[image_type][index], image_type
     return _render_index(form, job)
 
 
@@ -361,7 +359,7 @@ def assign(asset_id: int) -> ResponseReturnValue:
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    show = _own_show(request.form.get("show", type=int))
+    show = _own_show(parse_id(request.form.get("show")))
     if show is None:
         flash("Choose a show first.", "error")
         return redirect(url_for("studio.asset", asset_id=item.id))
@@ -430,7 +428,7 @@ def _editor_context(source: Asset, form: OverlayForm) -> dict[str, Any]:
 
 
 def _editor_show(source: Asset) -> Show | None:
-    show_id = request.values.get("show", type=int) or source.show_id
+    show_id = parse_id(request.values.get("show")) or source.show_id
     if show_id:
         show = db.session.get(Show, show_id)
         if show is not None and show.owner_id == source.owner_id:
