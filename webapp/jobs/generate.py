@@ -23,7 +23,7 @@ from flask import current_app
 
 from webapp.extensions import db
 from webapp.imaging import FORMATS, AutoformatOptions, analyze, decode, encode, render
-from webapp.jobs.runner import JobContext, JobError, execute
+from webapp.jobs.runner import JobContext, JobError, RetryableJobError, execute
 from webapp.models import Asset, User, UserKey, utcnow
 from webapp.providers import (
     ContentBlocked,
@@ -44,6 +44,10 @@ from webapp.storage import get_storage
 
 log = logging.getLogger(__name__)
 RATE_LIMIT_WAIT_MAX = 20.0  # seconds we are willing to wait on a provider's Retry-After in-job
+# A 429 without Retry-After (OpenAI often sends only x-ratelimit-* headers): wait this long before the one
+# in-job retry instead of hammering the provider or giving up at once.
+# Overridden by the config value PROVIDER_RATE_LIMIT_WAIT_SECONDS.
+RATE_LIMIT_DEFAULT_WAIT = 5.0
 
 
 def run(job_id: int) -> None:
@@ -84,7 +88,11 @@ def _generate(ctx: JobContext) -> None:
         _publish_partial(ctx, variations, asset_ids)
     if not asset_ids:
         reasons = {v.get("error") for v in variations if v.get("error")}
-        raise JobError(" ".join(sorted(reasons)) or "No image came back from the provider.")
+        message = " ".join(sorted(reasons)) or "No image came back from the provider."
+        if variations and all(v.get("retryable") for v in variations):
+            # Every call failed in a way a later attempt may not (and none may have billed): RQ retries.
+            raise RetryableJobError(message)
+        raise JobError(message)
     ctx.finish({"variations": variations, "asset_ids": asset_ids, "kind": "generate"}, [])
 
 
@@ -211,6 +219,7 @@ def generate_variation(
                 "provider": route.provider_name,
                 "outcome": _outcome(exc),
                 "retry_after": getattr(exc, "retry_after", None),
+                "retryable": exc.retryable and not billed_maybe,
             }
         actual = estimate(route.provider_row, route.provider_name, route.model, size, quality, len(images))
         if reservation is not None:
@@ -253,19 +262,26 @@ def generate_variation(
         "error": message,
         "outcome": _outcome(last_error) if last_error else "unavailable",
         "retry_after": getattr(last_error, "retry_after", None),
+        "retryable": bool(last_error and last_error.retryable and not last_error.may_have_billed),
     }
 
 
 def _call_with_retry_after(provider, request: ImageRequest, operation: str | None, sources: list[bytes]):
-    """One polite retry when the provider says "try again in a few seconds"."""
+    """One polite retry when the provider says "try again in a few seconds" (or, saying nothing about when,
+    after our default wait). Not for a used-up quota (not retryable): waiting does not add credit."""
     for tries in range(2):
         try:
             if operation == "edit":
                 return provider.edit(request, sources)
             return provider.generate(request)
         except RateLimited as exc:
-            if tries == 0 and exc.retry_after is not None and exc.retry_after <= RATE_LIMIT_WAIT_MAX:
-                time.sleep(exc.retry_after)
+            wait = exc.retry_after
+            if wait is None:
+                wait = float(
+                    current_app.config.get("PROVIDER_RATE_LIMIT_WAIT_SECONDS", RATE_LIMIT_DEFAULT_WAIT)
+                )
+            if tries == 0 and exc.retryable and wait <= RATE_LIMIT_WAIT_MAX:
+                time.sleep(wait)
                 continue
             raise
     raise AssertionError("unreachable")
