@@ -82,6 +82,7 @@ class Settings:
     limit_ai_per_hour: int = 5
     limit_palette_per_hour: int = 20
     provider_timeout_seconds: float = 90.0
+    provider_rate_limit_wait_seconds: float = 5.0  # a 429 without Retry-After backs off this long
     openai_base_url: str | None = None
     gemini_base_url: str | None = None
     generated_secret: bool = field(default=False, compare=False)
@@ -168,6 +169,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         limit_ai_per_hour=_int(env.get("LIMIT_AI_PER_HOUR"), 5, "LIMIT_AI_PER_HOUR"),
         limit_palette_per_hour=_int(env.get("LIMIT_PALETTE_PER_HOUR"), 20, "LIMIT_PALETTE_PER_HOUR"),
         provider_timeout_seconds=float(env.get("PROVIDER_TIMEOUT_SECONDS", "90")),
+        provider_rate_limit_wait_seconds=float(env.get("PROVIDER_RATE_LIMIT_WAIT_SECONDS", "5")),
         openai_base_url=env.get("OPENAI_BASE_URL") or None,
         gemini_base_url=env.get("GEMINI_BASE_URL") or None,
     )

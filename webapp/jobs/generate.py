@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
 from webapp.imaging import FORMATS, AutoformatOptions, analyze, decode, encode, render
-from webapp.jobs.runner import JobContext, JobError, execute
+from webapp.jobs.runner import JobContext, JobError, RetryableJobError, execute
 from webapp.models import Asset, User, UserKey, utcnow
 from webapp.providers import (
     ContentBlocked,
@@ -49,7 +49,9 @@ from webapp.storage import get_storage
 log = logging.getLogger(__name__)
 RATE_LIMIT_WAIT_MAX = 20.0  # seconds we are willing to wait on a provider's Retry-After in-job
 RATE_LIMIT_RETRIES = 3  # provider 429s retried in-job per variation before giving up
-DEFAULT_RETRY_AFTER = 10.0  # backoff when a 429 carries no Retry-After
+# A 429 without Retry-After (OpenAI often sends only x-ratelimit-* headers): back off this long
+# (config PROVIDER_RATE_LIMIT_WAIT_SECONDS) instead of hammering the provider or giving up at once.
+RATE_LIMIT_DEFAULT_WAIT = 5.0
 SLOT_WAIT_MAX = 120.0  # seconds a variation waits for a slot in its key's window
 
 
@@ -106,7 +108,11 @@ def _generate(ctx: JobContext) -> None:
         _publish_partial(ctx, variations, asset_ids)
     if not asset_ids:
         reasons = {v.get("error") for v in variations if v.get("error")}
-        raise JobError(" ".join(sorted(reasons)) or "No image came back from the provider.")
+        message = " ".join(sorted(reasons)) or "No image came back from the provider."
+        if variations and all(v.get("retryable") for v in variations):
+            # Every call failed in a way a later attempt may not (and none may have billed): RQ retries.
+            raise RetryableJobError(message)
+        raise JobError(message)
     ctx.finish({"variations": variations, "asset_ids": asset_ids, "kind": "generate"}, [])
 
 
@@ -252,6 +258,7 @@ def generate_variation(
                 "provider": route.provider_name,
                 "outcome": _outcome(exc),
                 "retry_after": getattr(exc, "retry_after", None),
+                "retryable": exc.retryable and not billed_maybe,
             }
         actual = estimate(route.provider_row, route.provider_name, route.model, size, quality, len(images))
         if reservation is not None:
@@ -294,6 +301,7 @@ def generate_variation(
         "error": message,
         "outcome": _outcome(last_error) if last_error else "unavailable",
         "retry_after": getattr(last_error, "retry_after", None),
+        "retryable": bool(last_error and last_error.retryable and not last_error.may_have_billed),
     }
 
 
@@ -318,7 +326,11 @@ def _send(
                 return provider.edit(request, sources)
             return provider.generate(request)
         except RateLimited as exc:
-            backoff = exc.retry_after if exc.retry_after is not None else DEFAULT_RETRY_AFTER
+            backoff = exc.retry_after
+            if backoff is None:
+                backoff = float(
+                    current_app.config.get("PROVIDER_RATE_LIMIT_WAIT_SECONDS", RATE_LIMIT_DEFAULT_WAIT)
+                )
             if not exc.retryable or backoff > RATE_LIMIT_WAIT_MAX:
                 raise
             ratelimit.hold(bucket, backoff)

@@ -39,6 +39,12 @@ class JobError(Exception):
     """A failure with a message a producer can act on; never retried automatically."""
 
 
+class RetryableJobError(JobError):
+    """A failure with a producer-readable message that a later attempt may not meet (a provider's 500, a
+    refused connection, a rate limit, none of which produced a billable image): RQ's Retry runs the job again,
+    the row meanwhile queued with the message and "Retrying automatically"."""
+
+
 TRANSIENT = (StorageError, OperationalError, ConnectionError, TimeoutError)
 
 
@@ -216,6 +222,8 @@ def _message_for(exc: BaseException, job_id: int) -> tuple[str, bool]:
     """(message a producer can act on, whether retrying might help)."""
     if isinstance(exc, ImageRejected):
         return exc.message, False
+    if isinstance(exc, RetryableJobError):
+        return str(exc), True
     if isinstance(exc, JobError):
         return str(exc), False
     if isinstance(exc, FileNotFoundError):
