@@ -24,7 +24,15 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from tests.conftest import PASSWORD, provider_row
-from tests.integration.test_route_matrix import _param_value, _send, world  # noqa: F401
+
+# The route matrix's fixture: producer A owns one of everything (and the fakes it needs).
+from tests.integration.test_route_matrix import (  # noqa: F401
+    _param_value,
+    _send,
+    gemini_fake,
+    openai_fake,
+    world,
+)
 
 pytestmark = pytest.mark.usefixtures("app")
 

@@ -21,7 +21,7 @@ from webapp.api.schemas import ref
 from webapp.api.serializers import iso, job_json
 from webapp.extensions import db
 from webapp.models import Palette, Show
-from webapp.params import MAX_ID
+from webapp.params import MAX_ID, parse_int
 from webapp.services import actions
 from webapp.services import palettes as palette_service
 
@@ -149,11 +149,13 @@ def extract_palette():
 
 
 def _int_field(raw: str | None, name: str, default: int | None) -> int | None:
+    """A multipart field through the shared strict parser (webapp.params)."""
     if raw in (None, ""):
         return default
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+    value = parse_int(raw, lo=0, hi=MAX_ID)
+    if value is None:
         raise validation_error({name: ["A whole number."]})
-    return int(raw)
+    return value
 
 
 @operation(

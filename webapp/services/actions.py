@@ -25,6 +25,7 @@ from typing import Any
 from webapp.extensions import db
 from webapp.imaging import FORMATS, ImageRejected
 from webapp.models import Asset, Job, Show, User
+from webapp.params import parse_id
 from webapp.services import budget, limits
 from webapp.services import jobs as job_service
 from webapp.services.assets import IngestResult, ingest_upload
@@ -93,11 +94,8 @@ def require_feature(user: User) -> None:
 
 def owned(model: type, record_id: Any, user: User, what: str) -> Any:
     """The record if it is the caller's; otherwise the same 'not found' whether it exists or not."""
-    try:
-        rid = int(record_id)
-    except (TypeError, ValueError):
-        rid = -1
-    row = db.session.get(model, rid) if 0 < rid < 2**63 else None
+    rid = parse_id(record_id)  # ids past Postgres' integer (or True, " 1", "²") name no row
+    row = db.session.get(model, rid) if rid is not None else None
     if row is None or row.owner_id != user.id:
         raise ActionError("not_found", f"That {what} is not in your account (it may have been deleted).")
     return row
