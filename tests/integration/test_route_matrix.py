@@ -400,6 +400,8 @@ def _request(endpoint: str, method: str, ids: dict) -> dict:
         "api.update_palette": {"name": "Renamed"},
         "api.apply_palette": {"show_id": ids["show"]},
         "api.extract_palette": {"asset_id": ids["original"]},
+        "api.autoformat_asset": {"fill_banner": "solid"},
+        "api.estimate": {"prompt": "a jazz trio", "provider": "local", "variations": 2},
         "api.create_show": {"title": "Matrix Revue"},
         "api.update_show": {"title": "Renamed Revue"},
     }
@@ -581,6 +583,7 @@ OWNER_NO_CHANGE = {
     "settings.test_key": "tests the key, stores nothing of note",
     "bulk.review": "step 2 of 3 shows the parsed prompts; bulk.start creates the batch",
     "studio.estimate": "a price estimate",
+    "api.estimate": "a price and time estimate",
     "palettes.check": "a contrast preview",
     "studio.retry": "the generation succeeded: there is nothing to retry",
     "shows.use_job": "the same job's images were already put on the show by shows.fill_from_job",
