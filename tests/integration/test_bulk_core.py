@@ -118,16 +118,20 @@ def test_pause_resume_cancel_and_move_to_top(app, make_user, run_jobs):
     assert items == {"succeeded": 1, "cancelled": 3} and images == 1
 
 
-def test_producers_need_their_own_key_for_bulk(app, make_user):
+def test_producers_need_their_own_key_for_paid_bulk_but_not_for_free(app, make_user):
+    from tests.conftest import provider_row
     from webapp.services import bulk
 
+    provider_row(app, "openai")
     uid, _ = make_user()
     with app.app_context():
-        summary = bulk.summarize(
-            _user(app, uid), bulk.parse_prompts("x"), bulk.BatchSettings(provider="local")
-        )
+        paid = bulk.BatchSettings(provider="openai")
+        summary = bulk.summarize(_user(app, uid), bulk.parse_prompts("x"), paid)
         assert not summary.allowed and "own provider key" in summary.reason
         with pytest.raises(bulk.BulkError):
-            bulk.create_and_start(
-                _user(app, uid), bulk.parse_prompts("x"), bulk.BatchSettings(provider="local")
-            )
+            bulk.create_and_start(_user(app, uid), bulk.parse_prompts("x"), paid)
+        free = bulk.BatchSettings(provider="local")
+        summary = bulk.summarize(_user(app, uid), bulk.parse_prompts("x"), free)
+        assert summary.allowed and summary.cost == 0
+        batch = bulk.create_and_start(_user(app, uid), bulk.parse_prompts("x"), free)
+        assert batch.key_owner == "platform" and batch.provider == "local"

@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from webapp.extensions import db
-from webapp.imaging import FORMATS, ImageRejected
+from webapp.imaging import FORMATS, ImageRejected, inspect_upload
 from webapp.models import Asset, Job, Show, User
 from webapp.params import parse_id
 from webapp.services import budget, limits
 from webapp.services import jobs as job_service
-from webapp.services.assets import IngestResult, ingest_upload
+from webapp.services.assets import IngestResult, ingest_upload, upload_limits
 
 RULES = ("feature", "ownership", "validation", "allowance", "budget")
 
@@ -188,6 +188,10 @@ def autoformat_upload(
     (a refused upload leaves nothing) and reserved with the job."""
     require_feature(user)
     settings = _validated(settings)
+    try:
+        inspect_upload(data, upload_limits())  # a bad file is refused for what it is, first
+    except ImageRejected as exc:
+        raise ActionError("invalid", exc.message, {"file": [exc.message]}) from None
     try:
         limits.check("autoformat", user)
     except limits.LimitReached as exc:
