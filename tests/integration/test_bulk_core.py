@@ -120,9 +120,14 @@ def test_pause_resume_cancel_and_move_to_top(app, make_user, run_jobs):
 
 def test_producers_need_their_own_key_for_paid_bulk_but_not_for_free(app, make_user):
     from tests.conftest import provider_row
+    from webapp.extensions import db
+    from webapp.models import Provider
     from webapp.services import bulk
 
-    provider_row(app, "openai")
+    row = provider_row(app, "openai")
+    with app.app_context():
+        db.session.get(Provider, row.id).enabled = True
+        db.session.commit()
     uid, _ = make_user()
     with app.app_context():
         paid = bulk.BatchSettings(provider="openai")
