@@ -285,18 +285,7 @@ def test_cancel_while_the_provider_draws_keeps_the_paid_image(app, client, login
     configure(app, "openai", key=OPENAI_KEY, base_url=openai_fake.url, default=True)
     openai_fake.enqueue("slow", delay=6)
     login()
-    resp = client.post(
-        "/studio/generate",
-        data={
-            "mode": "create",
-            "image_type": "square",
-            "model": "openai:gpt-image-1.5",
-            "prompt": "a cello under a street lamp",
-            "quality": "low",
-            "variations": "2",
-        },
-        content_type="multipart/form-data",
-    )
+    resp = _studio_generate(client, "a cello under a street lamp", 2)
     assert resp.status_code == 302
     job_id = _jobs(app)[0].id
     w = workers(1)
@@ -320,6 +309,22 @@ def test_cancel_while_the_provider_draws_keeps_the_paid_image(app, client, login
     assert "finished before the cancel" in page and f"/assets/{asset_id}/file" in page
 
 
+def _studio_generate(client, prompt: str, variations: int):
+    """The studio form as a producer sends it: platform OpenAI, square, low quality."""
+    return client.post(
+        "/studio/generate",
+        data={
+            "mode": "create",
+            "image_type": "square",
+            "model": "openai:gpt-image-1.5",
+            "prompt": prompt,
+            "quality": "low",
+            "variations": str(variations),
+        },
+        content_type="multipart/form-data",
+    )
+
+
 def _reservation_state(app, job_id):
     from webapp.extensions import db
     from webapp.models import AllowanceReservation
@@ -340,18 +345,7 @@ def test_worker_killed_mid_generation_retry_does_not_pay_twice(app, client, logi
     configure(app, "openai", key=OPENAI_KEY, base_url=openai_fake.url, default=True)
     openai_fake.enqueue("success", "slow", delay=30)
     login()
-    resp = client.post(
-        "/studio/generate",
-        data={
-            "mode": "create",
-            "image_type": "square",
-            "model": "openai:gpt-image-1.5",
-            "prompt": "a harp in a greenhouse",
-            "quality": "low",
-            "variations": "3",
-        },
-        content_type="multipart/form-data",
-    )
+    resp = _studio_generate(client, "a harp in a greenhouse", 3)
     assert resp.status_code == 302
     job_id = _jobs(app)[0].id
     w = workers(1)

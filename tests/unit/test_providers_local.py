@@ -99,12 +99,12 @@ STYLES = ("realistic", "cinematic", "artistic", "modern", "vintage", "minimalist
 
 @pytest.mark.parametrize("style", STYLES)
 def test_palette_colours_show_up_among_dominant_colours_for_every_seed(provider, style):
-    # Every style, 16 seeds: which motifs appear (and so where the accents go) depends on the seed, and
+    # Every style, 8 seeds: which motifs appear (and so where the accents go) depends on the seed, and
     # lighting, haze, vignette and tone curves shift colours, so one lucky seed proves nothing. Distances
     # are CIEDE2000 between Lab colours (the function takes Lab, not RGB).
     palette = ["#1b2a6b", "#f2b705", "#e8543e"]
     misses = []
-    for seed in range(16):
+    for seed in range(8):
         data = one(provider, prompt="Charity gala", seed=seed, style=style, palette=palette)
         with Image.open(io.BytesIO(data)) as im:
             found = dominant_colors(im.convert("RGB"), k=8)
