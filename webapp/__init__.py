@@ -110,12 +110,9 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        from webapp.models import User
+        from webapp.services import sessions
 
-        try:
-            return db.session.get(User, int(user_id))
-        except (TypeError, ValueError):
-            return None
+        return sessions.load_user(user_id)
 
     if uri.startswith("sqlite"):
         from sqlalchemy import event

@@ -13,6 +13,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,9 @@ class Settings:
     redis_connect_timeout: float = 0.5
     login_max_failures: int = 5
     login_lockout_seconds: int = 900
+    session_idle_minutes: int = 120
+    session_max_hours: int = 24 * 14
+    remember_cookie_days: int = 14
     queue_prefix: str = ""
     session_cookie_secure: bool = False
     platform_keys_fernet: str = ""
@@ -103,6 +107,7 @@ class Settings:
             SESSION_COOKIE_HTTPONLY=True,
             SESSION_COOKIE_SAMESITE="Lax",
             SESSION_COOKIE_SECURE=self.session_cookie_secure,
+            REMEMBER_COOKIE_DURATION=timedelta(days=self.remember_cookie_days),
             REMEMBER_COOKIE_HTTPONLY=True,
             REMEMBER_COOKIE_SAMESITE="Lax",
             REMEMBER_COOKIE_SECURE=self.session_cookie_secure,
@@ -159,6 +164,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         redis_connect_timeout=float(env.get("REDIS_CONNECT_TIMEOUT", "0.5")),
         login_max_failures=_int(env.get("LOGIN_MAX_FAILURES"), 5, "LOGIN_MAX_FAILURES"),
         login_lockout_seconds=_int(env.get("LOGIN_LOCKOUT_SECONDS"), 900, "LOGIN_LOCKOUT_SECONDS"),
+        session_idle_minutes=_int(env.get("SESSION_IDLE_MINUTES"), 120, "SESSION_IDLE_MINUTES"),
+        session_max_hours=_int(env.get("SESSION_MAX_HOURS"), 24 * 14, "SESSION_MAX_HOURS"),
+        remember_cookie_days=_int(env.get("REMEMBER_COOKIE_DAYS"), 14, "REMEMBER_COOKIE_DAYS"),
         queue_prefix=env.get("QUEUE_PREFIX", ""),
         session_cookie_secure=_bool(env.get("SESSION_COOKIE_SECURE"), app_env == "production"),
         platform_keys_fernet=env.get("PLATFORM_KEYS_FERNET", ""),

@@ -166,6 +166,8 @@ def test_session_requests_need_csrf_but_token_requests_do_not(
     page = c.get("/login").get_data(as_text=True)
     token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
     c.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
+    page = c.get("/settings/tokens").get_data(as_text=True)  # login rotated the session's token
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
     assert c.get("/api/v1/shows").status_code == 200  # session GET is fine
     resp = c.post("/api/v1/shows", json={"title": "Gala"})
     assert resp.status_code == 400 and resp.json["type"].endswith("csrf")

@@ -89,6 +89,10 @@ def test_csrf_is_enforced_on_forms(pg_url, media_root, queue_prefix, make_user):
     token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
     resp = c.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
     assert resp.status_code == 302
+    # Logging in starts a fresh session: the anonymous token no longer passes, the new one does.
+    assert c.post("/jobs/1/cancel", headers={"X-CSRFToken": token}).status_code == 400
+    page = c.get("/settings/tokens").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
     # HTMX requests carry the token in a header
     assert c.post("/jobs/1/cancel").status_code == 400
     assert c.post("/jobs/1/cancel", headers={"X-CSRFToken": token}).status_code == 404

@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from webapp.authz import admin_required
 from webapp.extensions import db
 from webapp.models import Role, User
+from webapp.services import audit, sessions
 from webapp.services import users as user_service
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -44,6 +45,22 @@ def update_user(user_id: int):
                 flash(f"{user.email} is now {user.role}.", "success")
         except user_service.AdminError as exc:
             flash(str(exc), "error")
+    return redirect(url_for("admin.users", q=request.args.get("q") or None))
+
+
+@bp.post("/users/<int:user_id>/sign-out")
+@admin_required
+def sign_out_everywhere(user_id: int):
+    """End every session and remember-me cookie of one account at once (a lost laptop, a
+    suspected takeover). The admin's own browser stays logged in when they pick themselves."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        return redirect(url_for("admin.users"))
+    if FlaskForm().validate_on_submit():
+        admin = current_user._get_current_object()  # type: ignore[attr-defined]
+        audit.record("auth.sign_out_everywhere", f"user:{user.id}", {"email": user.email}, admin)
+        sessions.end_all_sessions(user, keep_current=user.id == admin.id)
+        flash(f"{user.email} is signed out on every device.", "success")
     return redirect(url_for("admin.users", q=request.args.get("q") or None))
 
 

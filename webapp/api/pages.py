@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
@@ -30,29 +30,41 @@ class TokenForm(FlaskForm):
     )
 
 
-@bp.route("/settings/tokens", methods=["GET", "POST"])
-@login_required
-def tokens():
-    """Create (shown once), list and revoke personal access tokens."""
-    form = TokenForm()
+def _token_form(**kwargs) -> TokenForm:
+    form = TokenForm(**kwargs)
     if current_user.is_admin:
         form.scope.choices = [*form.scope.choices, SelectChoice("admin", "Admin: also manage providers")]
-    if form.validate_on_submit():
-        try:
-            row, plaintext = token_service.create(current_user, form.name.data, form.scope.data)
-        except token_service.TokenError as exc:
-            form.scope.errors = [str(exc)]
-        else:
-            session["new_token"] = {"id": row.id, "value": plaintext}
-            return redirect(url_for("tokens.tokens"))
-    new = session.pop("new_token", None)
+    return form
+
+
+def _render(form: TokenForm, new: dict | None) -> str:
     return render_template(
         "settings/tokens.html",
         form=form,
         rows=token_service.for_user(current_user),
         new=new,
         revoke_form=FlaskForm(),
-    ), 422 if request.method == "POST" else 200
+    )
+
+
+@bp.route("/settings/tokens", methods=["GET", "POST"])
+@login_required
+def tokens():
+    """Create (shown once), list and revoke personal access tokens."""
+    form = _token_form()
+    if form.validate_on_submit():
+        try:
+            row, plaintext = token_service.create(current_user, form.name.data, form.scope.data)
+        except token_service.TokenError as exc:
+            form.scope.errors = [str(exc)]
+        else:
+            # Shown once, in this response only: the plaintext never goes into the session cookie
+            # (signed, not encrypted: anyone holding the cookie could read it), and no-store keeps
+            # it out of caches. Reloading would ask to re-submit, i.e. make another token.
+            resp = make_response(_render(_token_form(formdata=None), {"id": row.id, "value": plaintext}))
+            resp.headers["Cache-Control"] = "no-store"
+            return resp
+    return _render(form, None), 422 if request.method == "POST" else 200
 
 
 @bp.post("/settings/tokens/<int:token_id>/revoke")
