@@ -110,6 +110,9 @@ def end_all_sessions(user: User, keep_current: bool = False) -> None:
     making this request stays logged in (e.g. the person who just changed their password): its
     session is re-issued with the new version, keeping its login time.
     """
+    unwrap = getattr(user, "_get_current_object", None)  # accept `current_user` as it is
+    if unwrap is not None:
+        user = unwrap()
     db.session.execute(
         update(User).where(User.id == user.id).values(session_version=User.session_version + 1)
     )
