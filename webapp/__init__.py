@@ -113,9 +113,11 @@ def register_extensions(app: Flask) -> None:
         from webapp.models import User
 
         try:
-            return db.session.get(User, int(user_id))
+            user = db.session.get(User, int(user_id))
         except (TypeError, ValueError):
             return None
+        # A disabled account's existing sessions and remember-me cookies stop working at once.
+        return user if user is not None and user.is_active else None
 
     if uri.startswith("sqlite"):
         from sqlalchemy import event

@@ -72,6 +72,7 @@ class Settings:
     redis_connect_timeout: float = 0.5
     login_max_failures: int = 5
     login_lockout_seconds: int = 900
+    password_reset_minutes: int = 30
     queue_prefix: str = ""
     session_cookie_secure: bool = False
     platform_keys_fernet: str = ""
@@ -159,6 +160,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         redis_connect_timeout=float(env.get("REDIS_CONNECT_TIMEOUT", "0.5")),
         login_max_failures=_int(env.get("LOGIN_MAX_FAILURES"), 5, "LOGIN_MAX_FAILURES"),
         login_lockout_seconds=_int(env.get("LOGIN_LOCKOUT_SECONDS"), 900, "LOGIN_LOCKOUT_SECONDS"),
+        password_reset_minutes=_int(env.get("PASSWORD_RESET_MINUTES"), 30, "PASSWORD_RESET_MINUTES"),
         queue_prefix=env.get("QUEUE_PREFIX", ""),
         session_cookie_secure=_bool(env.get("SESSION_COOKIE_SECURE"), app_env == "production"),
         platform_keys_fernet=env.get("PLATFORM_KEYS_FERNET", ""),
