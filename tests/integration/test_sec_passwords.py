@@ -42,6 +42,10 @@ def _register(client, email: str, password: str):
         ("password1234", "common or breached"),
         ("Password1234", "common or breached"),
         ("PASSWORD1234", "common or breached"),
+        # not in the list as typed, only in another casing: the check is case-insensitive
+        ("SUNSHINE1234", "common or breached"),
+        ("Monkey123456", "common or breached"),
+        ("pASSWORD1234", "common or breached"),
         ("iloveyou1234", "common or breached"),
         ("qwertyuiop123", "common or breached"),
         ("aaaaaaaaaaaaaa", "simple pattern"),
