@@ -43,7 +43,7 @@ def create_admin(email: str, password_stdin: bool, name: str) -> None:
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        check_password_policy(password)
+        check_password_policy(password, email)
         user = create_user(email, password, name, role=Role.ADMIN)
     except AccountError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -76,6 +76,7 @@ class Settings:
     session_idle_minutes: int = 120
     session_max_hours: int = 24 * 14
     remember_cookie_days: int = 14
+    password_reset_minutes: int = 30
     queue_prefix: str = ""
     session_cookie_secure: bool = False
     platform_keys_fernet: str = ""
@@ -167,6 +168,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         session_idle_minutes=_int(env.get("SESSION_IDLE_MINUTES"), 120, "SESSION_IDLE_MINUTES"),
         session_max_hours=_int(env.get("SESSION_MAX_HOURS"), 24 * 14, "SESSION_MAX_HOURS"),
         remember_cookie_days=_int(env.get("REMEMBER_COOKIE_DAYS"), 14, "REMEMBER_COOKIE_DAYS"),
+        password_reset_minutes=_int(env.get("PASSWORD_RESET_MINUTES"), 30, "PASSWORD_RESET_MINUTES"),
         queue_prefix=env.get("QUEUE_PREFIX", ""),
         session_cookie_secure=_bool(env.get("SESSION_COOKIE_SECURE"), app_env == "production"),
         platform_keys_fernet=env.get("PLATFORM_KEYS_FERNET", ""),

@@ -29,7 +29,7 @@ def test_register_refuses_duplicate_email_and_weak_password(client, make_user):
     resp = client.post(
         "/register", data={"email": "new@example.com", "password": "short", "confirm": "short"}
     )
-    assert resp.status_code == 422 and "between 10 and 256 characters" in resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "between 12 and 256 characters" in resp.get_data(as_text=True)
     resp = client.post("/register", data={"email": "not-an-email", "password": PASSWORD, "confirm": PASSWORD})
     assert "valid e-mail" in resp.get_data(as_text=True)
 

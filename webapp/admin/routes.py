@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from webapp.authz import admin_required
 from webapp.extensions import db
 from webapp.models import Role, User
-from webapp.services import audit, sessions
+from webapp.services import accounts, audit, sessions
 from webapp.services import users as user_service
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -29,7 +29,7 @@ def users():
 @bp.post("/users/<int:user_id>")
 @admin_required
 def update_user(user_id: int):
-    """Switch the media assistant or change the role of one account."""
+    """Switch the media assistant, change the role, or disable / re-enable one account."""
     form = FlaskForm()
     user = db.session.get(User, user_id)
     if user is None:
@@ -43,7 +43,11 @@ def update_user(user_id: int):
             if "role" in request.form:
                 user_service.set_role(current_user, user, request.form["role"])
                 flash(f"{user.email} is now {user.role}.", "success")
-        except user_service.AdminError as exc:
+            if "active" in request.form:
+                active = request.form["active"] == "on"
+                accounts.set_active(current_user, user, active)
+                flash(f"{user.email} is {'enabled' if active else 'disabled'}.", "success")
+        except (user_service.AdminError, accounts.AccountError) as exc:
             flash(str(exc), "error")
     return redirect(url_for("admin.users", q=request.args.get("q") or None))
 

@@ -1,16 +1,21 @@
-"""Register, log in, log out."""
+"""Register, log in, log out, and reset a forgotten password by e-mail."""
 
 from __future__ import annotations
 
+import logging
+import threading
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, logout_user
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
 
-from webapp.auth.forms import LoginForm, RegisterForm
+from webapp.auth.forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 from webapp.extensions import db
-from webapp.services import audit, sessions
-from webapp.services.accounts import AccountError, authenticate, create_user
+from webapp.mail import send_mail
+from webapp.services import accounts, audit, sessions
+from webapp.services.accounts import AccountError, PasswordPolicyError, authenticate, create_user
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("auth", __name__)
 
@@ -31,6 +36,8 @@ def register():
     if form.validate_on_submit():
         try:
             user = create_user(form.email.data, form.password.data, form.display_name.data or "")
+        except PasswordPolicyError as exc:
+            form.password.errors.append(str(exc))
         except AccountError as exc:
             form.email.errors.append(str(exc))
         else:
@@ -74,3 +81,66 @@ def logout():
     logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
+
+
+FORGOT_ANSWER = (
+    "If an account uses that address, we have sent it a link to choose a new password. "
+    "The link works once, within {minutes} minutes."
+)
+
+
+def _mail_reset_link(app: Flask, to: str, link: str, minutes: int) -> None:
+    """Runs in a thread, so the answer takes as long whether or not the account exists."""
+    text = (
+        "Someone (hopefully you) asked to reset the password of your Marquee account.\n\n"
+        f"Choose a new password here (the link works once, within {minutes} minutes):\n{link}\n\n"
+        "If it was not you, ignore this message: your password stays as it is."
+    )
+    with app.app_context():
+        try:
+            send_mail([to], "Reset your Marquee password", text)
+        except Exception:  # a thread has no one to report to but the log
+            log.exception("could not send the password-reset mail")
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    """Ask for a reset link. The answer is the same whether or not the address has an account."""
+    form = ForgotPasswordForm()
+    minutes = accounts.reset_minutes()
+    if form.validate_on_submit():
+        found = accounts.request_reset(form.email.data)
+        if found is not None:
+            user, token = found
+            link = url_for("auth.reset_password", token=token, _external=True)
+            app = current_app._get_current_object()  # type: ignore[attr-defined]
+            threading.Thread(
+                target=_mail_reset_link, args=(app, user.email, link, minutes), daemon=True
+            ).start()
+        flash(FORGOT_ANSWER.format(minutes=minutes), "info")
+        return redirect(url_for("auth.login"))
+    status = 200 if request.method == "GET" else 422
+    return render_template("auth/forgot.html", form=form, minutes=minutes), status
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """Choose a new password through a mailed link; the link dies with the old password."""
+    user = accounts.user_for_reset_token(token)
+    if user is None:
+        return render_template("auth/reset_invalid.html"), 410
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(token, form.password.data)
+        except PasswordPolicyError as exc:
+            form.password.errors.append(str(exc))
+        except AccountError:
+            return render_template("auth/reset_invalid.html"), 410
+        else:
+            if current_user.is_authenticated:
+                logout_user()
+            flash("Your password is changed. Log in with the new one.", "success")
+            return redirect(url_for("auth.login"))
+    status = 200 if request.method == "GET" else 422
+    return render_template("auth/reset.html", form=form, token=token), status

@@ -80,8 +80,8 @@ def load_user(user_id: str) -> User | None:
         return None
     uid, version = parsed
     user = db.session.get(User, uid)
-    if user is None or (user.session_version or 0) != version:
-        return None
+    if user is None or (user.session_version or 0) != version or not user.is_active:
+        return None  # a disabled account's sessions and remember-me cookies stop at once
     if not has_request_context():
         return user
     now = clock()

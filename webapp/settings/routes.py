@@ -14,14 +14,15 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
 
+from webapp.auth.forms import ChangePasswordForm
 from webapp.extensions import db
 from webapp.models import User, UserKey
 from webapp.providers import REGISTRY
+from webapp.services import accounts, ledger, limits
 from webapp.services import keys as key_service
-from webapp.services import ledger, limits
 from webapp.services import providers as provider_service
 from webapp.settings.forms import AddKeyForm, PreferenceForm
 from webapp.templating import is_htmx
@@ -189,3 +190,24 @@ def delete_key(key_id: int) -> ResponseReturnValue:
         key_service.delete_user_key(row)
         flash(f"Your {name} key {suffix} was deleted.", "success")
     return redirect(url_for("settings.keys"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password() -> ResponseReturnValue:
+    """Change the password (the current one is asked for); every other session of the account ends."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()  # type: ignore[attr-defined]
+        try:
+            accounts.change_password(user, form.current.data, form.password.data)
+        except accounts.PasswordPolicyError as exc:
+            form.password.errors.append(str(exc))
+        except accounts.AccountError as exc:
+            form.current.errors.append(str(exc))
+        else:
+            login_user(user)  # this browser stays logged in, on fresh session material
+            flash("Your password is changed. Other sessions of your account were logged out.", "success")
+            return redirect(url_for("settings.password"))
+    status = 200 if not form.is_submitted() else 422
+    return render_template("settings/password.html", form=form), status
