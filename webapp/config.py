@@ -85,6 +85,8 @@ class Settings:
     provider_rate_limit_wait_seconds: float = 5.0  # a 429 without Retry-After backs off this long
     openai_base_url: str | None = None
     gemini_base_url: str | None = None
+    # Admins and staff must turn on two-factor before any admin page or admin-scope token works.
+    marquee_require_admin_mfa: bool = False
     generated_secret: bool = field(default=False, compare=False)
 
     @property
@@ -159,6 +161,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         redis_connect_timeout=float(env.get("REDIS_CONNECT_TIMEOUT", "0.5")),
         login_max_failures=_int(env.get("LOGIN_MAX_FAILURES"), 5, "LOGIN_MAX_FAILURES"),
         login_lockout_seconds=_int(env.get("LOGIN_LOCKOUT_SECONDS"), 900, "LOGIN_LOCKOUT_SECONDS"),
+        marquee_require_admin_mfa=_bool(env.get("MARQUEE_REQUIRE_ADMIN_MFA"), False),
         queue_prefix=env.get("QUEUE_PREFIX", ""),
         session_cookie_secure=_bool(env.get("SESSION_COOKIE_SECURE"), app_env == "production"),
         platform_keys_fernet=env.get("PLATFORM_KEYS_FERNET", ""),

@@ -46,6 +46,10 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         outcome = authenticate(form.email.data, form.password.data)
+        if outcome.user is not None and outcome.user.mfa_enabled:
+            from webapp.auth.mfa import start_second_step
+
+            return start_second_step(outcome.user, bool(form.remember.data), request.args.get("next"))
         if outcome.user is not None:
             login_user(outcome.user, remember=bool(form.remember.data))
             return redirect(_safe_next(request.args.get("next")))
@@ -61,3 +65,6 @@ def logout():
     logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
+
+
+from webapp.auth import mfa  # noqa: E402, F401  (registers /login/verify and the second-factor gate)

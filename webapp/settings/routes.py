@@ -189,3 +189,6 @@ def delete_key(key_id: int) -> ResponseReturnValue:
         key_service.delete_user_key(row)
         flash(f"Your {name} key {suffix} was deleted.", "success")
     return redirect(url_for("settings.keys"))
+
+
+from webapp.settings import two_factor  # noqa: E402, F401  (registers /settings/two-factor)
