@@ -90,6 +90,8 @@ class Settings:
     provider_rate_limit_wait_seconds: float = 5.0  # a 429 without Retry-After backs off this long
     openai_base_url: str | None = None
     gemini_base_url: str | None = None
+    # Admins and staff must turn on two-factor before any admin page or admin-scope token works.
+    marquee_require_admin_mfa: bool = False
     generated_secret: bool = field(default=False, compare=False)
 
     @property
@@ -169,6 +171,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         session_max_hours=_int(env.get("SESSION_MAX_HOURS"), 24 * 14, "SESSION_MAX_HOURS"),
         remember_cookie_days=_int(env.get("REMEMBER_COOKIE_DAYS"), 14, "REMEMBER_COOKIE_DAYS"),
         password_reset_minutes=_int(env.get("PASSWORD_RESET_MINUTES"), 30, "PASSWORD_RESET_MINUTES"),
+        marquee_require_admin_mfa=_bool(env.get("MARQUEE_REQUIRE_ADMIN_MFA"), False),
         queue_prefix=env.get("QUEUE_PREFIX", ""),
         session_cookie_secure=_bool(env.get("SESSION_COOKIE_SECURE"), app_env == "production"),
         platform_keys_fernet=env.get("PLATFORM_KEYS_FERNET", ""),

@@ -15,6 +15,23 @@ from webapp.services import users as user_service
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
+@bp.before_request
+def _admin_mfa_gate():
+    """MARQUEE_REQUIRE_ADMIN_MFA=1: admins and staff set up two-factor before any admin page.
+    (A session of a user with two-factor on has already given it: see webapp.auth.mfa.) Others
+    fall through to the views' own checks, which answer 404."""
+    from webapp.services import mfa as mfa_service
+
+    if (
+        current_user.is_authenticated
+        and not current_user.mfa_enabled
+        and mfa_service.required_for(current_user)
+    ):
+        flash("Set up two-factor authentication before using the admin pages.", "error")
+        return redirect(url_for("settings.two_factor"))
+    return None
+
+
 @bp.get("/users")
 @admin_required
 def users():

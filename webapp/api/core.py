@@ -186,12 +186,41 @@ def _authenticate(op: Operation) -> None:
         )
     if op.admin and not g.api_user.is_admin:
         raise ApiProblem(404, "Not found", "No such resource.", slug="not-found")
+    _require_second_factor(op)
     if op.tag not in ("keys", "jobs", "meta") and not op.admin and not g.api_user.media_assistant_enabled:
         raise ApiProblem(
             403,
             "Media assistant not enabled",
             "Ask your administrator to enable the media assistant for your account.",
             slug="not-enabled",
+        )
+
+
+def _require_second_factor(op: Operation) -> None:
+    """Admin-scope tokens (and admin operations from a browser session) need two-factor when
+    MARQUEE_REQUIRE_ADMIN_MFA makes it mandatory; once a user has turned it on, admin-scope tokens
+    created before that (not issued behind a second factor) stop working."""
+    from webapp.services import mfa as mfa_service
+
+    user, token = g.api_user, g.api_token
+    admin_use = (token is not None and token.scope == "admin") or (token is None and op.admin)
+    if not admin_use:
+        return
+    if not user.mfa_enabled and mfa_service.required_for(user):
+        raise ApiProblem(
+            403,
+            "Two-factor required",
+            "Admin access needs two-factor authentication: turn it on at /settings/two-factor, "
+            "then use this token again.",
+            slug="mfa-required",
+        )
+    if token is not None and user.mfa_enabled and token.created_at < user.totp_enabled_at:
+        raise ApiProblem(
+            403,
+            "Two-factor required",
+            "This admin token was created before two-factor was turned on for its account: "
+            "create a new one at /settings/tokens.",
+            slug="mfa-required",
         )
 
 

@@ -7,7 +7,7 @@ import threading
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from webapp.auth.forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 from webapp.extensions import db
@@ -55,6 +55,10 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         outcome = authenticate(form.email.data, form.password.data)
+        if outcome.user is not None and outcome.user.mfa_enabled:
+            from webapp.auth.mfa import start_second_step
+
+            return start_second_step(outcome.user, bool(form.remember.data), request.args.get("next"))
         if outcome.user is not None:
             sessions.start(outcome.user, remember=bool(form.remember.data))
             audit.record("auth.login", f"user:{outcome.user.id}", {}, outcome.user)
@@ -144,3 +148,6 @@ def reset_password(token: str):
             return redirect(url_for("auth.login"))
     status = 200 if request.method == "GET" else 422
     return render_template("auth/reset.html", form=form, token=token), status
+
+
+from webapp.auth import mfa  # noqa: E402, F401  (registers /login/verify and the second-factor gate)

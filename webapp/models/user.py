@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -36,6 +36,14 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # Carried in every session and remember-me cookie (see get_id); bumping it ends them all at once.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Two-factor (TOTP): the secret is encrypted with the user vault; it is only in force once
+    # `totp_enabled_at` is set (a secret without it is a setup not yet confirmed with a code).
+    totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The last accepted time step: a code is accepted only for a later step, so it cannot be replayed.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # Wrong second-step codes since the last good one (server side, so a replayed cookie cannot reset it).
+    totp_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     def set_password(self, password: str) -> None:
         # Werkzeug's default is scrypt (n=2**15, r=8, p=1): memory-hard, salted per user.
@@ -52,6 +60,10 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return bool(self.is_active_account)
+
+    @property
+    def mfa_enabled(self) -> bool:
+        return self.totp_enabled_at is not None
 
     @property
     def is_admin(self) -> bool:
@@ -74,3 +86,16 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
+
+
+class RecoveryCode(db.Model):
+    """One single-use two-factor recovery code, stored as a SHA-256 hash (the codes carry 80 random
+    bits, so a fast hash cannot be reversed by guessing); `used_at` set when it is spent."""
+
+    __tablename__ = "mfa_recovery_code"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

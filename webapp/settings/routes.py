@@ -211,3 +211,6 @@ def password() -> ResponseReturnValue:
             return redirect(url_for("settings.password"))
     status = 200 if not form.is_submitted() else 422
     return render_template("settings/password.html", form=form), status
+
+
+from webapp.settings import two_factor  # noqa: E402, F401  (registers /settings/two-factor)
