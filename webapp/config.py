@@ -71,12 +71,15 @@ class Settings:
     job_stale_seconds: int = 90
     job_retry_intervals: tuple[int, ...] = (5, 30, 120)
     redis_connect_timeout: float = 0.5
-    login_max_failures: int = 5
-    login_lockout_seconds: int = 900
     session_idle_minutes: int = 120
     session_max_hours: int = 24 * 14
     remember_cookie_days: int = 14
     password_reset_minutes: int = 30
+    throttle_login_per_ip: int = 30
+    throttle_login_per_account: int = 5
+    throttle_login_window_seconds: int = 900
+    throttle_register_per_hour: int = 10
+    throttle_reset_per_hour: int = 5
     queue_prefix: str = ""
     session_cookie_secure: bool = False
     platform_keys_fernet: str = ""
@@ -165,13 +168,22 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         job_stale_seconds=_int(env.get("JOB_STALE_SECONDS"), 90, "JOB_STALE_SECONDS"),
         job_retry_intervals=retry_intervals,
         redis_connect_timeout=float(env.get("REDIS_CONNECT_TIMEOUT", "0.5")),
-        login_max_failures=_int(env.get("LOGIN_MAX_FAILURES"), 5, "LOGIN_MAX_FAILURES"),
-        login_lockout_seconds=_int(env.get("LOGIN_LOCKOUT_SECONDS"), 900, "LOGIN_LOCKOUT_SECONDS"),
         session_idle_minutes=_int(env.get("SESSION_IDLE_MINUTES"), 120, "SESSION_IDLE_MINUTES"),
         session_max_hours=_int(env.get("SESSION_MAX_HOURS"), 24 * 14, "SESSION_MAX_HOURS"),
         remember_cookie_days=_int(env.get("REMEMBER_COOKIE_DAYS"), 14, "REMEMBER_COOKIE_DAYS"),
         password_reset_minutes=_int(env.get("PASSWORD_RESET_MINUTES"), 30, "PASSWORD_RESET_MINUTES"),
         marquee_require_admin_mfa=_bool(env.get("MARQUEE_REQUIRE_ADMIN_MFA"), False),
+        throttle_login_per_ip=_int(env.get("THROTTLE_LOGIN_PER_IP"), 30, "THROTTLE_LOGIN_PER_IP"),
+        throttle_login_per_account=_int(
+            env.get("THROTTLE_LOGIN_PER_ACCOUNT"), 5, "THROTTLE_LOGIN_PER_ACCOUNT"
+        ),
+        throttle_login_window_seconds=_int(
+            env.get("THROTTLE_LOGIN_WINDOW_SECONDS"), 900, "THROTTLE_LOGIN_WINDOW_SECONDS"
+        ),
+        throttle_register_per_hour=_int(
+            env.get("THROTTLE_REGISTER_PER_HOUR"), 10, "THROTTLE_REGISTER_PER_HOUR"
+        ),
+        throttle_reset_per_hour=_int(env.get("THROTTLE_RESET_PER_HOUR"), 5, "THROTTLE_RESET_PER_HOUR"),
         queue_prefix=env.get("QUEUE_PREFIX", ""),
         session_cookie_secure=_bool(env.get("SESSION_COOKIE_SECURE"), app_env == "production"),
         platform_keys_fernet=env.get("PLATFORM_KEYS_FERNET", ""),

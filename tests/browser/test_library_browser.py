@@ -16,6 +16,11 @@ def _register(page, base: str, email: str) -> None:
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Repeat password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
+    # Registration answers alike whether or not the e-mail had an account (no auto-login): log in.
+    page.wait_for_url("**/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
 
 
 def test_deleting_an_in_use_image_shows_the_warning(live_server, page, app, tmp_path, photo_jpeg):

@@ -508,6 +508,7 @@ OTHER_PARAMS = {
     "end_date",
     "action",
     "actor",
+    "target",
     "start",
     "end",
 }

@@ -273,4 +273,14 @@ class AuditFilterForm(FlaskForm):
 
     action = SelectField("Action", choices=[SelectChoice("", "All actions")], validate_choice=False)
     actor = StringField("Actor", validators=[Optional(), Length(max=100)])
+    target = StringField("Target", validators=[Optional(), Length(max=128)])
+    start = DateField("From", validators=[Optional()])
+    end = DateField("To", validators=[Optional()])
     before = IntegerField("Before", validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = super().validate(extra_validators)
+        if self.start.data and self.end.data and self.start.data > self.end.data:
+            self.end.errors.append("The end date is before the start date.")
+            return False
+        return ok

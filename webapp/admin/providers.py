@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -190,31 +191,105 @@ def _detail_text(detail: dict | None) -> str:
     return redact(", ".join(f"{k}={v}" for k, v in detail.items()), None)
 
 
+def _audit_filters(form: AuditFilterForm) -> audit_service.Filters:
+    """The form's filters as the service's; dates are whole UTC days, the end day included."""
+    start = datetime.combine(form.start.data, time.min, UTC) if form.start.data else None
+    end = datetime.combine(form.end.data + timedelta(days=1), time.min, UTC) if form.end.data else None
+    return audit_service.Filters(
+        action=form.action.data or None,
+        actor=(form.actor.data or "").strip() or None,
+        target=(form.target.data or "").strip() or None,
+        start=start,
+        end=end,
+    )
+
+
+def _audit_query_args(form: AuditFilterForm) -> dict[str, str]:
+    """The filters in effect as query arguments (for the pager and the CSV link)."""
+    args = {
+        "action": form.action.data or "",
+        "actor": (form.actor.data or "").strip(),
+        "target": (form.target.data or "").strip(),
+        "start": form.start.data.isoformat() if form.start.data else "",
+        "end": form.end.data.isoformat() if form.end.data else "",
+    }
+    return {k: v for k, v in args.items() if v}
+
+
 @bp.get("/audit")
 @admin_required
 def audit() -> ResponseReturnValue:
-    """Newest first; filter by action and actor; keyset pages (`before` = last id shown)."""
+    """Newest first; filter by action, actor, target and date range; keyset pages (`before` = last
+    id shown); the same filters export as CSV."""
     form = AuditFilterForm(request.args)
     actions = [SelectChoice(a, a) for a in audit_service.actions()]
     form.action.choices = [SelectChoice("", "All actions"), *actions]
     status = 200
     if not form.validate():
-        # A `before` that is not an id (or past any id) is a bad link: say so, show page one.
-        status = 400 if form.before.errors else 200
+        # A bad `before` is a bad link, bad dates are a bad filter: say so, show what is valid.
+        status = 400 if (form.before.errors or form.start.errors or form.end.errors) else 200
         form.before.data = None
+        if form.start.errors or form.end.errors:
+            form.start.data = form.end.data = None
     events, next_before = audit_service.page(
-        form.action.data or None, (form.actor.data or "").strip() or None, form.before.data, AUDIT_PAGE_SIZE
+        before=form.before.data, size=AUDIT_PAGE_SIZE, filters=_audit_filters(form)
     )
-    filters = {"action": form.action.data or None, "actor": (form.actor.data or "").strip() or None}
     return render_template(
         "admin/audit.html",
         form=form,
         events=events,
         next_before=next_before,
-        filters=filters,
+        filters=_audit_query_args(form),
         detail_text=_detail_text,
         paged=bool(form.before.data),
     ), status
+
+
+AUDIT_CSV_HEADER = ["when_utc", "actor", "action", "target", "detail", "ip", "user_agent"]
+
+
+@bp.get("/audit.csv")
+@admin_required
+def audit_csv() -> ResponseReturnValue:
+    """The filtered log as CSV, newest first, streamed in batches (the whole log may be large)."""
+    form = AuditFilterForm(request.args)
+    form.action.choices = [SelectChoice("", "All actions")]
+    if not form.validate():
+        errors = "; ".join(e for f in form for e in f.errors)
+        return Response(errors + "\n", status=400, mimetype="text/plain")
+    filters = _audit_filters(form)
+
+    def rows() -> Iterator[str]:
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(AUDIT_CSV_HEADER)
+        for n, event in enumerate(audit_service.iter_events(filters), 1):
+            writer.writerow(
+                [
+                    event.created_at.astimezone(UTC).isoformat(timespec="seconds"),
+                    _cell(event.actor_label),
+                    _cell(event.action),
+                    _cell(event.target),
+                    _cell(_detail_text(event.detail)),
+                    _cell(event.ip),
+                    _cell(event.user_agent),
+                ]
+            )
+            if n % 200 == 0:
+                yield buf.getvalue()
+                buf.seek(0)
+                buf.truncate()
+        yield buf.getvalue()
+
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return Response(
+        stream_with_context(rows()),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="marquee-audit-{stamp}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 # --------------------------------------------------------------------------- usage

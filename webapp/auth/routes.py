@@ -12,8 +12,8 @@ from flask_login import current_user, login_required, logout_user
 from webapp.auth.forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 from webapp.extensions import db
 from webapp.mail import send_mail
-from webapp.services import accounts, audit, sessions
-from webapp.services.accounts import AccountError, PasswordPolicyError, authenticate, create_user
+from webapp.services import accounts, audit, sessions, throttle
+from webapp.services.accounts import AccountError, PasswordPolicyError, authenticate, register_account
 
 log = logging.getLogger(__name__)
 
@@ -27,34 +27,57 @@ def _safe_next(target: str | None) -> str:
     return url_for("autoformat.new")
 
 
+REGISTERED = (
+    "Thanks! If this e-mail address is new, your account is ready: log in below. "
+    "If it already has an account, we have e-mailed its owner."
+)
+
+
 @bp.route("/register", methods=["GET", "POST"])
 def register():
-    """Create a producer account and log straight in."""
+    """Create a producer account, then send the visitor to the login page.
+
+    A new e-mail and one that already has an account get the same answer (a redirect to the login
+    page with the same message), so the form cannot be used to find out who has an account; the
+    owner of an existing one is e-mailed instead. Attempts are throttled per client.
+    """
     if current_user.is_authenticated:
         return redirect(url_for("autoformat.new"))
     form = RegisterForm()
+    if request.method == "POST":
+        decision = throttle.hit("register", throttle.client_ip())
+        if not decision.allowed:
+            audit.record(
+                "auth.register.throttled",
+                "register",
+                {"retry_after": decision.retry_after},
+                actor_label="anonymous",
+            )
+            db.session.commit()
+            form.email.errors = [throttle.message(decision.retry_after)]
+            page = render_template("auth/register.html", form=form)
+            return page, 429, {"Retry-After": str(decision.retry_after)}
     if form.validate_on_submit():
         try:
-            user = create_user(form.email.data, form.password.data, form.display_name.data or "")
+            register_account(form.email.data, form.password.data, form.display_name.data or "")
         except PasswordPolicyError as exc:
             form.password.errors.append(str(exc))
         except AccountError as exc:
-            form.email.errors.append(str(exc))
+            form.password.errors.append(str(exc))
         else:
-            sessions.start(user)
-            flash("Welcome to Marquee! Drop in your show artwork to get started.", "success")
-            return redirect(url_for("autoformat.new"))
+            flash(REGISTERED, "success")
+            return redirect(url_for("auth.login"))
     return render_template("auth/register.html", form=form), 200 if request.method == "GET" else 422
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Log in, with per-account throttling of failed attempts."""
+    """Log in; failures are throttled per client and per (account, client), never locked out."""
     if current_user.is_authenticated:
         return redirect(url_for("autoformat.new"))
     form = LoginForm()
     if form.validate_on_submit():
-        outcome = authenticate(form.email.data, form.password.data)
+        outcome = authenticate(form.email.data, form.password.data, throttle.client_ip())
         if outcome.user is not None and outcome.user.mfa_enabled:
             from webapp.auth.mfa import start_second_step
 
@@ -65,6 +88,9 @@ def login():
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
         form.password.errors.append(outcome.message or "Wrong e-mail or password.")
+        if outcome.retry_after:
+            page = render_template("auth/login.html", form=form)
+            return page, 429, {"Retry-After": str(outcome.retry_after)}
     status = 200 if request.method == "GET" else 422
     return render_template("auth/login.html", form=form), status
 
@@ -112,6 +138,19 @@ def forgot_password():
     """Ask for a reset link. The answer is the same whether or not the address has an account."""
     form = ForgotPasswordForm()
     minutes = accounts.reset_minutes()
+    if request.method == "POST":
+        decision = throttle.hit("reset", throttle.client_ip())
+        if not decision.allowed:
+            audit.record(
+                "auth.reset.throttled",
+                "password_reset",
+                {"retry_after": decision.retry_after},
+                actor_label="anonymous",
+            )
+            db.session.commit()
+            form.email.errors = [throttle.message(decision.retry_after)]
+            page = render_template("auth/forgot.html", form=form, minutes=minutes)
+            return page, 429, {"Retry-After": str(decision.retry_after)}
     if form.validate_on_submit():
         found = accounts.request_reset(form.email.data)
         if found is not None:

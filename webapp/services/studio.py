@@ -25,7 +25,7 @@ from webapp.imaging import analyze, decode, encode
 from webapp.imaging.overlay import ITEMS, OverlayResult, OverlaySpec, render_overlay
 from webapp.models import Asset, Job, JobStatus, Palette, PromptTemplate, Show, User
 from webapp.providers import REGISTRY
-from webapp.services import actions, generation
+from webapp.services import actions, audit, generation
 from webapp.services import jobs as job_service
 from webapp.services import shows as show_service
 from webapp.services.assets import apply_analysis, commit_new_asset, storage_key, upload_writer
@@ -137,12 +137,21 @@ def save_template(row: PromptTemplate | None, image_type: str, name: str, text: 
         last = db.session.scalar(select(func.max(PromptTemplate.position)))
         row = PromptTemplate(position=(last or 0) + 1)
         db.session.add(row)
+    created = row.id is None
     row.image_type, row.name, row.text = image_type, name.strip()[:80], generation.clean_prompt(text, 4000)
+    db.session.flush()
+    action = "prompt_template.create" if created else "prompt_template.update"
+    audit.record(action, f"prompt_template:{row.id}", {"name": row.name, "image_type": row.image_type})
     db.session.commit()
     return row
 
 
 def delete_template(row: PromptTemplate) -> None:
+    audit.record(
+        "prompt_template.delete",
+        f"prompt_template:{row.id}",
+        {"name": row.name, "image_type": row.image_type},
+    )
     db.session.delete(row)
     db.session.commit()
 

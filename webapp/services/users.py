@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.models import Asset, Role, Show, User
+from webapp.services import audit
 
 
 class AdminError(ValueError):
@@ -26,6 +27,7 @@ def set_media_assistant(user: User, enabled: bool) -> None:
     flags = dict(user.feature_flags or {})
     flags["media_assistant_enabled"] = bool(enabled)
     user.feature_flags = flags  # reassign so the JSON column is marked dirty
+    audit.record("user.media_assistant", f"user:{user.id}", {"email": user.email, "enabled": bool(enabled)})
     db.session.commit()
 
 
@@ -34,5 +36,9 @@ def set_role(actor: User, user: User, role: str) -> None:
         raise AdminError(f"Unknown role {role!r}: choose producer, staff or admin.")
     if user.id == actor.id and role != Role.ADMIN.value:
         raise AdminError("You cannot remove your own admin role; ask another admin.")
+    if user.role != role:
+        audit.record(
+            "user.role", f"user:{user.id}", {"email": user.email, "from": user.role, "to": role}, actor
+        )
     user.role = role
     db.session.commit()
