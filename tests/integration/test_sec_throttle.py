@@ -150,12 +150,20 @@ def test_registration_is_throttled_per_client(pg_url, media_root, queue_prefix):
     assert other.status_code == 302
 
 
-def test_reset_throttle_helper_counts_per_client(app):
-    """The helper the password-reset route calls: THROTTLE_RESET_PER_HOUR (5) per client IP."""
+def test_reset_requests_are_throttled_per_client(app, pg_url, media_root, queue_prefix):
+    """THROTTLE_RESET_PER_HOUR (5) per client IP, at the helper and at /password/forgot."""
+    from webapp import create_app
     from webapp.services import throttle
 
+    strict = create_app(make_config(pg_url, media_root, queue_prefix, THROTTLE_RESET_PER_HOUR=5))
+    c = _client(strict)
+    for _ in range(5):
+        assert c.post("/password/forgot", data={"email": "someone@example.com"}).status_code == 302
+    refused = c.post("/password/forgot", data={"email": "someone@example.com"})
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert _client(strict).post("/password/forgot", data={"email": "x@example.com"}).status_code == 302
     ip = _ip()
-    with app.test_request_context("/password/forgot", method="POST", environ_base={"REMOTE_ADDR": ip}):
+    with strict.test_request_context("/password/forgot", method="POST", environ_base={"REMOTE_ADDR": ip}):
         assert throttle.client_ip() == ip
         assert all(throttle.hit("reset", ip).allowed for _ in range(5))
         refused = throttle.hit("reset", ip)
