@@ -123,6 +123,8 @@ def make_config(pg_url: str, media_root: Path, queue_prefix: str, **extra) -> di
         "JOB_HEARTBEAT_SECONDS": 1,
         "JOB_STALE_SECONDS": 3,
         "LOGIN_MAX_FAILURES": 5,
+        # The fake provider servers listen on 127.0.0.1 (any port); keys may go nowhere else.
+        "PROVIDER_BASE_URL_ALLOWLIST": "http://127.0.0.1",
     }
     cfg.update(extra)
     return cfg
@@ -138,6 +140,7 @@ def worker_env(pg_url: str, media_root: Path, queue_prefix: str, **extra: str) -
         QUEUE_PREFIX=queue_prefix,
         STORAGE_URL=f"file://{media_root}",
         JOB_RETRY_INTERVALS="",
+        PROVIDER_BASE_URL_ALLOWLIST="http://127.0.0.1",
     )
     env.update(extra)
     return env

@@ -82,7 +82,7 @@ def provider_set(
         changes["enabled"] = enable
     if base_url is not None:
         try:
-            changes["base_url"] = validate_base_url(base_url)
+            changes["base_url"] = validate_base_url(base_url, name)
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
     if monthly_budget is not None:
