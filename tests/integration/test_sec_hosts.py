@@ -340,3 +340,38 @@ def test_trusted_hosts_stop_host_reflection(app, pg_url, media_root, queue_prefi
     assert "Link" not in evil.headers
     good = c.get("/api/v1/jobs?limit=1", headers={**h, "Host": "marquee.example"})
     assert good.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("url", "allowlist", "allowed"),
+    [
+        ("https://api.openai.com/v1", "", True),  # the provider's own host is always allowed
+        ("http://api.openai.com/v1", "", False),  # ... over https only
+        ("https://gw.example.com/v1", "", False),
+        ("https://gw.example.com/v1", "gw.example.com", True),  # a bare host means https
+        ("http://gw.example.com/v1", "gw.example.com", False),
+        ("https://evil.gw.example.com/v1", "gw.example.com", False),  # exact host, no wildcards
+        ("https://gw.example.com:8443/v1", "https://gw.example.com:443", False),
+        ("https://gw.example.com/v1", "https://gw.example.com:443", True),  # the default port counts
+        ("http://127.0.0.1:5123/v1", "http://127.0.0.1", True),  # no port in the entry: any port
+        ("http://localhost:5123/v1", "http://127.0.0.1", False),
+        ("https://generativelanguage.googleapis.com", "", False),  # gemini's host is not openai's
+    ],
+)
+def test_allow_list_rules(url, allowlist, allowed):
+    from webapp.base_urls import is_allowed
+
+    assert is_allowed(url, "openai", allowlist) is allowed
+
+
+def test_start_up_refuses_an_environment_base_url_off_the_allow_list():
+    from webapp.config import ConfigError, load_settings
+
+    with pytest.raises(ConfigError, match=r"OPENAI_BASE_URL: evil\.example is not an allowed host"):
+        load_settings({"OPENAI_BASE_URL": "https://evil.example/v1"})
+    settings = load_settings(
+        {"OPENAI_BASE_URL": "https://evil.example/v1", "PROVIDER_BASE_URL_ALLOWLIST": "https://evil.example"}
+    )
+    assert settings.openai_base_url == "https://evil.example/v1"
+    with pytest.raises(ConfigError, match="not an origin"):
+        load_settings({"PROVIDER_BASE_URL_ALLOWLIST": "https://gw.example.com/v1"})
