@@ -375,3 +375,33 @@ def test_start_up_refuses_an_environment_base_url_off_the_allow_list():
     assert settings.openai_base_url == "https://evil.example/v1"
     with pytest.raises(ConfigError, match="not an origin"):
         load_settings({"PROVIDER_BASE_URL_ALLOWLIST": "https://gw.example.com/v1"})
+
+
+def test_keys_rotate_with_the_old_key_removed_explains_the_mistake(app, make_user):
+    from cryptography.fernet import Fernet
+
+    from webapp.extensions import db
+    from webapp.models import UserKey
+
+    uid, _ = make_user()
+    with app.app_context():
+        from webapp.crypto import user_vault
+
+        row = UserKey(owner_id=uid, provider="openai", encrypted_key=user_vault().encrypt(OWN_KEY))
+        row.key_suffix = "…0002"
+        db.session.add(row)
+        db.session.commit()
+        before = bytes(row.encrypted_key)
+    saved = app.config.get("USER_KEYS_FERNET")
+    try:
+        app.config["USER_KEYS_FERNET"] = Fernet.generate_key().decode()  # the old key dropped too soon
+        app.extensions.pop("marquee_vaults", None)
+        result = app.test_cli_runner().invoke(args=["keys", "rotate"])
+    finally:
+        app.config["USER_KEYS_FERNET"] = saved
+        app.extensions.pop("marquee_vaults", None)
+    assert result.exit_code == 1
+    assert "keep the OLD key after it" in result.output and "Nothing was changed" in result.output
+    assert "Traceback" not in result.output and "InvalidToken" not in result.output
+    with app.app_context():
+        assert bytes(db.session.scalars(db.select(UserKey)).one().encrypted_key) == before

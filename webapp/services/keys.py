@@ -282,12 +282,16 @@ def rotate_all() -> dict[str, int]:
     """Re-encrypt every stored key under the newest Fernet key of its vault."""
     counts = {"platform": 0, "user": 0}
     pv, uv = platform_vault(), user_vault()
-    for provider in db.session.scalars(select(Provider).where(Provider.encrypted_key.is_not(None))):
-        provider.encrypted_key = pv.rotate(provider.encrypted_key)
-        counts["platform"] += 1
-    for row in db.session.scalars(select(UserKey)):
-        row.encrypted_key = uv.rotate(row.encrypted_key)
-        counts["user"] += 1
+    try:
+        for provider in db.session.scalars(select(Provider).where(Provider.encrypted_key.is_not(None))):
+            provider.encrypted_key = pv.rotate(provider.encrypted_key)
+            counts["platform"] += 1
+        for row in db.session.scalars(select(UserKey)):
+            row.encrypted_key = uv.rotate(row.encrypted_key)
+            counts["user"] += 1
+    except VaultError:
+        db.session.rollback()  # all or nothing: a half-rotated vault is harder to recover
+        raise
     audit.record("keys.rotate", "vaults", counts)
     db.session.commit()
     return counts
