@@ -375,6 +375,9 @@ def test_start_up_refuses_an_environment_base_url_off_the_allow_list():
     assert settings.openai_base_url == "https://evil.example/v1"
     with pytest.raises(ConfigError, match="not an origin"):
         load_settings({"PROVIDER_BASE_URL_ALLOWLIST": "https://gw.example.com/v1"})
+    trusted = load_settings({"TRUSTED_HOSTS": "marquee.example, www.marquee.example"}).as_flask_config()
+    assert trusted["TRUSTED_HOSTS"] == ("marquee.example", "www.marquee.example")
+    assert load_settings({}).as_flask_config()["TRUSTED_HOSTS"] is None
 
 
 def test_keys_rotate_with_the_old_key_removed_explains_the_mistake(app, make_user):
