@@ -55,15 +55,20 @@ def _has_nul(value) -> bool:
 
 
 API_JSON_MAX_BYTES = 64 * 1024  # the largest API JSON body (a price table) is a few KB
+# A bulk batch is the one large JSON body: 500 prompts of up to 1,000 characters, escaped.
+BULK_JSON_MAX_BYTES = 4 * 1024 * 1024
 UPLOAD_MARGIN_BYTES = 1024 * 1024  # multipart framing and the form fields next to one file
 
 
 def body_limit(app: Flask) -> int:
-    """The most this request may send. API: small JSON, or one upload (UPLOAD_MAX_BYTES plus
-    framing); elsewhere the global MAX_CONTENT_LENGTH (a browser batch of up to 20 uploads)."""
+    """The most this request may send. API: small JSON (a bulk batch's prompts excepted), or one
+    upload (UPLOAD_MAX_BYTES plus framing); elsewhere the global MAX_CONTENT_LENGTH (a browser
+    batch of up to 20 uploads)."""
     if request.path.startswith("/api/"):
         if request.mimetype == "multipart/form-data":
             return int(app.config.get("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)) + UPLOAD_MARGIN_BYTES
+        if request.path.rstrip("/") == "/api/v1/bulk":
+            return BULK_JSON_MAX_BYTES
         return int(app.config.get("API_JSON_MAX_BYTES", API_JSON_MAX_BYTES))
     return int(app.config.get("MAX_CONTENT_LENGTH") or 0) or 2**63
 

@@ -270,6 +270,12 @@ def test_json_is_parsed_only_after_authentication(app, client, make_user):
         headers={"Authorization": f"Bearer {plaintext}"},
     )
     assert resp.status_code == 413
+    # ... except a bulk batch, whose 500 prompts of 1,000 characters must fit.
+    prompts = ["a jazz night in the park " * 40] * 500
+    resp = client.post(
+        "/api/v1/bulk", json={"prompts": prompts}, headers={"Authorization": f"Bearer {plaintext}"}
+    )
+    assert resp.status_code != 413 and not resp.json["type"].endswith("/bad-json"), resp.json
 
 
 def test_security_headers_and_no_store_for_accounts(app, client, login, make_user):
