@@ -126,6 +126,8 @@ def make_config(pg_url: str, media_root: Path, queue_prefix: str, **extra) -> di
         # off by default and switched on by the tests about them (test_sec_throttle).
         "THROTTLE_REGISTER_PER_HOUR": 0,
         "THROTTLE_RESET_PER_HOUR": 0,
+        # The fake provider servers listen on 127.0.0.1 (any port); keys may go nowhere else.
+        "PROVIDER_BASE_URL_ALLOWLIST": "http://127.0.0.1",
     }
     cfg.update(extra)
     return cfg
@@ -141,6 +143,7 @@ def worker_env(pg_url: str, media_root: Path, queue_prefix: str, **extra: str) -
         QUEUE_PREFIX=queue_prefix,
         STORAGE_URL=f"file://{media_root}",
         JOB_RETRY_INTERVALS="",
+        PROVIDER_BASE_URL_ALLOWLIST="http://127.0.0.1",
     )
     env.update(extra)
     return env

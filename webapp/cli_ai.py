@@ -82,7 +82,7 @@ def provider_set(
         changes["enabled"] = enable
     if base_url is not None:
         try:
-            changes["base_url"] = validate_base_url(base_url)
+            changes["base_url"] = validate_base_url(base_url, name)
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
     if monthly_budget is not None:
@@ -184,9 +184,13 @@ def keys_rotate() -> None:
     Put the new key first in PLATFORM_KEYS_FERNET / USER_KEYS_FERNET (keep the old one after it), run
     this, then remove the old key.
     """
+    from webapp.crypto import VaultError
     from webapp.services import keys as key_service
 
-    counts = key_service.rotate_all()
+    try:
+        counts = key_service.rotate_all()
+    except VaultError as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(f"Re-encrypted {counts['platform']} platform key(s) and {counts['user']} user key(s).")
 
 

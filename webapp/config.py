@@ -95,6 +95,8 @@ class Settings:
     gemini_base_url: str | None = None
     # Admins and staff must turn on two-factor before any admin page or admin-scope token works.
     marquee_require_admin_mfa: bool = False
+    provider_base_url_allowlist: str = ""
+    trusted_hosts: tuple[str, ...] | None = None
     generated_secret: bool = field(default=False, compare=False)
 
     @property
@@ -146,6 +148,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     database_url = env.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'marquee.sqlite3'}"
     storage_url = env.get("STORAGE_URL") or f"file://{INSTANCE_DIR / 'media'}"
     retry = env.get("JOB_RETRY_INTERVALS")
+    allowlist = _check_provider_urls(env)
     try:
         retry_intervals = tuple(int(x) for x in retry.split(",")) if retry else (5, 30, 120)
     except ValueError as exc:
@@ -195,9 +198,35 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         limit_palette_per_hour=_int(env.get("LIMIT_PALETTE_PER_HOUR"), 20, "LIMIT_PALETTE_PER_HOUR"),
         provider_timeout_seconds=float(env.get("PROVIDER_TIMEOUT_SECONDS", "90")),
         provider_rate_limit_wait_seconds=float(env.get("PROVIDER_RATE_LIMIT_WAIT_SECONDS", "5")),
-        openai_base_url=env.get("OPENAI_BASE_URL") or None,
-        gemini_base_url=env.get("GEMINI_BASE_URL") or None,
+        openai_base_url=_provider_url(env, "openai"),
+        gemini_base_url=_provider_url(env, "gemini"),
+        provider_base_url_allowlist=allowlist,
+        trusted_hosts=tuple(h.strip() for h in env["TRUSTED_HOSTS"].split(",") if h.strip())
+        if env.get("TRUSTED_HOSTS", "").strip()
+        else None,
     )
+
+
+def _check_provider_urls(env: Mapping[str, str]) -> str:
+    """The allow-list, after checking it parses and that the environment's base URLs are on it:
+    a key must never go to a host nobody allowed, so a bad setting stops start-up with a clear
+    message rather than failing at the first key test."""
+    from webapp.base_urls import BaseUrlRefused, check, parse_allowlist
+
+    allowlist = env.get("PROVIDER_BASE_URL_ALLOWLIST", "")
+    try:
+        parse_allowlist(allowlist)
+        for name in ("openai", "gemini"):
+            check(env.get(f"{name.upper()}_BASE_URL") or None, name, allowlist)
+    except BaseUrlRefused as exc:
+        raise ConfigError(f"{name.upper()}_BASE_URL: {exc}") from None
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return allowlist
+
+
+def _provider_url(env: Mapping[str, str], name: str) -> str | None:
+    return env.get(f"{name.upper()}_BASE_URL") or None
 
 
 def _development_secret() -> str:

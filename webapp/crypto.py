@@ -42,8 +42,17 @@ class Vault:
             ) from exc
 
     def rotate(self, token: bytes) -> bytes:
-        """Re-encrypt under the newest key (no-op content-wise)."""
-        return self._fernet.rotate(bytes(token))
+        """Re-encrypt under the newest key (no-op content-wise). VaultError when no configured key
+        opens it — the usual operator mistake of removing the old key before rotating."""
+        try:
+            return self._fernet.rotate(bytes(token))
+        except InvalidToken as exc:
+            var = f"{self.name.upper()}_KEYS_FERNET"
+            raise VaultError(
+                f"A stored {self.name} key cannot be decrypted with any key in {var}. Rotation needs "
+                f"both keys: put the NEW key first and keep the OLD key after it ({var}=new,old), run "
+                "`flask keys rotate`, and only then remove the old key. Nothing was changed."
+            ) from exc
 
 
 def parse_keys(value: str) -> list[Fernet]:

@@ -6,15 +6,42 @@ htmx is configured (meta htmx-config) not to inject styles or eval.
 
 from __future__ import annotations
 
-from flask import Flask, Response, render_template, request
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
 
-CSP = (
-    "default-src 'self'; img-src 'self' data: blob: https:; style-src 'self'; script-src 'self'; "
+CSP_TEMPLATE = (
+    "default-src 'self'; img-src {img_src}; style-src 'self'; script-src 'self'; "
     "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'self'; object-src 'none'"
 )
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), "
+    "magnetometer=(), gyroscope=(), accelerometer=(), browsing-topics=()"
+)
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def image_sources(storage_url: str, endpoint_url: str | None, region: str) -> str:
+    """img-src: our own origin, blob: (the upload preview draws the chosen file through
+    URL.createObjectURL) and, with S3 storage, the one origin presigned links point at — not
+    `https:`, which let any page element beacon anywhere."""
+    sources = ["'self'", "blob:"]
+    parts = urlsplit(storage_url or "")
+    if parts.scheme == "s3" and parts.netloc:
+        if endpoint_url:
+            ep = urlsplit(endpoint_url)
+            sources.append(f"{ep.scheme}://{ep.netloc}")
+            # Virtual-hosted style puts the bucket in the host name.
+            sources.append(f"{ep.scheme}://{parts.netloc}.{ep.netloc}")
+        else:
+            sources += [
+                f"https://{parts.netloc}.s3.amazonaws.com",
+                f"https://{parts.netloc}.s3.{region}.amazonaws.com",
+            ]
+    return " ".join(sources)
 
 
 def _has_nul(value) -> bool:
@@ -27,25 +54,94 @@ def _has_nul(value) -> bool:
     return False
 
 
+API_JSON_MAX_BYTES = 64 * 1024  # the largest API JSON body (a price table) is a few KB
+# A bulk batch is the one large JSON body: 500 prompts of up to 1,000 characters, escaped.
+BULK_JSON_MAX_BYTES = 4 * 1024 * 1024
+UPLOAD_MARGIN_BYTES = 1024 * 1024  # multipart framing and the form fields next to one file
+
+
+def body_limit(app: Flask) -> int:
+    """The most this request may send. API: small JSON (a bulk batch's prompts excepted), or one
+    upload (UPLOAD_MAX_BYTES plus framing); elsewhere the global MAX_CONTENT_LENGTH (a browser
+    batch of up to 20 uploads)."""
+    if request.path.startswith("/api/"):
+        if request.mimetype == "multipart/form-data":
+            return int(app.config.get("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)) + UPLOAD_MARGIN_BYTES
+        if request.path.rstrip("/") == "/api/v1/bulk":
+            return BULK_JSON_MAX_BYTES
+        return int(app.config.get("API_JSON_MAX_BYTES", API_JSON_MAX_BYTES))
+    return int(app.config.get("MAX_CONTENT_LENGTH") or 0) or 2**63
+
+
+def _authenticated() -> bool:
+    """A logged-in browser or a bearer request (even one refused: its answer is still private)."""
+    if getattr(g, "api_user", None) is not None or request.headers.get("Authorization"):
+        return True
+    from flask_login import current_user
+
+    try:
+        return bool(current_user and current_user.is_authenticated)
+    except Exception:  # no login manager in this context (a failed request early on)
+        return False
+
+
 def init_security(app: Flask) -> None:
+    @app.before_request
+    def _refuse_oversized_bodies():
+        """Refuse a body larger than this route takes before a byte of it is read: from the
+        declared Content-Length at once, and (for chunked bodies without one) by capping the
+        stream, which Werkzeug turns into 413 when a reader goes past it. An anonymous 20 MB
+        body to the API therefore costs nothing but this check."""
+        limit = body_limit(app)
+        request.max_content_length = limit
+        if request.content_length is not None and request.content_length > limit:
+            return _error(
+                413,
+                "Request too large",
+                f"This address accepts at most {limit // 1024:,} KB per request.",
+            )
+
     @app.before_request
     def _refuse_nul_bytes():
         """No text we store or search may contain NUL (Postgres refuses it, and no person types
-        one): refuse such input at the door with a clear 400 instead of failing deep inside."""
-        values = list(request.args.values()) + list(request.form.values())
-        if request.is_json:
-            values.append(request.get_json(silent=True))
+        one): refuse such input at the door with a clear 400 instead of failing deep inside.
+        The API's bodies are left alone here: they are parsed only after authentication
+        (webapp.api.core.json_body applies the same rule), so an anonymous body is never read."""
+        values = list(request.args.values())
+        if not request.path.startswith("/api/"):
+            values += list(request.form.values())
+            if request.is_json:
+                values.append(request.get_json(silent=True))
         if any(_has_nul(v) for v in values):
             return _error(
                 400, "Invalid characters", "The request contains a NUL character; remove it and try again."
             )
 
+    csp = CSP_TEMPLATE.format(
+        img_src=image_sources(
+            app.config.get("STORAGE_URL", ""),
+            app.config.get("S3_ENDPOINT_URL"),
+            app.config.get("S3_REGION", "us-east-1"),
+        )
+    )
+    production = app.config.get("ENV_NAME") == "production"
+
     @app.after_request
     def _headers(resp: Response) -> Response:
-        resp.headers.setdefault("Content-Security-Policy", CSP)
+        resp.headers.setdefault("Content-Security-Policy", csp)
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("X-Frame-Options", "DENY")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
+        resp.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        resp.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        resp.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        if production:
+            resp.headers.setdefault("Strict-Transport-Security", HSTS)
+        if _authenticated() and not request.path.startswith("/static/"):
+            # Pages and API answers for an account (tokens, keys, admin pages, private media)
+            # must not stay in a shared or back-button cache.
+            resp.headers["Cache-Control"] = "no-store"
+            resp.headers.setdefault("Pragma", "no-cache")
         if request.headers.get("HX-Request"):
             resp.headers.setdefault("Vary", "HX-Request")
         return resp

@@ -85,7 +85,9 @@ def test_providers_page_lists_every_provider_with_status(client, login):
     assert 'aria-current="page"' in page and "/admin/usage" in page and "/admin/audit" in page
 
 
-def test_edit_saves_settings_and_audits_the_change(app, client, login):
+def test_edit_saves_settings_and_audits_the_change(app, client, login, monkeypatch):
+    # Base URLs must be on the operator's allow-list (issue 14).
+    monkeypatch.setitem(app.config, "PROVIDER_BASE_URL_ALLOWLIST", "https://gateway.example.com")
     login(role="admin")
     data = _form_data(
         app,

@@ -282,7 +282,7 @@ def test_no_fallback_after_a_timeout_that_may_have_been_billed(
 
 
 def test_own_key_never_falls_back_unless_the_producer_allowed_it(
-    app, client, login, run_jobs, openai_fake, gemini_fake
+    app, client, login, run_jobs, openai_fake, gemini_fake, monkeypatch
 ):
     from webapp.extensions import db
     from webapp.models import User
@@ -290,6 +290,8 @@ def test_own_key_never_falls_back_unless_the_producer_allowed_it(
 
     configure(app, "gemini", key=GEMINI_KEY, base_url=gemini_fake.url, default=True)
     configure(app, "openai", base_url=openai_fake.url)  # platform openai enabled but has no key
+    # Own keys never follow the admin's base URL, only the operator's (issue 14).
+    monkeypatch.setitem(app.config, "OPENAI_BASE_URL", openai_fake.url)
     uid, _ = login()
     with app.app_context():
         row = keys.add_user_key(db.session.get(User, uid), "openai", "sk-producer-own-0003")
@@ -321,7 +323,7 @@ def test_own_key_never_falls_back_unless_the_producer_allowed_it(
     assert len(gemini_fake.requests_to(":generateContent")) == 1
 
 
-def test_hourly_limit_refusal_says_when_the_next_image_frees_up(app, make_user, openai_fake):
+def test_hourly_limit_refusal_says_when_the_next_image_frees_up(app, make_user, openai_fake, monkeypatch):
     from webapp.extensions import db
     from webapp.services.actions import ActionError
 
@@ -336,7 +338,8 @@ def test_hourly_limit_refusal_says_when_the_next_image_frees_up(app, make_user, 
     assert "own provider key" in message
     minutes = int(re.search(r"frees up in (\d+) min", message).group(1))
     assert 55 <= minutes <= 61
-    # Own-key use is not limited.
+    # Own-key use is not limited. Own keys follow the operator's base URL, never the admin's.
+    monkeypatch.setitem(app.config, "OPENAI_BASE_URL", openai_fake.url)
     with app.app_context():
         from webapp.models import User
         from webapp.services import keys

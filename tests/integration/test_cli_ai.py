@@ -139,7 +139,7 @@ def test_provider_list_shows_a_table_with_suffix_budget_and_spend(app, cli, open
     assert KEY not in result.output
 
 
-def test_keys_rotate_reencrypts_every_key_and_prints_counts(app, cli, openai_fake, make_user):
+def test_keys_rotate_reencrypts_every_key_and_prints_counts(app, cli, openai_fake, make_user, monkeypatch):
     from cryptography.fernet import Fernet
 
     from webapp.crypto import _development_keys
@@ -149,6 +149,7 @@ def test_keys_rotate_reencrypts_every_key_and_prints_counts(app, cli, openai_fak
 
     cli("provider", "set", "openai", "--base-url", openai_fake.url, "--key-stdin", input=KEY + "\n")
     uid, _ = make_user()
+    monkeypatch.setitem(app.config, "OPENAI_BASE_URL", openai_fake.url)  # own keys: operator's URL only
     with app.app_context():
         keys.add_user_key(db.session.get(User, uid), "openai", KEY)
         old = {

@@ -72,7 +72,7 @@ def _dump_database(app) -> str:
     return "\n".join(out)
 
 
-def test_keys_never_leak_anywhere(app, login, make_user, run_jobs, all_logs):
+def test_keys_never_leak_anywhere(app, login, make_user, run_jobs, all_logs, monkeypatch):
     from webapp.extensions import db
     from webapp.models import Job, User
     from webapp.providers import create_provider
@@ -87,6 +87,8 @@ def test_keys_never_leak_anywhere(app, login, make_user, run_jobs, all_logs):
         bodies.append((f"{label} headers", str(resp.headers)))
 
     with FakeOpenAI(valid_key=None) as fake:
+        # Own keys never follow the admin's base URL, only the operator's (issue 14).
+        monkeypatch.setitem(app.config, "OPENAI_BASE_URL", fake.url)
         # --- admin: refused key, accepted key, every admin page, test (page and HTMX) -----------------
         login(role="admin", the_client=admin)
         with app.app_context():

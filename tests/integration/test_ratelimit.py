@@ -213,6 +213,8 @@ def test_single_generation_waits_in_the_platform_keys_window_not_the_producers_o
             images_per_minute=1,
         )
         fake.reset()
+        # Own keys never follow the admin's base URL, only the operator's (issue 14).
+        monkeypatch.setitem(app.config, "OPENAI_BASE_URL", fake.url)
         uid, _ = make_user()
         with app.app_context():
             ok, _ = ratelimit.reserve(ratelimit.fingerprint("openai", platform), 1)

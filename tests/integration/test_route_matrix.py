@@ -57,8 +57,10 @@ FREE_PARAMS = {
 
 
 @pytest.fixture
-def openai_fake():
+def openai_fake(app, monkeypatch):
     with FakeOpenAI(valid_key=None) as fake:
+        # Own keys go only to the operator's URL, never the admin's row (issue 14).
+        monkeypatch.setitem(app.config, "OPENAI_BASE_URL", fake.url)
         yield fake
 
 

@@ -57,9 +57,11 @@ def parse_money(text: str | None, *, places: int = 4, maximum: Decimal | None = 
     return value
 
 
-def validate_base_url(text: str | None) -> str | None:
+def validate_base_url(text: str | None, provider_name: str | None = None) -> str | None:
     """An http(s) URL with a host, or None. Proxies and gateways only: no credentials in the URL,
-    because the URL is shown on the page and written to the audit log."""
+    because the URL is shown on the page and written to the audit log. With `provider_name`, the
+    host must also be one keys may go to (the provider's own, or PROVIDER_BASE_URL_ALLOWLIST):
+    the admin page, the API and the CLI all refuse the same URLs with the same message."""
     raw = (text or "").strip()
     if not raw:
         return None
@@ -70,6 +72,10 @@ def validate_base_url(text: str | None) -> str | None:
         raise ValueError("Leave credentials out of the address; the key is set separately below.")
     if parts.query or parts.fragment:
         raise ValueError("Leave out ?query and #fragment parts.")
+    if provider_name is not None:
+        from webapp.services.keys import check_base_url
+
+        check_base_url(raw, provider_name)  # BaseUrlRefused is a ValueError with the message
     return raw.rstrip("/")
 
 
@@ -139,10 +145,11 @@ class ProviderForm(FlaskForm):
     )
 
     price_fields: list[tuple[str, list[str], dict[str, dict[str, str]]]]
+    provider_name: str | None = None
 
     def validate_base_url(self, field: Field) -> None:
         try:
-            field.data = validate_base_url(field.data)
+            field.data = validate_base_url(field.data, self.provider_name)
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
 
@@ -221,6 +228,7 @@ def provider_form(provider: Any, spec: Any, formdata: Any = None) -> ProviderFor
     form = _Form(formdata=formdata, data=data) if formdata is not None else _Form(data=data)
     form.model.choices = [SelectChoice(m, m) for m in spec.models]
     form.price_fields = price_fields
+    form.provider_name = provider.name
     return form
 
 

@@ -109,15 +109,17 @@ def provider_update(name: str) -> ResponseReturnValue:
     if not form.validate_on_submit():
         flash("Nothing was saved: fix the fields marked below.", "error")
         return _render_edit(provider, form, PlatformKeyForm(), 422)
-    provider_service.update_settings(provider, form.changes(), current_user)
+    key_cleared = provider_service.update_settings(provider, form.changes(), current_user)
     message = f"{REGISTRY[name].spec.display_name} settings saved."
+    if key_cleared:
+        message += " The base URL changed, so the stored key was cleared: enter the key again below."
     if form.make_default.data and not provider.is_default:
         try:
             provider_service.set_default(provider, current_user)
             message += " It is now the default provider."
         except provider_service.RoutingError as exc:
             flash(str(exc), "error")
-    if provider.enabled and REGISTRY[name].spec.needs_key and not provider.encrypted_key:
+    if provider.enabled and REGISTRY[name].spec.needs_key and not provider.encrypted_key and not key_cleared:
         flash(
             "This provider is enabled but has no key yet: set one below before producers use it.", "warning"
         )

@@ -229,6 +229,10 @@ def api_user():
 
 
 def json_body() -> dict[str, Any]:
+    """The request's JSON object, parsed here (after `_authenticate`, never before: an anonymous
+    body is not read). NUL characters are refused as everywhere else (webapp.security)."""
+    from webapp.security import _has_nul
+
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise ApiProblem(
@@ -236,6 +240,13 @@ def json_body() -> dict[str, Any]:
             "JSON object expected",
             "Send a JSON object with Content-Type: application/json.",
             slug="bad-json",
+        )
+    if _has_nul(data):
+        raise ApiProblem(
+            400,
+            "Invalid characters",
+            "The request contains a NUL character; remove it and try again.",
+            slug="bad-request",
         )
     return data
 

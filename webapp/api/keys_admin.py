@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from flask import jsonify, request
 
-from webapp.admin.forms import MAX_BUDGET, parse_money
+from webapp.admin.forms import MAX_BUDGET, parse_money, validate_base_url
 from webapp.api.core import ApiProblem, api_user, json_body, not_found, operation, validation_error
 from webapp.api.schemas import ref
 from webapp.api.serializers import iso
@@ -316,10 +316,13 @@ def _patch_provider(row, body: dict):
             changes["default_quality"] = body["default_quality"]
     if "base_url" in body:
         url = body["base_url"]
-        if url is not None and (not isinstance(url, str) or not url.startswith(("http://", "https://"))):
+        if url is not None and not isinstance(url, str):
             errors["base_url"] = ["An http(s) URL, or null for the provider's own."]
         else:
-            changes["base_url"] = url or None
+            try:
+                changes["base_url"] = validate_base_url(url, row.name)
+            except ValueError as exc:  # includes BaseUrlRefused: the host is not allow-listed
+                errors["base_url"] = [str(exc)]
     if "monthly_budget" in body:
         v = body["monthly_budget"]
         # The admin page's parser: same digits-only rule, places and ceiling, human messages.
@@ -336,13 +339,15 @@ def _patch_provider(row, body: dict):
         errors["key"] = ["Paste the key as a string."]
     if errors:
         raise validation_error(errors)
+    # Settings first: a new base URL clears the stored key, and a key sent in the same request is
+    # then tested against (and saved for) the new URL.
+    if changes:
+        provider_service.update_settings(row, changes, api_user())
     if "key" in body:
         try:
             key_service.set_platform_key(row, body["key"], api_user())
         except key_service.KeyRefused as exc:
             raise validation_error({"key": [str(exc)]}, str(exc)) from None
-    if changes:
-        provider_service.update_settings(row, changes, api_user())
     return jsonify(_provider_json(row))
 
 

@@ -25,6 +25,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from webapp.base_urls import BaseUrlRefused
 from webapp.extensions import db
 from webapp.imaging import FORMATS, AutoformatOptions, analyze, decode, encode, render
 from webapp.jobs.runner import JobContext, JobError, RetryableJobError, execute
@@ -169,11 +170,19 @@ def generate_variation(
     or the bulk runner's item context."""
     last_error: ProviderError | None = None
     for attempt, route in enumerate(routes):
+        try:
+            # Checked against the allow-list right before the key leaves; an own key never
+            # follows the admin's base URL.
+            base_url = base_url_for(
+                route.provider_name, route.provider_row, own_key=route.key_owner == "user"
+            )
+        except BaseUrlRefused as exc:
+            raise JobError(f"{exc} Nothing was sent; an admin must fix the provider's base URL.") from None
         key = _key_for(route, user)
         provider = create_provider(
             route.provider_name,
             key,
-            base_url=base_url_for(route.provider_name, route.provider_row),
+            base_url=base_url,
             timeout=float(current_app.config.get("PROVIDER_TIMEOUT_SECONDS", 90)),
         )
         size = provider.size_for(p["image_type"])

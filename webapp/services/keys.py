@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import select
 
+from webapp import base_urls
+from webapp.base_urls import BaseUrlRefused
 from webapp.crypto import VaultError, platform_vault, user_vault
 from webapp.extensions import db
 from webapp.models import Provider, User, UserKey, utcnow
@@ -54,14 +56,29 @@ def _clean(key: str) -> str:
     return key
 
 
-def base_url_for(name: str, provider: Provider | None = None) -> str | None:
-    if provider is not None and provider.base_url:
-        return provider.base_url
-    return current_app.config.get(f"{name.upper()}_BASE_URL")
+def base_url_for(name: str, provider: Provider | None = None, *, own_key: bool = False) -> str | None:
+    """Where a key for `name` goes, checked against the allow-list right before it is sent (a URL
+    stored before the allow-list changed is refused with BaseUrlRefused, never used).
+
+    The platform key follows the admin's base URL on the provider row, else the operator's
+    `<NAME>_BASE_URL`. A producer's own key never follows the admin's choice: only the operator's
+    deployment setting (itself on the allow-list), else the provider's own host (None)."""
+    configured = current_app.config.get(f"{name.upper()}_BASE_URL") or None
+    url = configured if own_key or provider is None or not provider.base_url else provider.base_url
+    return check_base_url(url, name)
+
+
+def check_base_url(url: str | None, name: str) -> str | None:
+    """`url` when keys for `name` may go there (None: the provider's own host); else BaseUrlRefused."""
+    return base_urls.check(url, name, current_app.config.get("PROVIDER_BASE_URL_ALLOWLIST", ""))
 
 
 def _test(name: str, key: str, base_url: str | None) -> None:
     """Cheapest call the provider has; raises KeyRefused with the provider's reason."""
+    try:
+        base_url = check_base_url(base_url, name)
+    except BaseUrlRefused as exc:
+        raise KeyRefused(f"{exc} Nothing was sent.") from None
     timeout = float(current_app.config.get("KEY_TEST_TIMEOUT_SECONDS", 15))
     try:
         create_provider(name, key, base_url=base_url, timeout=timeout).validate_key()
@@ -80,7 +97,7 @@ def set_platform_key(provider: Provider, key: str, actor: User | None = None) ->
     key = _clean(key)
     action = "platform_key.replace" if provider.encrypted_key else "platform_key.set"
     try:
-        _test(provider.name, key, base_url_for(provider.name, provider))
+        _test(provider.name, key, _platform_url(provider))
     except KeyRefused as exc:
         audit.record(f"{action}.refused", f"provider:{provider.name}", {"suffix": key_suffix(key)}, actor)
         db.session.commit()
@@ -132,7 +149,7 @@ def test_platform_key(provider: Provider, actor: User | None = None) -> tuple[bo
             ok, message = False, "No key is set."
         else:
             try:
-                _test(provider.name, key, base_url_for(provider.name, provider))
+                _test(provider.name, key, _platform_url(provider))
                 ok, message = True, "Key accepted."
             except KeyRefused as exc:
                 ok, message = False, str(exc)
@@ -165,7 +182,7 @@ def add_user_key(user: User, provider_name: str, key: str) -> UserKey:
     existing = user_keys(user).get(provider_name)
     action = "user_key.replace" if existing else "user_key.add"
     try:
-        _test(provider_name, key, base_url_for(provider_name, _platform_row(provider_name)))
+        _test(provider_name, key, _own_key_url(provider_name))
     except KeyRefused:
         audit.record(
             f"{action}.refused", f"user_key:{provider_name}", {"suffix": key_suffix(key), "owner": user.id}
@@ -213,7 +230,7 @@ def test_user_key(row: UserKey) -> tuple[bool, str]:
         db.session.commit()
         raise KeyUnreadable() from None
     try:
-        _test(row.provider, key, base_url_for(row.provider, _platform_row(row.provider)))
+        _test(row.provider, key, _own_key_url(row.provider))
         ok, message = True, "Key accepted."
     except KeyRefused as exc:
         ok, message = False, str(exc)
@@ -247,6 +264,16 @@ def set_use_own(row: UserKey, use_own: bool, allow_fallback: bool | None = None)
     db.session.commit()
 
 
+def _platform_url(provider: Provider) -> str | None:
+    """The platform key's URL (unchecked here: `_test` checks it and turns a refusal into KeyRefused)."""
+    return provider.base_url or current_app.config.get(f"{provider.name.upper()}_BASE_URL") or None
+
+
+def _own_key_url(name: str) -> str | None:
+    """The operator's URL (unchecked here: `_test` checks it and turns a refusal into KeyRefused)."""
+    return current_app.config.get(f"{name.upper()}_BASE_URL") or None
+
+
 def _platform_row(name: str) -> Provider | None:
     return db.session.scalar(select(Provider).where(Provider.name == name))
 
@@ -255,12 +282,16 @@ def rotate_all() -> dict[str, int]:
     """Re-encrypt every stored key under the newest Fernet key of its vault."""
     counts = {"platform": 0, "user": 0}
     pv, uv = platform_vault(), user_vault()
-    for provider in db.session.scalars(select(Provider).where(Provider.encrypted_key.is_not(None))):
-        provider.encrypted_key = pv.rotate(provider.encrypted_key)
-        counts["platform"] += 1
-    for row in db.session.scalars(select(UserKey)):
-        row.encrypted_key = uv.rotate(row.encrypted_key)
-        counts["user"] += 1
+    try:
+        for provider in db.session.scalars(select(Provider).where(Provider.encrypted_key.is_not(None))):
+            provider.encrypted_key = pv.rotate(provider.encrypted_key)
+            counts["platform"] += 1
+        for row in db.session.scalars(select(UserKey)):
+            row.encrypted_key = uv.rotate(row.encrypted_key)
+            counts["user"] += 1
+    except VaultError:
+        db.session.rollback()  # all or nothing: a half-rotated vault is harder to recover
+        raise
     audit.record("keys.rotate", "vaults", counts)
     db.session.commit()
     return counts

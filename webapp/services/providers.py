@@ -72,8 +72,12 @@ def set_default(provider: Provider, actor: User | None = None) -> None:
     db.session.commit()
 
 
-def update_settings(provider: Provider, changes: dict, actor: User | None = None) -> None:
-    """Apply validated admin changes; the audit detail names the fields, never a key."""
+def update_settings(provider: Provider, changes: dict, actor: User | None = None) -> bool:
+    """Apply validated admin changes; the audit detail names the fields, never a key.
+
+    A new base URL clears the stored platform key (returns True when it did): whoever moves the
+    key's destination must prove they hold the key by entering it again, so a stolen admin
+    session or admin-scope token cannot redirect a key it never saw."""
     allowed = {
         "model",
         "enabled",
@@ -91,6 +95,12 @@ def update_settings(provider: Provider, changes: dict, actor: User | None = None
         if field in allowed and getattr(provider, field) != value:
             setattr(provider, field, value)
             changed[field] = str(value)[:60] if field != "price_table" else "updated"
+    key_cleared = "base_url" in changed and provider.encrypted_key is not None
+    if key_cleared:
+        changed["key_cleared"] = provider.key_suffix or "yes"
+        provider.encrypted_key, provider.key_suffix = None, None
+        provider.last_test_ok, provider.last_tested_at = None, None
+        provider.last_test_message = "The base URL changed: enter the key again."
     if provider.is_default and not provider.enabled:
         # enabled_providers() -> ensure_providers() may itself mark "local" default once this one is
         # cleared, so clear every default first and then set exactly one.
@@ -101,6 +111,7 @@ def update_settings(provider: Provider, changes: dict, actor: User | None = None
             fallback.is_default = True
     audit.record("provider.update", f"provider:{provider.name}", changed, actor)
     db.session.commit()
+    return key_cleared
 
 
 @dataclass
