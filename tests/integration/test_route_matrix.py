@@ -376,7 +376,8 @@ def _request(endpoint: str, method: str, ids: dict) -> dict:
         "settings.add_key": {"provider": "openai", "api_key": "sk-matrix-test-key-0003"},
         "settings.key_preferences": {"use_own": "y"},
         # each visitor changes their own password (the session that did it stays logged in)
-        "settings.password": {"current": PASSWORD, "password": MATRIX_PASSWORD, "confirm": MATRIX_PASSWORD},
+        # Changed to the same (policy-compliant) password, so later forms that ask for it still work.
+        "settings.password": {"current": PASSWORD, "password": PASSWORD, "confirm": PASSWORD},
         "tokens.tokens": {"name": "matrix", "scope": "read"},
         "shows.create": SHOW_FORM,
         "shows.update": SHOW_FORM,

@@ -66,7 +66,9 @@ def test_registration_refuses_weak_passwords_with_a_clear_message(client, passwo
 
 def test_registration_accepts_a_long_uncommon_passphrase(client):
     resp = _register(client, "mira.tomasson@example.com", NEW_PASSWORD)
-    assert resp.status_code == 302
+    assert resp.status_code == 302  # to the login page (the same answer for a taken address)
+    login = client.post("/login", data={"email": "mira.tomasson@example.com", "password": NEW_PASSWORD})
+    assert login.status_code == 302
     assert client.get("/settings").status_code == 200
 
 

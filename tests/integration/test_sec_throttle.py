@@ -275,7 +275,7 @@ def test_audit_filters_by_actor_target_and_date_range(app, make_user):
     assert {("user.media_assistant", f"user:{i}") for i in (victim_id, other_id)} <= set(everything)
     assert "auth.login.failed" in {a for a, _ in everything}
     assert actions(target=f"user:{victim_id}") == [("user.media_assistant", f"user:{victim_id}")]
-    by_admin = actions(actor=admin_email.split("@")[0])
+    by_admin = [row for row in actions(actor=admin_email.split("@")[0]) if row[0] != "auth.login"]
     assert sorted(by_admin) == sorted([("user.media_assistant", f"user:{i}") for i in (victim_id, other_id)])
     assert [a for a, _ in actions(actor="anonymous")] == ["auth.login.failed"]
 

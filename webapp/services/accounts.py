@@ -128,7 +128,7 @@ def register_account(email: str, password: str, display_name: str = "") -> None:
     from webapp.mail import send_mail
 
     email = normalise_email(email)
-    check_password_policy(password)
+    check_password_policy(password, email)
     existing = find_user(email)
     if existing is None:
         try:
