@@ -45,18 +45,9 @@ def register():
         return redirect(url_for("autoformat.new"))
     form = RegisterForm()
     if request.method == "POST":
-        decision = throttle.hit("register", throttle.client_ip())
-        if not decision.allowed:
-            audit.record(
-                "auth.register.throttled",
-                "register",
-                {"retry_after": decision.retry_after},
-                actor_label="anonymous",
-            )
-            db.session.commit()
-            form.email.errors = [throttle.message(decision.retry_after)]
-            page = render_template("auth/register.html", form=form)
-            return page, 429, {"Retry-After": str(decision.retry_after)}
+        refused = _throttled("register", "register", form, "auth/register.html")
+        if refused is not None:
+            return refused
     if form.validate_on_submit():
         try:
             register_account(form.email.data, form.password.data, form.display_name.data or "")
@@ -133,24 +124,30 @@ def _mail_reset_link(app: Flask, to: str, link: str, minutes: int) -> None:
             log.exception("could not send the password-reset mail")
 
 
+def _throttled(scope: str, target: str, form, template: str, **context):
+    """A per-client throttle on an anonymous form: None when allowed, else the audited 429 page
+    saying when to try again."""
+    decision = throttle.hit(scope, throttle.client_ip())
+    if decision.allowed:
+        return None
+    audit.record(
+        f"auth.{scope}.throttled", target, {"retry_after": decision.retry_after}, actor_label="anonymous"
+    )
+    db.session.commit()
+    form.email.errors = [throttle.message(decision.retry_after)]
+    page = render_template(template, form=form, **context)
+    return page, 429, {"Retry-After": str(decision.retry_after)}
+
+
 @bp.route("/password/forgot", methods=["GET", "POST"])
 def forgot_password():
     """Ask for a reset link. The answer is the same whether or not the address has an account."""
     form = ForgotPasswordForm()
     minutes = accounts.reset_minutes()
     if request.method == "POST":
-        decision = throttle.hit("reset", throttle.client_ip())
-        if not decision.allowed:
-            audit.record(
-                "auth.reset.throttled",
-                "password_reset",
-                {"retry_after": decision.retry_after},
-                actor_label="anonymous",
-            )
-            db.session.commit()
-            form.email.errors = [throttle.message(decision.retry_after)]
-            page = render_template("auth/forgot.html", form=form, minutes=minutes)
-            return page, 429, {"Retry-After": str(decision.retry_after)}
+        refused = _throttled("reset", "password_reset", form, "auth/forgot.html", minutes=minutes)
+        if refused is not None:
+            return refused
     if form.validate_on_submit():
         found = accounts.request_reset(form.email.data)
         if found is not None:
