@@ -155,9 +155,7 @@ def _drawn(job: Job, row: AllowanceReservation) -> int:
                 UsageEvent.cost > 0,
             )
         )
-        return (
-            min(int(drawn or 0), row.amount) if job.status != JobStatus.SUCCEEDED.value else int(drawn or 0)
-        )
+        return min(int(drawn or 0), row.amount)  # a job draws at most the variations it reserved
     return row.amount if job.status == JobStatus.SUCCEEDED.value else 0
 
 
