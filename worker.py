@@ -41,6 +41,8 @@ def _housekeeping(app, stop: threading.Event, every: float) -> None:
 
 
 def main(argv: list[str]) -> int:
+    # Work horses record /metrics under this worker's id, not one file per forked job.
+    os.environ["MARQUEE_WORKER_PID"] = str(os.getpid())
     preload_sdks()  # the openai / google-genai imports cost 1-3 s: pay them once, before forking
     app = create_app()
     set_worker_app(app)

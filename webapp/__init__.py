@@ -41,9 +41,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_security(app)
+    register_metrics(app)
     register_cli(app)
     register_template_helpers(app)
     return app
+
+
+def register_metrics(app: Flask) -> None:
+    from webapp import metrics
+
+    metrics.init_app(app)
 
 
 def register_converters(app: Flask) -> None:

@@ -118,20 +118,27 @@ def maintenance_group() -> None:
     """Housekeeping tasks the clock process runs on a timer."""
 
 
-@maintenance_group.command("run")
-@click.argument(
-    "task",
-    type=click.Choice(
-        ["all", "sweep-jobs", "purge-tombstones", "orphaned-objects", "expire-bulk", "reconcile-reservations"]
-    ),
+MAINTENANCE_TASKS = (
+    "sweep-jobs",
+    "purge-tombstones",
+    "orphaned-objects",
+    "purge-failed-jobs",
+    "expire-bulk",
+    "reconcile-reservations",
 )
+
+
+@maintenance_group.command("run")
+@click.argument("task", type=click.Choice(["all", *MAINTENANCE_TASKS]))
+@click.option("--dry-run", is_flag=True, help="Report what the task would do; change nothing.")
 @with_appcontext
-def maintenance_run(task: str) -> None:
-    """Run one housekeeping task (or all of them) now and print what it did."""
+def maintenance_run(task: str, dry_run: bool) -> None:
+    """Run one housekeeping task (or all of them) now and print what it did (or would do)."""
     from webapp.services.maintenance import TASKS, run
 
     for name in TASKS if task == "all" else [task]:
-        click.echo(f"{name}: {json.dumps(run(name), default=str)}")
+        label = f"{name} (dry run)" if dry_run else name
+        click.echo(f"{label}: {json.dumps(run(name, dry_run=dry_run), default=str)}")
 
 
 @click.group("token")

@@ -97,6 +97,12 @@ class Settings:
     marquee_require_admin_mfa: bool = False
     provider_base_url_allowlist: str = ""
     trusted_hosts: tuple[str, ...] | None = None
+    # Operations: /metrics (off unless a token is set) and housekeeping ages.
+    metrics_token: str | None = None
+    metrics_dir: str | None = None
+    job_purge_hours: int = 24
+    orphan_min_age_hours: int = 24
+    bulk_expiry_days: int = 14
     generated_secret: bool = field(default=False, compare=False)
 
     @property
@@ -204,6 +210,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         trusted_hosts=tuple(h.strip() for h in env["TRUSTED_HOSTS"].split(",") if h.strip())
         if env.get("TRUSTED_HOSTS", "").strip()
         else None,
+        metrics_token=env.get("METRICS_TOKEN") or None,
+        metrics_dir=env.get("METRICS_DIR") or env.get("PROMETHEUS_MULTIPROC_DIR") or None,
+        job_purge_hours=_int(env.get("JOB_PURGE_HOURS"), 24, "JOB_PURGE_HOURS"),
+        orphan_min_age_hours=_int(env.get("ORPHAN_MIN_AGE_HOURS"), 24, "ORPHAN_MIN_AGE_HOURS"),
+        bulk_expiry_days=_int(env.get("BULK_EXPIRY_DAYS"), 14, "BULK_EXPIRY_DAYS"),
     )
 
 

@@ -26,7 +26,7 @@ STARTERS = {("job_service", "start"), ("jobs", "start"), ("limits", "reserve"), 
 ALLOWED_STARTERS = {WEBAPP / "services" / "actions.py", WEBAPP / "services" / "jobs.py"}
 # Admin-only doors: admins are never limited and always have the media assistant (limits.limit_for,
 # User.media_assistant_enabled), so those two rules hold by construction there.
-ADMIN_DOORS = {"cli:generate"}
+ADMIN_DOORS = {"cli:generate", "web:admin.queue_action"}
 
 
 def _calls(tree: ast.AST):

@@ -85,4 +85,7 @@ def sign_out_everywhere(user_id: int):
     return redirect(url_for("admin.users", q=request.args.get("q") or None))
 
 
-from webapp.admin import approvals  # noqa: E402, F401  (registers /admin/approvals on bp)
+from webapp.admin import (  # noqa: E402  (they register their views on bp, defined above)
+    approvals,  # noqa: F401  (/admin/approvals)
+    queues,  # noqa: F401  (/admin/queues)
+)

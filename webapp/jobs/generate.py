@@ -25,6 +25,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from webapp import metrics
 from webapp.base_urls import BaseUrlRefused
 from webapp.extensions import db
 from webapp.imaging import FORMATS, AutoformatOptions, analyze, decode, encode, render
@@ -225,8 +226,10 @@ def generate_variation(
             model=route.model,
         )
         db.session.commit()  # no transaction open while we wait on the provider
+        sent_at = time.monotonic()
         try:
             images = _send(provider, request, p.get("operation"), source_bytes, bucket, per_minute)
+            metrics.provider_latency(route.provider_name, "success", time.monotonic() - sent_at)
         except _NoSlot as exc:
             if reservation is not None:
                 budget.settle(reservation, Decimal(0))  # never sent: release it, nothing spent
@@ -237,6 +240,7 @@ def generate_variation(
             )
             continue
         except ProviderError as exc:
+            metrics.provider_latency(route.provider_name, _outcome(exc), time.monotonic() - sent_at)
             billed_maybe = bool(getattr(exc, "may_have_billed", False))
             if reservation is not None:
                 # A timeout after sending may have been billed: count it, never silently $0.

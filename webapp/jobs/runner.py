@@ -318,6 +318,30 @@ def _execute(app: Flask, job_id: int, body: Callable[[JobContext], None]) -> Non
     finally:
         heartbeat.stop()
         _settle(job_id)
+        _observe(job_id, ctx.kind)
+
+
+def _observe(job_id: int, kind: str) -> None:
+    """Count the attempt's outcome, run time and queue wait for /metrics (a no-op when off)."""
+    from webapp import metrics
+
+    if not metrics.enabled():
+        return
+    try:
+        row = db.session.execute(
+            select(Job.status, Job.created_at, Job.started_at, Job.finished_at).where(Job.id == job_id)
+        ).first()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        return
+    if row is None:
+        return
+    outcome = "retrying" if row.status == JobStatus.QUEUED.value else row.status
+    end = row.finished_at or utcnow()
+    run = (end - row.started_at).total_seconds() if row.started_at else None
+    wait = (row.started_at - row.created_at).total_seconds() if row.started_at and row.created_at else None
+    metrics.job_finished(kind, outcome, run, wait)
 
 
 def _settle(job_id: int) -> None:

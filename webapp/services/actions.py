@@ -78,6 +78,9 @@ class ActionError(Exception):
 
     @classmethod
     def from_limit(cls, exc: limits.LimitReached) -> ActionError:
+        from webapp import metrics
+
+        metrics.allowance_refused(exc.allowance.kind)  # every door's refusal passes here
         return cls("limit", exc.message, allowance=exc.allowance)
 
 
@@ -370,6 +373,55 @@ def cancel_job(user: User, job_id: Any) -> Job:
         raise ActionError("conflict", "This job has already finished.")
     return job
 
+
+def _staff_job(staff: User, job_id: Any) -> Job:
+    if not getattr(staff, "is_admin", False):
+        raise ActionError("forbidden", "Only an admin can steer the job queue.")
+    rid = parse_id(job_id)
+    job = db.session.get(Job, rid) if rid is not None else None
+    if job is None:
+        raise ActionError("not_found", "That job no longer exists.")
+    return job
+
+
+def staff_retry_job(staff: User, job_id: Any, via: str = "queue dashboard") -> Job:
+    """An admin runs someone's failed or cancelled job again (from /admin/queues). The owner's
+    allowance is taken again exactly as if they had pressed Retry; the decision is audited."""
+    from webapp.services import audit
+
+    job = _staff_job(staff, job_id)
+    if not job.can_retry:
+        raise ActionError(
+            "conflict", f"Job {job.id} is {job.status}: only a failed or cancelled job can be retried."
+        )
+    try:
+        if not job_service.retry(job):
+            raise ActionError("conflict", f"Job {job.id} changed meanwhile; reload the page.")
+    except limits.LimitReached as exc:
+        raise ActionError.from_limit(exc) from None
+    audit.record(
+        "job.retry", f"job:{job.id}", {"via": via, "owner_id": job.owner_id, "kind": job.kind}, actor=staff
+    )
+    db.session.commit()
+    return job
+
+
+def staff_cancel_job(staff: User, job_id: Any, via: str = "queue dashboard") -> Job:
+    """An admin cancels someone's queued or running job; same meaning as the producer's Cancel."""
+    from webapp.services import audit
+
+    job = _staff_job(staff, job_id)
+    if not job_service.cancel(job):
+        raise ActionError("conflict", f"Job {job.id} has already finished ({job.status}).")
+    audit.record(
+        "job.cancel", f"job:{job.id}", {"via": via, "owner_id": job.owner_id, "kind": job.kind}, actor=staff
+    )
+    db.session.commit()
+    return job
+
+
+_register(ActionSpec("staff_retry_job", ("admin", "allowance"), ("web:admin.queue_action",)))
+_register(ActionSpec("staff_cancel_job", ("admin",), ("web:admin.queue_action",)))
 
 _register(
     ActionSpec(

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import case, func, select
 
+from webapp import metrics
 from webapp.extensions import db
 from webapp.models import UsageEvent, User
 
@@ -40,6 +41,7 @@ def record(
     )
     db.session.add(event)
     db.session.commit()
+    metrics.provider_call(route.provider_name, outcome, cost)
     return event
 
 
