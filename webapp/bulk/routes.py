@@ -148,10 +148,13 @@ def review() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _render_index(form, status=422)
     upload = form.upload.data
+    drop = "dedupe" in request.form  # "Remove duplicates and review": repeats are left out
     if upload and getattr(upload, "filename", ""):
-        parsed = bulk_service.parse_prompts(upload=upload.read(), filename=upload.filename)
+        parsed = bulk_service.parse_prompts(
+            upload=upload.read(), filename=upload.filename, drop_duplicates=drop
+        )
     else:
-        parsed = bulk_service.parse_prompts(form.prompts.data or "")
+        parsed = bulk_service.parse_prompts(form.prompts.data or "", drop_duplicates=drop)
     if parsed.problems:
         return _render_index(form, parsed, status=422)
     settings = form.settings()
@@ -358,14 +361,21 @@ def _owned_item(batch: BulkBatch, item_id: int) -> BulkItem:
 def _after_action(batch: BulkBatch, message: str | None = None, error: str | None = None):
     """HTMX gets the fresh panel (with the message in it); a plain form post is redirected."""
     if is_htmx():
+        # The panel, and a fresh poller beside it: a paused batch's poller had stopped, so after
+        # Resume the gallery must start listening again. It stopped only once nothing could change
+        # by itself, so the page holds every image up to now; a count that disagrees resyncs.
+        panel = _panel(batch)
+        images = _images(batch)
         return render_template(
-            "bulk/_panel.html",
-            panel=_panel(batch),
+            "bulk/_after_action.html",
+            panel=panel,
             form=ActionForm(),
             prompt_form=PromptForm(formdata=None),
             owner=True,
             message=message,
             error=error,
+            after=images[-1][0].id if images else 0,
+            shown=len(images),
         ), (422 if error else 200)
     if error or message:
         flash(error or message, "error" if error else "success")

@@ -59,16 +59,20 @@ class ParseResult:
     prompts: list[ParsedPrompt] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # blocking: fix before starting
     notes: list[str] = field(default_factory=list)  # informational (blank lines ignored…)
+    duplicates: int = 0  # how many of the problems are repeated prompts (offer "Remove duplicates")
 
 
 def _clean(text: str) -> str:
     return unicodedata.normalize("NFC", _CONTROL.sub("", text)).strip()
 
 
-def parse_prompts(text: str = "", upload: bytes | None = None, filename: str = "") -> ParseResult:
+def parse_prompts(
+    text: str = "", upload: bytes | None = None, filename: str = "", drop_duplicates: bool = False
+) -> ParseResult:
     """One prompt per line, or a .txt / .csv file (a `prompt` column, optional `type`, `style`,
     `variations`). Blank lines are ignored; over-long lines, duplicates and lines that are only
-    whitespace are flagged before anything is spent."""
+    whitespace are flagged before anything is spent. With `drop_duplicates` (the producer pressed
+    "Remove duplicates") a repeated prompt is left out and listed in the notes instead."""
     result = ParseResult()
     rows: list[tuple[int, dict[str, str]]] = []
     if upload is not None:
@@ -93,6 +97,7 @@ def parse_prompts(text: str = "", upload: bytes | None = None, filename: str = "
         rows = [(n, {"prompt": line}) for n, line in enumerate((text or "").splitlines(), start=1)]
 
     seen: dict[str, int] = {}
+    dropped: list[int] = []
     blank = 0
     for n, row in rows:
         raw = row.get("prompt", "")
@@ -108,7 +113,11 @@ def parse_prompts(text: str = "", upload: bytes | None = None, filename: str = "
             continue
         key = prompt.casefold()
         if key in seen:
-            result.problems.append(f"Line {n} repeats line {seen[key]}: remove the duplicate.")
+            if drop_duplicates:
+                dropped.append(n)
+            else:
+                result.problems.append(f"Line {n} repeats line {seen[key]}: remove the duplicate.")
+                result.duplicates += 1
             continue
         seen[key] = n
         item = ParsedPrompt(n, prompt)
@@ -132,6 +141,10 @@ def parse_prompts(text: str = "", upload: bytes | None = None, filename: str = "
         result.prompts.append(item)
     if blank:
         result.notes.append(f"{blank} blank line{'s' if blank != 1 else ''} ignored.")
+    if dropped:
+        plural = "s" if len(dropped) != 1 else ""
+        lines = ", ".join(str(n) for n in dropped[:10]) + ("…" if len(dropped) > 10 else "")
+        result.notes.append(f"{len(dropped)} repeated prompt{plural} left out (line{plural} {lines}).")
     if len(result.prompts) > MAX_PROMPTS:
         result.problems.append(f"{len(result.prompts)} prompts: a batch holds at most {MAX_PROMPTS}.")
     if not result.prompts and not result.problems:
@@ -166,6 +179,7 @@ class Summary:
     model: str
     allowed: bool
     reason: str | None = None
+    measured_per_minute: float | None = None  # None: no finished batch on this provider yet
 
 
 def who_may_run(user: User, settings: BatchSettings) -> tuple[bool, str | None]:
@@ -234,6 +248,8 @@ def summarize(user: User, parsed: ParseResult, settings: BatchSettings) -> Summa
         Decimal(0),
     )
     per_minute = q.route.provider_row.images_per_minute if q.route.provider_row else 60
+    measured = measured_per_minute(q.route.provider_name)
+    speed = min(per_minute, measured) if measured else per_minute
     left = None
     if (
         q.route.key_owner == "platform"
@@ -251,8 +267,9 @@ def summarize(user: User, parsed: ParseResult, settings: BatchSettings) -> Summa
         prompts=len(parsed.prompts),
         images=images,
         cost=cost.quantize(Decimal("0.01")),
-        minutes=round(images / max(1, per_minute), 1),
+        minutes=round(images / max(0.1, speed), 1),
         per_minute=per_minute,
+        measured_per_minute=round(measured, 1) if measured else None,
         budget_left=left,
         key_owner=q.route.key_owner,
         provider=q.route.provider_name,
@@ -505,7 +522,54 @@ class Progress:
 
     @property
     def percent(self) -> int:
-        return int(100 * (self.done + self.failed + self.cancelled) / self.total) if self.total else 100
+        """Share of the batch's prompts that were drawn (or failed): a batch cancelled at 94 of 500
+        says 18 %, not 100 % — cancelled prompts were never drawn."""
+        return int(100 * (self.done + self.failed) / self.total) if self.total else 100
+
+
+def _rate(batch: BulkBatch, images: int, live: bool) -> float:
+    """Images a minute. While the batch runs: over the last five minutes (what the ETA needs).
+    Once it stopped: over its whole run, first start to last image — a fixed figure that does not
+    keep falling as the clock moves on."""
+    if live:
+        since = utcnow() - timedelta(minutes=5)
+        recent = db.session.scalar(
+            select(func.count())
+            .select_from(BulkImage)
+            .where(BulkImage.batch_id == batch.id, BulkImage.created_at >= since)
+        )
+        started = batch.started_at or utcnow()
+        window = min(5.0, max(0.25, (utcnow() - started).total_seconds() / 60))
+        return recent / window if recent else 0.0
+    if not images or batch.started_at is None:
+        return 0.0
+    last = db.session.scalar(select(func.max(BulkImage.created_at)).where(BulkImage.batch_id == batch.id))
+    end = last or batch.finished_at or batch.started_at
+    minutes = max(0.25, (end - batch.started_at).total_seconds() / 60)
+    return images / minutes
+
+
+def measured_per_minute(provider: str, days: int = 30) -> float | None:
+    """Throughput this deployment actually reached with `provider` in bulk (images a minute over
+    the stopped batches of the last `days`), or None before the first one. Estimates use it:
+    a key's limit is a ceiling, not a speed."""
+    since = utcnow() - timedelta(days=days)
+    rows = db.session.execute(
+        select(BulkBatch.started_at, func.max(BulkImage.created_at), func.count(BulkImage.id))
+        .join(BulkImage, BulkImage.batch_id == BulkBatch.id)
+        .where(
+            BulkBatch.provider == provider,
+            BulkBatch.status.in_(("finished", "cancelled", "closed")),
+            BulkBatch.started_at.is_not(None),
+            BulkBatch.started_at >= since,
+        )
+        .group_by(BulkBatch.id, BulkBatch.started_at)
+    ).all()
+    images = sum(n for _s, _e, n in rows if n >= 2)
+    minutes = sum((e - s).total_seconds() / 60 for s, e, n in rows if n >= 2 and e and e > s)
+    if images < 2 or minutes <= 0:
+        return None
+    return images / minutes
 
 
 def progress(batch: BulkBatch) -> Progress:
@@ -522,15 +586,7 @@ def progress(batch: BulkBatch) -> Progress:
     cost = db.session.scalar(
         select(func.coalesce(func.sum(BulkItem.cost), 0)).where(BulkItem.batch_id == batch.id)
     )
-    since = utcnow() - timedelta(minutes=5)
-    recent = db.session.scalar(
-        select(func.count())
-        .select_from(BulkImage)
-        .where(BulkImage.batch_id == batch.id, BulkImage.created_at >= since)
-    )
-    started = batch.started_at or utcnow()
-    window = min(5.0, max(0.25, (utcnow() - started).total_seconds() / 60))
-    rate = recent / window if recent else 0.0
+    rate = _rate(batch, int(images or 0), live=batch.status == "running" or counts.get("running", 0) > 0)
     total = sum(counts.values())
     remaining_images = sum(
         (it.variations or batch.variations)
