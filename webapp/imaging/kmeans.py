@@ -105,11 +105,11 @@ def weighted_kmeans(
         xs, ws = x, weights
     best: tuple[np.ndarray, np.ndarray, float] | None = None
     for _ in range(max(1, n_init)):
-        fit = lloyd(xs, ws, kmeans_pp(xs, ws, k, rng), max_iter=40, tol=1e-4)
+        fit = lloyd(xs, ws, kmeans_pp(xs, ws, k, rng), max_iter=15, tol=1e-2)
         if best is None or fit[2] < best[2] - 1e-9:
             best = fit
     assert best is not None
-    centres, labels, _ = lloyd(x, weights, best[0])
+    centres, labels, _ = lloyd(x, weights, best[0], max_iter=30, tol=1e-3)
     return centres, labels
 
 
@@ -127,7 +127,8 @@ def unmix(points: np.ndarray, centres: np.ndarray) -> tuple[np.ndarray, np.ndarr
         zero = np.zeros(n, dtype=np.intp)
         return zero, zero, np.ones(n)
     ii, jj = np.triu_indices(k, 1)
-    a, b = centres[ii], centres[jj]  # (P, D)
+    points = np.asarray(points, dtype=np.float32)
+    a, b = centres[ii].astype(np.float32), centres[jj].astype(np.float32)  # (P, D)
     ab = a - b
     denom = np.maximum((ab * ab).sum(axis=1), 1e-12)
     # alpha for each (point, pair): ((p - b) . (a - b)) / |a - b|^2, clipped to the segment.
