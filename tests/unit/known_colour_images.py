@@ -41,8 +41,14 @@ def _split(items: list[int], shares: list[float]) -> tuple[list[int], list[int]]
     return left, right
 
 
-def _paint(labels, box, items, shares, rng) -> None:
-    """Fill ``box`` (y0, y1, x0, x1) of ``labels`` with ``items`` by recursive slanted/wavy cuts."""
+def _paint(labels: np.ndarray, box: tuple[int, int, int, int], items, shares, rng) -> None:
+    """Fill ``box`` (y0, y1, x0, x1) of ``labels`` with ``items`` by recursive slanted/wavy cuts.
+
+    Each cut splits the box at the share boundary across its longer side; both halves are laid out
+    recursively, then the boundary is bent (a slant through the middle of the cut plus whole periods of a
+    sine, both area-neutral) by moving only the pixels in a narrow band around it, each side extending
+    its own layout's edge row/column.
+    """
     y0, y1, x0, x1 = box
     if len(items) == 1:
         labels[y0:y1, x0:x1] = items[0]
@@ -50,25 +56,30 @@ def _paint(labels, box, items, shares, rng) -> None:
     left, right = _split(items, shares)
     frac = sum(shares[i] for i in left) / sum(shares[i] for i in items)
     h, w = y1 - y0, x1 - x0
-    ys = (np.arange(h, dtype=np.float32)[:, None] + 0.5) / h
-    xs = (np.arange(w, dtype=np.float32)[None, :] + 0.5) / w
     vertical = w >= h  # cut across the longer side
-    along, across = (ys, xs) if vertical else (xs, ys)  # 0..1 along the cut, 0..1 across it
-    # A slant through the middle of the cut plus whole periods of a sine: both keep the area at `frac`.
-    slant = rng.uniform(-0.12, 0.12) * (along - 0.5)
-    wave = rng.uniform(0.0, 0.04) * np.sin(2 * np.pi * rng.integers(1, 3) * along + rng.uniform(0, 2 * np.pi))
-    first = across < frac + slant + wave
-    region = labels[y0:y1, x0:x1]
-    # Each side is painted within a box that covers it (the slant and wave overhang the straight cut by
-    # at most 0.1 of the box), then only that side's pixels are kept.
     span = w if vertical else h
-    lo_cut, hi_cut = int(np.floor((frac - 0.1) * span)), int(np.ceil((frac + 0.1) * span))
-    for side, group in ((first, left), (~first, right)):
-        scratch = np.zeros((h, w), dtype=np.int16)
-        a, b = (0, max(hi_cut, 1)) if side is first else (max(lo_cut, 0), span)
-        sub_box = (0, h, a, min(b, span)) if vertical else (a, min(b, span), 0, w)
-        _paint(scratch, sub_box, group, shares, rng)
-        region[side] = scratch[side]
+    cut = min(max(round(frac * span), 1), span - 1)
+    slope, amp = rng.uniform(-0.12, 0.12), rng.uniform(0.0, 0.04)
+    cycles, phase = int(rng.integers(1, 3)), rng.uniform(0, 2 * np.pi)
+    if vertical:
+        _paint(labels, (y0, y1, x0, x0 + cut), left, shares, rng)
+        _paint(labels, (y0, y1, x0 + cut, x1), right, shares, rng)
+    else:
+        _paint(labels, (y0, y0 + cut, x0, x1), left, shares, rng)
+        _paint(labels, (y0 + cut, y1, x0, x1), right, shares, rng)
+    view = labels[y0:y1, x0:x1] if vertical else labels[y0:y1, x0:x1].T  # axis 1 runs across the cut
+    band = int(np.ceil(0.1 * span)) + 1
+    lo, hi = max(cut - band, 0), min(cut + band, span)
+    along = (np.arange(view.shape[0]) + 0.5)[:, None] / view.shape[0]
+    across = (np.arange(lo, hi) + 0.5)[None, :] / span
+    boundary = frac + slope * (along - 0.5) + amp * np.sin(2 * np.pi * cycles * along + phase)
+    first = across < boundary
+    cols = np.arange(lo, hi)[None, :]
+    first_edge, second_edge = view[:, cut - 1 : cut].copy(), view[:, cut : cut + 1].copy()
+    current = view[:, lo:hi]
+    view[:, lo:hi] = np.where(
+        first & (cols >= cut), first_edge, np.where(~first & (cols < cut), second_edge, current)
+    )
 
 
 def known_colour_image(
@@ -103,10 +114,12 @@ def known_colour_image(
     true_shares = tuple(float(c) / labels.size for c in counts)
     palette = np.array([_rgb(h) for h in hexes], dtype=np.float32)
     # Box-average the supersampled picture: each output pixel is the coverage-weighted mix of colours.
-    k = len(hexes)
-    cell = (np.arange(big_h)[:, None] // supersample) * width + (np.arange(big_w)[None, :] // supersample)
-    mix = np.bincount((cell * k + labels).ravel(), minlength=height * width * k).reshape(height, width, k)
-    coverage = (mix / float(supersample * supersample)).astype(np.float32) @ palette
+    blocks = labels.reshape(height, supersample, width, supersample)
+    coverage = np.zeros((height, width, 3), dtype=np.float32)
+    for dy in range(supersample):
+        for dx in range(supersample):
+            coverage += palette[blocks[:, dy, :, dx]]
+    coverage /= supersample * supersample
     buf = io.BytesIO()
     Image.fromarray(np.clip(np.rint(coverage), 0, 255).astype(np.uint8)).save(buf, "JPEG", quality=quality)
     return KnownImage(name or f"{len(hexes)} colours", buf.getvalue(), tuple(hexes), true_shares)
