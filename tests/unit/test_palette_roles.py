@@ -95,11 +95,21 @@ def test_primary_is_the_most_prominent_saturated_colour():
     assert theme.roles["text"] == "#222222"
 
 
-def test_without_a_light_or_dark_colour_the_background_is_a_tint_or_shade_of_the_primary():
+def test_without_a_light_or_dark_colour_the_background_is_the_artworks_own_lightest_or_darkest_colour():
+    # Issue 15 changed this: roles come from real colours of the artwork (it used to be an invented tint
+    # of the primary). The olive (L* 62) is furthest from mid-grey; it is used unchanged, and text and
+    # accent are adjusted only as far as contrast on it needs.
     colours = [PaletteColor.from_hex(h, 1 / 3) for h in ("#3a6ea5", "#c0392b", "#8e9e4f")]
     theme = assign_roles(colours)
+    assert theme.roles["background"] == "#8e9e4f"
+    assert "background" not in theme.adjustments
+    assert contrast_ratio(theme.roles["text"], theme.roles["background"]) >= 4.5
+    assert contrast_ratio(theme.roles["accent"], theme.roles["background"]) >= 3.0
+
+
+def test_a_one_colour_artwork_gets_a_tint_or_shade_of_it_as_the_page():
+    theme = assign_roles([PaletteColor.from_hex("#3a6ea5", 1.0)])
     bg = theme.roles["background"]
-    assert bg not in {c.hex for c in colours}
     assert _l(bg) >= 90 or _l(bg) <= 15
     assert theme.adjustments["background"].original == "#3a6ea5"
 

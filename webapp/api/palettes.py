@@ -31,6 +31,20 @@ ROLES = {
     "type": "object",
     "properties": dict.fromkeys(("primary", "secondary", "accent", "background", "text"), HEX),
 }
+ADJUSTMENT = {
+    "type": "object",
+    "properties": {
+        "from": HEX,
+        "to": HEX,
+        "delta_l": {"type": "number", "description": "CIELAB lightness change"},
+        "delta_e": {"type": "number", "description": "CIEDE2000 between the extracted and the used colour"},
+        "against": HEX,
+        "needed": {"type": "number", "description": "the WCAG ratio the role must reach"},
+        "ratio_from": {"type": "number"},
+        "ratio_to": {"type": "number"},
+        "note": {"type": "string", "description": 'e.g. "darkened from #8a7f7f by ΔE 23.4 to reach 4.5:1 …"'},
+    },
+}
 PALETTE = {
     "type": "object",
     "required": ["id", "name", "status", "is_custom", "colors", "roles", "contrast"],
@@ -41,7 +55,11 @@ PALETTE = {
         "is_custom": {"type": "boolean"},
         "colors": {"type": "array", "items": {"type": "object"}},
         "roles": {"type": "object"},
-        "adjustments": {"type": "object"},
+        "adjustments": {
+            "type": "object",
+            "description": "Roles moved to reach their contrast: role -> how far and why",
+            "additionalProperties": ADJUSTMENT,
+        },
         "contrast": {"type": "object"},
         "reason": {"type": ["string", "null"]},
         "show_id": {"type": ["integer", "null"]},

@@ -58,7 +58,12 @@ def _table(theme: dict) -> str:
     lines += ["", "Roles"]
     for role, hex_value in theme["roles"].items():
         adj = theme["adjustments"].get(role)
-        note = f"  (adjusted from {adj['from']}, ΔL {adj['delta_l']:+.2f})" if adj else ""
+        if adj and adj.get("note"):
+            note = f"  ({adj['note']})"
+        elif adj:
+            note = f"  (adjusted from {adj['from']}, ΔL {adj['delta_l']:+.2f})"
+        else:
+            note = "  (as extracted)"
         lines.append(f"  {role:<11} {hex_value}{note}")
     lines += ["", "Contrast (WCAG 2.x)", f"  {'pair':<24} {'ratio':>8} AA   AAA  AA-lg AAA-lg UI   required"]
     mark = {True: "pass", False: "fail"}
