@@ -182,6 +182,18 @@
       picker.dataset.ready = "1";
       var toggle = picker.form && picker.form.querySelector("[data-color-toggle]");
       picker.addEventListener("input", function () { if (toggle) toggle.checked = true; });
+      if (!toggle || !picker.form) return;
+      // The colour is a filter only when "By colour" is ticked: otherwise it stays out of the
+      // request and the URL (a shared library link should not carry a colour nobody chose).
+      picker.form.addEventListener("htmx:configRequest", function (evt) {
+        if (!toggle.checked) delete evt.detail.parameters[picker.name];
+      });
+      picker.form.addEventListener("submit", function () {
+        if (!toggle.checked) {
+          picker.disabled = true;
+          setTimeout(function () { picker.disabled = false; }, 0);
+        }
+      });
     });
   }
 

@@ -379,3 +379,31 @@ def test_every_task_has_a_dry_run(app):
     out = _cli(app, "all", "--dry-run")
     for name in ("sweep-jobs", "purge-tombstones", "orphaned-objects", "purge-failed-jobs", "expire-bulk"):
         assert f"{name} (dry run):" in out
+
+
+# -------------------------------------------------------------------------------------- API paging
+
+
+def test_api_assets_honours_limit(app, client, login, photo_jpeg):
+    from webapp.extensions import db
+    from webapp.models import User
+    from webapp.services.assets import ingest_upload
+
+    uid, _ = login()
+    with app.app_context():
+        user = db.session.get(User, uid)
+        for n in range(5):
+            ingest_upload(user, _variant(photo_jpeg, 100 + n), f"art{n}.jpg")
+    seen: list[int] = []
+    url = "/api/v1/assets?limit=2"
+    while url:
+        resp = client.get(url)
+        assert resp.status_code == 200, resp.get_data(as_text=True)
+        body = resp.get_json()
+        assert len(body["items"]) <= 2
+        seen += [item["id"] for item in body["items"]]
+        url = f"/api/v1/assets?limit=2&cursor={body['next_cursor']}" if body["next_cursor"] else None
+    assert len(seen) == len(set(seen)) == 5
+    for bad in ("0", "101", "two"):
+        resp = client.get(f"/api/v1/assets?limit={bad}")
+        assert resp.status_code == 422 and "limit" in resp.get_json()["errors"]

@@ -20,6 +20,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from webapp.extensions import csrf
+from webapp.text import with_article
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # token requests are exempt; session requests are checked in `_authenticate`
@@ -157,7 +158,8 @@ def _authenticate(op: Operation) -> None:
             raise ApiProblem(
                 403,
                 "Insufficient scope",
-                f"This endpoint needs a {'admin' if op.admin else op.scope} token; this one is {row.scope}.",
+                f"This endpoint needs {with_article('admin' if op.admin else op.scope)} token; "
+                f"this one is {row.scope}.",
                 slug="insufficient-scope",
             )
         g.api_user, g.api_token = user, row

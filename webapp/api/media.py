@@ -34,6 +34,8 @@ from webapp.services import shows as show_service
 from webapp.services.actions import ACTION_STATUS, ActionError, AutoformatSettings
 from webapp.storage import StorageError
 
+API_PAGE_MAX = 100
+
 ID = {"in": "path", "required": True, "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
 CURSOR = {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 200}}
 ERR = ref("Problem")
@@ -331,6 +333,12 @@ def download_job(job_id: int):
         {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 100}},
         {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(library_service.SORTS)}},
         {"name": "color", "in": "query", "schema": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"}},
+        {
+            "name": "limit",
+            "in": "query",
+            "description": f"Items per page (default {library_service.PAGE_SIZE}).",
+            "schema": {"type": "integer", "minimum": 1, "maximum": API_PAGE_MAX},
+        },
     ],
     responses={
         200: {
@@ -361,6 +369,9 @@ def list_assets():
         errors["q"] = ["Search for at most 100 characters."]
     if len(a.get("cursor", "")) > 200:
         errors["cursor"] = ["Use the next_cursor value from the previous page."]
+    limit = parse_int(a.get("limit", str(library_service.PAGE_SIZE)), lo=1, hi=API_PAGE_MAX)
+    if limit is None:
+        errors["limit"] = [f"Give a whole number of items per page from 1 to {API_PAGE_MAX}."]
     show_id = parse_id(a.get("show_id"))
     if a.get("show_id") and show_id is None:
         errors["show_id"] = ["Give a show id."]
@@ -375,13 +386,14 @@ def list_assets():
         color=a.get("color", "").lower(),
         cursor=a.get("cursor", ""),
     )
-    page = library_service.gallery(api_user(), flt)
+    page = library_service.gallery(api_user(), flt, page_size=limit or library_service.PAGE_SIZE)
     items = [asset_json(i.asset, i.usage) for i in page.items]
     return (
         jsonify({"items": items, "next_cursor": page.next_cursor}),
         200,
         paginate_link(
-            page.next_cursor, **{k: a.get(k) for k in ("kind", "source", "show_id", "q", "sort", "color")}
+            page.next_cursor,
+            **{k: a.get(k) for k in ("kind", "source", "show_id", "q", "sort", "color", "limit")},
         ),
     )
 

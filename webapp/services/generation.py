@@ -17,6 +17,7 @@ from webapp.providers import REGISTRY
 from webapp.services import limits
 from webapp.services.pricing import estimate
 from webapp.services.providers import Route, plan
+from webapp.text import with_article
 
 IMAGE_TYPES = ("poster", "square", "banner")
 QUALITIES = ("low", "medium", "high")
@@ -100,7 +101,7 @@ def quote(user: User, req: GenerationRequest) -> Quote:
     if req.operation == "edit" and not cls.spec.can_edit:
         raise GenerationError(f"{cls.spec.display_name} cannot edit images; choose another provider.")
     if route.model not in cls.spec.models:
-        raise GenerationError(f"{route.model} is not a {cls.spec.display_name} image model.")
+        raise GenerationError(f"{route.model} is not {with_article(cls.spec.display_name)} image model.")
     size = size_for(route.provider_name, req.image_type)
     unit = estimate(route.provider_row, route.provider_name, route.model, size, req.quality, 1)
     total = estimate(

@@ -228,7 +228,7 @@ def _refusal(asset: Asset, slot: str) -> str:
     width, height = SLOT_SIZES[slot]
     what = f"{asset.kind} image, {asset.width}×{asset.height}"
     return (
-        f"That {what}, does not fit the {slot} slot. The {slot} slot takes a {slot} image, or a "
+        f"That {what} does not fit the {slot} slot. The {slot} slot takes a {slot} image, or a "
         f"generated or edited image of exactly {width}×{height}."
     )
 

@@ -26,6 +26,7 @@ from webapp.services import keys as key_service
 from webapp.services import providers as provider_service
 from webapp.settings.forms import AddKeyForm, PreferenceForm
 from webapp.templating import is_htmx
+from webapp.text import add_sentence
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
@@ -124,7 +125,7 @@ def add_key() -> ResponseReturnValue:
     try:
         row = key_service.add_user_key(current_user, form.provider.data, form.api_key.data)
     except key_service.KeyRefused as exc:
-        form.api_key.errors = [f"{exc} Nothing was saved."]
+        form.api_key.errors = [add_sentence(str(exc), "Nothing was saved.")]
         return _render_keys(form, 422)
     flash(
         f"Your {REGISTRY[row.provider].spec.display_name} key {row.key_suffix} works and is saved. "
