@@ -143,8 +143,15 @@ def token_group() -> None:
 @click.argument("email")
 @click.option("--scope", type=click.Choice(["read", "write", "admin"]), default="read", show_default=True)
 @click.option("--name", default="CLI token", show_default=True)
+@click.option(
+    "--expires",
+    default=None,
+    metavar="never|DAYS|YYYY-MM-DD",
+    help="When it stops working. Default: never for read/write, TOKEN_ADMIN_DAYS for admin "
+    "(admin tokens always expire, at most TOKEN_ADMIN_MAX_DAYS).",
+)
 @with_appcontext
-def token_create(email: str, scope: str, name: str) -> None:
+def token_create(email: str, scope: str, name: str, expires: str | None) -> None:
     """Print a new token for EMAIL (the account must exist). It is shown once."""
     from webapp.services.accounts import find_user
     from webapp.services.tokens import TokenError, create
@@ -153,11 +160,13 @@ def token_create(email: str, scope: str, name: str) -> None:
     if user is None:
         raise click.ClickException(f"No account for {email}: create it first (register, or create-admin).")
     try:
-        row, plaintext = create(user, name, scope)
+        row, plaintext = create(user, name, scope, expires)
     except TokenError as exc:
         raise click.ClickException(str(exc)) from exc
+    until = f"expires {row.expires_at:%Y-%m-%d %H:%M} UTC" if row.expires_at else "never expires"
     click.echo(
-        f"# token {row.id} ({row.scope}) for {user.email}; store it now, it is not shown again", err=True
+        f"# token {row.id} ({row.scope}, {until}) for {user.email}; store it now, it is not shown again",
+        err=True,
     )
     click.echo(plaintext)
 

@@ -25,6 +25,7 @@ from webapp.imaging import (
     hamming,
     inspect_upload,
 )
+from webapp.imaging.metadata import MetadataError, strip_private
 from webapp.models import Asset, AssetColor, AssetKind, User
 from webapp.storage import get_storage
 
@@ -140,13 +141,40 @@ def find_by_sha(owner_id: int, sha256: str) -> Asset | None:
     return db.session.scalar(select(Asset).where(Asset.owner_id == owner_id, Asset.sha256 == sha256))
 
 
+def without_private_metadata(data: bytes, info: ImageInfo) -> bytes:
+    """The upload as it will be stored: without GPS, serial numbers, owner names, XMP/IPTC or text
+    chunks (STRIP_PRIVATE_METADATA, on by default), pixels untouched (see imaging.metadata).
+
+    A file whose structure the filter cannot walk is refused rather than stored with its private
+    details; a changed file is validated again, so what is stored is always a decodable image."""
+    if not current_app.config.get("STRIP_PRIVATE_METADATA", True):
+        return data
+    try:
+        stripped = strip_private(data, info.format)
+        if stripped is not data:
+            inspect_upload(stripped, upload_limits())
+    except (MetadataError, ImageRejected) as exc:
+        log.warning("upload refused: metadata could not be removed (%s)", exc)
+        raise ImageRejected(
+            "We could not remove this image's private details (location, camera serial numbers) "
+            "because its file structure is unusual. Re-save or export it as JPEG, PNG or WebP and "
+            "upload it again.",
+            "corrupt",
+        ) from None
+    return stripped
+
+
 def ingest_upload(owner: User, data: bytes, filename: str | None) -> IngestResult:
     """Validate an upload by its content, store it once, record it. Raises ImageRejected.
 
     Order matters for "loses nothing, leaves nothing": validate fully first (nothing stored on a
     refusal), write the bytes, then insert and commit; if the commit fails the bytes are removed.
+
+    Identity is the SHA-256 of the bytes as stored (after private metadata is removed): the asset's
+    hash always matches its file, and two uploads differing only in metadata are the same image.
     """
     info = inspect_upload(data, upload_limits())
+    data = without_private_metadata(data, info)
     sha = hashlib.sha256(data).hexdigest()
     existing = find_by_sha(owner.id, sha)
     if existing is not None:
