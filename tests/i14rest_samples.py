@@ -3,6 +3,7 @@ upload tests share (issue 14: originals are stored without GPS, serials and owne
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 import zlib
@@ -19,7 +20,9 @@ XMP = (
 )
 
 
+@functools.cache
 def srgb_icc() -> bytes:
+    """One profile per run (LittleCMS stamps each new profile with its creation time)."""
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 

@@ -134,6 +134,26 @@ def maintenance_run(task: str) -> None:
         click.echo(f"{name}: {json.dumps(run(name), default=str)}")
 
 
+@maintenance_group.command("strip-metadata")
+@click.option("--dry-run", is_flag=True, help="Only report which originals would be rewritten.")
+@with_appcontext
+def maintenance_strip_metadata(dry_run: bool) -> None:
+    """Remove private metadata (GPS, serials, owner names, XMP/IPTC, PNG text) from originals
+    stored before uploads were filtered. Pixels are not re-encoded; safe to run again."""
+    from webapp.services.metadata_backfill import strip_stored_originals
+
+    report = strip_stored_originals(dry_run=dry_run)
+    verb = "would clean" if dry_run else "cleaned"
+    click.echo(
+        f"checked {report.checked} originals; {verb} {len(report.cleaned)} "
+        f"({report.saved_bytes} bytes of metadata); {len(report.duplicates)} left alone "
+        f"(same image as another asset once cleaned); {len(report.failed)} unreadable"
+    )
+    click.echo(json.dumps(report.as_dict()))
+    if report.failed:
+        raise click.exceptions.Exit(1)
+
+
 @click.group("token")
 def token_group() -> None:
     """Personal access tokens for the JSON API."""
