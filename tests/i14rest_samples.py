@@ -102,9 +102,7 @@ def png_with_private_metadata() -> bytes:
 
 def webp_with_private_metadata() -> bytes:
     buf = io.BytesIO()
-    picture().save(
-        buf, "WEBP", lossless=True, exif=private_exif().tobytes(), xmp=XMP, icc_profile=srgb_icc()
-    )
+    picture().save(buf, "WEBP", lossless=True, exif=private_exif().tobytes(), xmp=XMP, icc_profile=srgb_icc())
     return buf.getvalue()
 
 

@@ -23,7 +23,9 @@ def _rows(app, uid: int) -> list:
     from webapp.models import ApiToken
 
     with app.app_context():
-        rows = list(db.session.scalars(select(ApiToken).where(ApiToken.owner_id == uid).order_by(ApiToken.id)))
+        rows = list(
+            db.session.scalars(select(ApiToken).where(ApiToken.owner_id == uid).order_by(ApiToken.id))
+        )
         for r in rows:
             db.session.expunge(r)
         return rows
@@ -58,7 +60,9 @@ def _bearer(token: str) -> dict:
 def test_a_producer_token_with_an_expiry_stops_with_a_clear_401(app, client, login):
     uid, _ = login()
     before = datetime.now(UTC)
-    token = _new_token(client.post("/settings/tokens", data={"name": "portal", "scope": "read", "expiry": "7"}))
+    token = _new_token(
+        client.post("/settings/tokens", data={"name": "portal", "scope": "read", "expiry": "7"})
+    )
     (row,) = _rows(app, uid)
     assert before + timedelta(days=7) <= row.expires_at <= datetime.now(UTC) + timedelta(days=7)
     created = _audit(app, "api_token.create")

@@ -54,7 +54,7 @@ def strip_private(data: bytes, fmt: str) -> bytes:
 
 
 def exif_orientation(tiff: bytes) -> int:
-    """The orientation (1–8) in IFD0 of a TIFF/EXIF block, 1 when absent or unreadable."""
+    """The orientation (1 to 8) in IFD0 of a TIFF/EXIF block, 1 when absent or unreadable."""
     if tiff.startswith(b"Exif\x00\x00"):
         tiff = tiff[6:]
     if len(tiff) < 8 or tiff[:2] not in (b"II", b"MM"):
