@@ -58,7 +58,7 @@ def test_this_branchs_security_events_are_in_the_audit_log(app, client, login, m
     from webapp.services import mfa as mfa_service
 
     monkeypatch.setattr(mfa_service, "clock", lambda: 1_800_000_000.0)
-    uid, email = login(role="admin")
+    _uid, email = login(role="admin")
     resp = client.post("/settings/tokens", data={"name": "ops", "scope": "admin", "expiry": "7"})
     assert resp.status_code == 200
     assert client.post("/settings/two-factor/start").status_code == 302
