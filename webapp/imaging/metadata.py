@@ -20,7 +20,7 @@ compressed image data byte for byte and keeps only what rendering needs:
 
 The EXIF orientation is the one EXIF field rendering needs: when it is not "normal" a minimal EXIF
 block holding only it takes the old block's place. The Pillow-free parsing is deliberate: it never
-decodes pixels (fast, no memory spike) and the result is checked by the caller, which decodes it.
+decodes pixels (fast, no memory spike), and the caller has Pillow parse the result once more.
 
 Bytes in, bytes out; no Flask. A file whose structure cannot be walked raises MetadataError.
 """

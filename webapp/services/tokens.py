@@ -20,8 +20,6 @@ SCOPES = ("read", "write", "admin")
 PREFIX = "mq_"
 
 
-# What the settings page and the CLI offer; a date (YYYY-MM-DD) works everywhere too.
-EXPIRY_CHOICES = ("never", "7", "30", "90")
 MAX_DAYS = 3650  # a typo such as 30000 days is refused rather than taken as "never" in disguise
 
 
