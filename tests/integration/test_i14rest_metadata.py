@@ -10,7 +10,7 @@ import io
 
 import pytest
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from tests.i14rest_samples import (
     GPS_IFD,
@@ -91,29 +91,12 @@ def test_a_png_uploaded_through_the_api_loses_its_text_chunks(app, client, make_
         assert kind not in served.get_data()
 
 
-def test_the_setting_off_keeps_uploads_byte_for_byte(pg_url, media_root, queue_prefix, make_user):
-    from tests.conftest import PASSWORD, make_config
-    from webapp import create_app
-    from webapp.extensions import db
-    from webapp.models import Asset
-
-    keep = create_app(make_config(pg_url, media_root, queue_prefix, STRIP_PRIVATE_METADATA=False))
-    _, email = make_user()
-    c = keep.test_client()
-    assert c.post("/login", data={"email": email, "password": PASSWORD}).status_code == 302
-    data = jpeg_with_private_metadata()
-    assert _web_upload(c, data, "gig.jpg").status_code == 302
-    with keep.app_context():
-        asset_id = db.session.scalar(select(Asset.id).where(Asset.kind == "original"))
-        assert db.session.scalar(select(func.count()).select_from(Asset).where(Asset.kind == "original")) == 1
-    assert c.get(f"/assets/{asset_id}/download").get_data() == data
-
-
 def test_maintenance_strips_originals_stored_before_the_filter(
     app, pg_url, media_root, queue_prefix, make_user
 ):
-    """Uploads made with the filter off are cleaned by `flask maintenance strip-metadata`: dry run
-    first (nothing changes), then for real (new file, old one gone, row points at the new one)."""
+    """With STRIP_PRIVATE_METADATA off an upload is stored byte for byte; such originals are
+    cleaned by `flask maintenance strip-metadata`: dry run first (nothing changes), then for real
+    (new file, old one gone, row points at the new one)."""
     from tests.conftest import PASSWORD, make_config
     from webapp import create_app
 
