@@ -141,6 +141,26 @@ def maintenance_run(task: str, dry_run: bool) -> None:
         click.echo(f"{label}: {json.dumps(run(name, dry_run=dry_run), default=str)}")
 
 
+@maintenance_group.command("strip-metadata")
+@click.option("--dry-run", is_flag=True, help="Only report which originals would be rewritten.")
+@with_appcontext
+def maintenance_strip_metadata(dry_run: bool) -> None:
+    """Remove private metadata (GPS, serials, owner names, XMP/IPTC, PNG text) from originals
+    stored before uploads were filtered. Pixels are not re-encoded; safe to run again."""
+    from webapp.services.metadata_backfill import strip_stored_originals
+
+    report = strip_stored_originals(dry_run=dry_run)
+    verb = "would clean" if dry_run else "cleaned"
+    click.echo(
+        f"checked {report.checked} originals; {verb} {len(report.cleaned)} "
+        f"({report.saved_bytes} bytes of metadata); {len(report.duplicates)} left alone "
+        f"(same image as another asset once cleaned); {len(report.failed)} unreadable"
+    )
+    click.echo(json.dumps(report.as_dict()))
+    if report.failed:
+        raise click.exceptions.Exit(1)
+
+
 @click.group("token")
 def token_group() -> None:
     """Personal access tokens for the JSON API."""
@@ -150,8 +170,15 @@ def token_group() -> None:
 @click.argument("email")
 @click.option("--scope", type=click.Choice(["read", "write", "admin"]), default="read", show_default=True)
 @click.option("--name", default="CLI token", show_default=True)
+@click.option(
+    "--expires",
+    default=None,
+    metavar="never|DAYS|YYYY-MM-DD",
+    help="When it stops working. Default: never for read/write, TOKEN_ADMIN_DAYS for admin "
+    "(admin tokens always expire, at most TOKEN_ADMIN_MAX_DAYS).",
+)
 @with_appcontext
-def token_create(email: str, scope: str, name: str) -> None:
+def token_create(email: str, scope: str, name: str, expires: str | None) -> None:
     """Print a new token for EMAIL (the account must exist). It is shown once."""
     from webapp.services.accounts import find_user
     from webapp.services.tokens import TokenError, create
@@ -160,11 +187,13 @@ def token_create(email: str, scope: str, name: str) -> None:
     if user is None:
         raise click.ClickException(f"No account for {email}: create it first (register, or create-admin).")
     try:
-        row, plaintext = create(user, name, scope)
+        row, plaintext = create(user, name, scope, expires)
     except TokenError as exc:
         raise click.ClickException(str(exc)) from exc
+    until = f"expires {row.expires_at:%Y-%m-%d %H:%M} UTC" if row.expires_at else "never expires"
     click.echo(
-        f"# token {row.id} ({row.scope}) for {user.email}; store it now, it is not shown again", err=True
+        f"# token {row.id} ({row.scope}, {until}) for {user.email}; store it now, it is not shown again",
+        err=True,
     )
     click.echo(plaintext)
 

@@ -103,6 +103,11 @@ class Settings:
     job_purge_hours: int = 24
     orphan_min_age_hours: int = 24
     bulk_expiry_days: int = 14
+    # Admin-scope API tokens always expire: by default after this many days, never later than the cap.
+    token_admin_days: int = 30
+    token_admin_max_days: int = 90
+    # Uploaded originals are stored without GPS, serial numbers, owner names, XMP/IPTC, text chunks.
+    strip_private_metadata: bool = True
     generated_secret: bool = field(default=False, compare=False)
 
     @property
@@ -155,6 +160,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     storage_url = env.get("STORAGE_URL") or f"file://{INSTANCE_DIR / 'media'}"
     retry = env.get("JOB_RETRY_INTERVALS")
     allowlist = _check_provider_urls(env)
+    admin_max_days = _int(env.get("TOKEN_ADMIN_MAX_DAYS"), 90, "TOKEN_ADMIN_MAX_DAYS")
+    admin_days = _int(env.get("TOKEN_ADMIN_DAYS"), 30, "TOKEN_ADMIN_DAYS")
+    if not 1 <= admin_days <= admin_max_days:
+        raise ConfigError(
+            f"TOKEN_ADMIN_DAYS must be between 1 and TOKEN_ADMIN_MAX_DAYS ({admin_max_days}), "
+            f"got {admin_days}: admin tokens always expire."
+        )
     try:
         retry_intervals = tuple(int(x) for x in retry.split(",")) if retry else (5, 30, 120)
     except ValueError as exc:
@@ -215,6 +227,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         job_purge_hours=_int(env.get("JOB_PURGE_HOURS"), 24, "JOB_PURGE_HOURS"),
         orphan_min_age_hours=_int(env.get("ORPHAN_MIN_AGE_HOURS"), 24, "ORPHAN_MIN_AGE_HOURS"),
         bulk_expiry_days=_int(env.get("BULK_EXPIRY_DAYS"), 14, "BULK_EXPIRY_DAYS"),
+        token_admin_days=admin_days,
+        token_admin_max_days=admin_max_days,
+        strip_private_metadata=_bool(env.get("STRIP_PRIVATE_METADATA"), True),
     )
 
 

@@ -382,6 +382,7 @@ def _request(endpoint: str, method: str, ids: dict) -> dict:
         # Changed to the same (policy-compliant) password, so later forms that ask for it still work.
         "settings.password": {"current": PASSWORD, "password": PASSWORD, "confirm": PASSWORD},
         "tokens.tokens": {"name": "matrix", "scope": "read"},
+        "settings.two_factor_regenerate": {"proof": PASSWORD},
         "shows.create": SHOW_FORM,
         "shows.update": SHOW_FORM,
         "shows.fill_from_job": {"job_id": str(ids["af"])},
@@ -446,6 +447,7 @@ def _snapshot(app, owner_id: int):
         User,
         UserKey,
     )
+    from webapp.models.user import RecoveryCode
 
     def rows(*cols, where, order):
         return tuple(db.session.execute(select(*cols).where(where).order_by(order)).all())
@@ -494,6 +496,7 @@ def _snapshot(app, owner_id: int):
             rows(ApiToken.id, ApiToken.revoked_at, where=ApiToken.owner_id == owner_id, order=ApiToken.id),
             rows(User.id, User.role, User.feature_flags, where=User.id > 0, order=User.id),
             rows(User.totp_secret, User.totp_enabled_at, where=User.id == owner_id, order=User.id),
+            rows(RecoveryCode.code_hash, where=RecoveryCode.user_id == owner_id, order=RecoveryCode.id),
         )
 
 
@@ -567,6 +570,7 @@ def test_every_route_for_every_kind_of_visitor(app, world, run_jobs):
 LAST = (
     "settings.two_factor_start",
     "settings.two_factor_confirm",
+    "settings.two_factor_regenerate",
     "settings.two_factor_disable",
     "activity.retry",
     "activity.cancel",

@@ -144,7 +144,17 @@ def _authenticate(op: Operation) -> None:
 
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
-        found = tokens.authenticate(header[7:].strip())
+        try:
+            found = tokens.authenticate(header[7:].strip())
+        except tokens.TokenExpired as exc:
+            raise ApiProblem(
+                401,
+                "Token expired",
+                f"This token expired on {exc.expires_at:%Y-%m-%d %H:%M} UTC. "
+                "Create a new one at /settings/tokens.",
+                slug="token-expired",
+                headers={"WWW-Authenticate": 'Bearer realm="marquee", error="invalid_token"'},
+            ) from None
         if found is None:
             raise ApiProblem(
                 401,

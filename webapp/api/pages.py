@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import DateField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional
 
 from webapp.extensions import db
-from webapp.models import ApiToken
+from webapp.models import ApiToken, utcnow
 from webapp.services import tokens as token_service
 
 bp = Blueprint("tokens", __name__)
@@ -28,22 +28,54 @@ class TokenForm(FlaskForm):
         ],
         default="read",
     )
+    expiry = SelectField(
+        "Expires",
+        choices=[
+            SelectChoice("never", "Never"),
+            SelectChoice("7", "In 7 days"),
+            SelectChoice("30", "In 30 days"),
+            SelectChoice("90", "In 90 days"),
+            SelectChoice("date", "On a date…"),
+        ],
+        default="never",
+    )
+    expiry_date = DateField("Expiry date (if “On a date”)", validators=[Optional()])
+
+    def expiry_choice(self) -> str | None:
+        """What services.tokens.resolve_expiry understands. "Never" on an admin token is refused
+        there with a message saying why (admin tokens always expire)."""
+        if self.expiry.data == "date":
+            if self.expiry_date.data is None:
+                raise token_service.ExpiryError("Pick the date the token should stop working.")
+            return self.expiry_date.data.isoformat()
+        return self.expiry.data
 
 
 def _token_form(**kwargs) -> TokenForm:
+    if current_user.is_admin:
+        kwargs.setdefault("expiry", "default")
     form = TokenForm(**kwargs)
     if current_user.is_admin:
         form.scope.choices = [*form.scope.choices, SelectChoice("admin", "Admin: also manage providers")]
+        days = token_service.admin_limits()[0]
+        form.expiry.choices = [
+            SelectChoice("default", f"Default: never (admin scope: in {days} days)"),
+            *form.expiry.choices,
+        ]
     return form
 
 
 def _render(form: TokenForm, new: dict | None) -> str:
+    default_days, max_days = token_service.admin_limits()
     return render_template(
         "settings/tokens.html",
         form=form,
         rows=token_service.for_user(current_user),
         new=new,
         revoke_form=FlaskForm(),
+        now=utcnow(),
+        admin_days=default_days,
+        admin_max_days=max_days,
     )
 
 
@@ -54,9 +86,12 @@ def tokens():
     form = _token_form()
     if form.validate_on_submit():
         try:
-            row, plaintext = token_service.create(current_user, form.name.data, form.scope.data)
+            row, plaintext = token_service.create(
+                current_user, form.name.data, form.scope.data, form.expiry_choice()
+            )
         except token_service.TokenError as exc:
-            form.scope.errors = [str(exc)]
+            field = form.expiry if isinstance(exc, token_service.ExpiryError) else form.scope
+            field.errors = [str(exc)]
         else:
             # Shown once, in this response only: the plaintext never goes into the session cookie
             # (signed, not encrypted: anyone holding the cookie could read it), and no-store keeps

@@ -25,6 +25,7 @@ from webapp.imaging import (
     hamming,
     inspect_upload,
 )
+from webapp.imaging.metadata import MetadataError, strip_private
 from webapp.models import Asset, AssetColor, AssetKind, User
 from webapp.storage import get_storage
 
@@ -140,13 +141,61 @@ def find_by_sha(owner_id: int, sha256: str) -> Asset | None:
     return db.session.scalar(select(Asset).where(Asset.owner_id == owner_id, Asset.sha256 == sha256))
 
 
+def without_private_metadata(data: bytes, info: ImageInfo) -> bytes:
+    """The upload as it will be stored: without GPS, serial numbers, owner names, XMP/IPTC or text
+    chunks (STRIP_PRIVATE_METADATA, on by default), pixels untouched (see imaging.metadata).
+
+    A file whose structure the filter cannot walk is refused rather than stored with its private
+    details; a changed file is validated again, so what is stored is always a decodable image."""
+    if not current_app.config.get("STRIP_PRIVATE_METADATA", True):
+        return data
+    try:
+        stripped = strip_private(data, info.format)
+        if stripped is not data:
+            _check_same_image(stripped, info)
+    except (MetadataError, ImageRejected) as exc:
+        log.warning("upload refused: metadata could not be removed (%s)", exc)
+        raise ImageRejected(
+            "We could not remove this image's private details (location, camera serial numbers) "
+            "because its file structure is unusual. Re-save or export it as JPEG, PNG or WebP and "
+            "upload it again.",
+            "corrupt",
+        ) from None
+    return stripped
+
+
+def _check_same_image(data: bytes, info: ImageInfo) -> None:
+    """A cheap structural check of the filtered file: it parses (every JPEG marker up to the scan,
+    every PNG chunk's CRC) as the same format and dimensions. The pixel data itself is copied unchanged
+    by the filter, so a second full decode (which doubles validation time) would prove nothing new."""
+    import io
+
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            # info's size is after EXIF orientation, Pillow's before it: compare the two sides.
+            same = (im.format or "").lower() == info.format and sorted(im.size) == sorted(
+                (info.width, info.height)
+            )
+            im.verify()
+    except Exception as exc:
+        raise MetadataError(f"filtered file does not parse: {exc}") from exc
+    if not same:
+        raise MetadataError("filtered file is not the same image")
+
+
 def ingest_upload(owner: User, data: bytes, filename: str | None) -> IngestResult:
     """Validate an upload by its content, store it once, record it. Raises ImageRejected.
 
     Order matters for "loses nothing, leaves nothing": validate fully first (nothing stored on a
     refusal), write the bytes, then insert and commit; if the commit fails the bytes are removed.
+
+    Identity is the SHA-256 of the bytes as stored (after private metadata is removed): the asset's
+    hash always matches its file, and two uploads differing only in metadata are the same image.
     """
     info = inspect_upload(data, upload_limits())
+    data = without_private_metadata(data, info)
     sha = hashlib.sha256(data).hexdigest()
     existing = find_by_sha(owner.id, sha)
     if existing is not None:

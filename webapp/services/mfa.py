@@ -188,6 +188,40 @@ def remaining_recovery_codes(user: User) -> int:
     )
 
 
+def regenerate_recovery_codes(user: User, proof: str) -> list[str]:
+    """Replace every recovery code at once (all old ones stop working in the same commit) and
+    return the new ones in plaintext, to be shown once.
+
+    `proof` is the account password or a current code from the app: a session left open on
+    someone else's screen must not be enough to mint codes that bypass the second factor. A
+    recovery code is not accepted as proof — it is what is being replaced, and a leaked one must
+    not be able to buy ten fresh ones. A 6-digit string cannot be a password (passwords are at
+    least 12 characters), so one field serves both."""
+    if not user.mfa_enabled:
+        raise MfaError("Two-factor is not on.")
+    proof = (proof or "").strip()
+    compact = "".join(proof.split())
+    if len(compact) == 6 and compact.isdigit():
+        step = _matching_step(user, compact)
+        ok = step is not None and _spend_step(user, step)
+        reason = "wrong" if step is None else "reused"
+    else:
+        ok = user.check_password(proof)
+        reason = "password"
+    if not ok:
+        db.session.execute(
+            update(User).where(User.id == user.id).values(totp_failures=User.totp_failures + 1)
+        )
+        audit.record("mfa.failed", f"user:{user.id}", {"during": "regenerate", "reason": reason}, user)
+        db.session.commit()
+        raise MfaError("That is not your password or a current code from the app.")
+    db.session.refresh(user)
+    codes = _new_recovery_codes(user)
+    audit.record("mfa.recovery_codes_regenerated", f"user:{user.id}", {"count": len(codes)}, user)
+    db.session.commit()
+    return codes
+
+
 def disable(user: User, password: str, code: str) -> None:
     """Turn two-factor off: needs the password and a current code (or a recovery code), so a
     session left open on someone else's screen cannot remove the second factor."""

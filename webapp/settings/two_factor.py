@@ -1,5 +1,5 @@
 """Settings → Two-factor: set up TOTP (QR code + secret), confirm with a code, see the recovery
-codes once, turn it off again (password and a current code).
+codes once, replace them (all old ones at once), turn it off again (password and a current code).
 
 Thin HTTP over services.mfa. The recovery codes are rendered straight into the response of the
 confirming POST (never flashed: flashes travel in the session cookie) with `no-store`.
@@ -32,11 +32,20 @@ class DisableForm(FlaskForm):
     )
 
 
+class RegenerateForm(FlaskForm):
+    proof = PasswordField(
+        "Your password or a current 6-digit code",
+        validators=[DataRequired("Enter your password or a code from the app."), Length(max=200)],
+    )
+
+
 def _render(
     confirm: ConfirmForm | None = None,
     disable: DisableForm | None = None,
+    regenerate: RegenerateForm | None = None,
     codes: list[str] | None = None,
     status: int = 200,
+    regenerated: bool = False,
 ) -> ResponseReturnValue:
     user = current_user._get_current_object()  # type: ignore[attr-defined]
     resp = make_response(
@@ -48,8 +57,10 @@ def _render(
             remaining=mfa_service.remaining_recovery_codes(user) if user.mfa_enabled else 0,
             confirm_form=confirm or ConfirmForm(),
             disable_form=disable or DisableForm(),
+            regenerate_form=regenerate or RegenerateForm(),
             start_form=FlaskForm(),
             codes=codes,
+            regenerated=regenerated,
         ),
         status,
     )
@@ -107,3 +118,22 @@ def two_factor_disable() -> ResponseReturnValue:
             flash("Two-factor is off.", "info")
             return redirect(url_for("settings.two_factor"))
     return _render(disable=form, status=422)
+
+
+@bp.post("/two-factor/recovery-codes")
+@login_required
+def two_factor_regenerate() -> ResponseReturnValue:
+    """New recovery codes (password or a current code first); every old one stops working. The new
+    codes are in this response only (no-store), never in a flash or the session cookie."""
+    form = RegenerateForm()
+    if not current_user.mfa_enabled:
+        flash("Two-factor is not on: there are no recovery codes to replace.", "error")
+        return redirect(url_for("settings.two_factor"))
+    if form.validate_on_submit():
+        try:
+            codes = mfa_service.regenerate_recovery_codes(current_user, form.proof.data)
+        except mfa_service.MfaError as exc:
+            form.proof.errors.append(str(exc))
+        else:
+            return _render(codes=codes, regenerated=True)
+    return _render(regenerate=form, status=422)
