@@ -24,10 +24,38 @@ from webapp.imaging.analysis import near_duplicate_keys
 from webapp.imaging.likeness import SIGNATURE_BYTES, compare, is_current, same_picture, signature
 
 FONT = Path(__file__).resolve().parents[2] / "webapp" / "imaging" / "fonts" / "Lato-Regular.ttf"
-WORDS = (
-    "the quick brown fox jumps over a lazy dog while seven wizards quietly judge boxing matches under "
-    "pale lanterns near harbour walls and crimson theatres open their doors at dusk"
-).split(" ")
+WORDS = [
+    "the",
+    "quick",
+    "brown",
+    "fox",
+    "jumps",
+    "over",
+    "a",
+    "lazy",
+    "dog",
+    "while",
+    "seven",
+    "wizards",
+    "quietly",
+    "judge",
+    "boxing",
+    "matches",
+    "under",
+    "pale",
+    "lanterns",
+    "near",
+    "harbour",
+    "walls",
+    "and",
+    "crimson",
+    "theatres",
+    "open",
+    "their",
+    "doors",
+    "at",
+    "dusk",
+]
 
 
 def text_page(seed: int, scanned: bool = False) -> Image.Image:
