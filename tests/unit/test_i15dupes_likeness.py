@@ -136,8 +136,13 @@ def test_true_copies_are_near_duplicates(original):
 @pytest.mark.parametrize("name", ["flat paper", "text page", "scanned text page"])
 def test_low_detail_copies_still_match_each_other(name):
     img = DISTINCT[name]()
-    for make in (COPIES["50% + q60"], COPIES["PNG -> JPEG"]):
-        assert flagged(keys_of(name), near_duplicate_keys(make(img))), name
+    # Not the 3% crop of the width: on a text page it moves the hash by up to 12 bits, past the gate, although
+    # the likeness agrees (SSIM 0.99). Missing that prompt is harmless: both images are simply kept.
+    copies = {k: v for k, v in COPIES.items() if k != "3% crop of the width"}
+    missed = [
+        copy for copy, make in copies.items() if not flagged(keys_of(name), near_duplicate_keys(make(img)))
+    ]
+    assert missed == []
 
 
 def test_signature_is_small_versioned_and_symmetric():

@@ -58,7 +58,7 @@ class UpscaleWarning:
 
 
 def format_factor(factor: float) -> str:
-    """"225x" for large factors, "2.4x" below 10 (a decimal matters there; rounded up so a factor just
+    """ "225x" for large factors, "2.4x" below 10 (a decimal matters there; rounded up so a factor just
     over the limit never reads as "2.0x"), with a multiplication sign."""
     return f"{factor:.0f}\u00d7" if factor >= 10 else f"{math.ceil(factor * 10) / 10:.1f}\u00d7"
 
