@@ -139,7 +139,13 @@ def find_near_duplicates(
     if not is_current(likeness):
         return []
     rows = db.session.execute(
-        select(Asset.id, Asset.phash).where(Asset.owner_id == owner_id, Asset.phash.is_not(None))
+        select(Asset.id, Asset.phash).where(
+            Asset.owner_id == owner_id,
+            Asset.phash.is_not(None),
+            # Auto-format outputs are derived from an original already here: offering to "use" a poster
+            # instead of the upload would auto-format a poster.
+            Asset.source != "autoformat",
+        )
     ).all()
     close = sorted(
         (hamming(dhash, ph), aid)
