@@ -174,24 +174,25 @@ def find_near_duplicates(
             if len(confirmed) >= limit:
                 break
     if backfilled:
-        db.session.commit()
+        try:
+            db.session.commit()
+        except Exception:  # only a cache: the next upload computes it again
+            db.session.rollback()
+            log.warning("could not store backfilled likeness signatures", exc_info=True)
     return confirmed
 
 
 def likeness_of_stored(asset: Asset) -> bytes | None:
     """An older asset's likeness signature, made from its stored thumbnail (or its image if it has
     none). None when neither can be read: an unconfirmed candidate is simply not reported."""
-    from webapp.imaging.analysis import THUMBNAIL_MAX_SIDE, _thumbnail_image
-    from webapp.imaging.decoding import decode
-    from webapp.imaging.likeness import signature
+    from webapp.imaging.analysis import near_duplicate_keys
 
     store = get_storage()
     for key in (asset.thumb_key, asset.storage_key):
         if not key:
             continue
         try:
-            img = decode(store.get(key), (THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE))
-            return signature(_thumbnail_image(img, THUMBNAIL_MAX_SIDE))
+            return near_duplicate_keys(store.get(key))[1]
         except Exception:
             log.warning("could not compute the likeness of asset %s from %s", asset.id, key, exc_info=True)
     return None
