@@ -71,6 +71,7 @@ def autoformat_command(
     """
     from webapp.config import load_settings
     from webapp.imaging import UploadLimits, inspect_upload
+    from webapp.imaging.upscale import upscale_warnings
 
     settings = load_settings()
     limits = UploadLimits(settings.upload_max_bytes, settings.upload_max_width, settings.upload_max_height)
@@ -80,7 +81,7 @@ def autoformat_command(
     for path in inputs:
         try:
             data = path.read_bytes()
-            inspect_upload(data, limits)
+            info = inspect_upload(data, limits)
             results = autoformat_bytes(data, list(FORMATS.values()), options=options, out_format=out_format)
         except ImageRejected as exc:
             failures += 1
@@ -95,6 +96,8 @@ def autoformat_command(
             target.write_bytes(res.data)
             note = f"  ({res.note})" if res.note else ""
             click.echo(f"{target}  {res.width}x{res.height}  {len(res.data) / 1024:.0f} KB{note}")
+        for warning in upscale_warnings((info.width, info.height), FORMATS.values(), options):
+            click.echo(f"warning: {path}: {warning.message}", err=True)
     if failures:
         raise click.exceptions.Exit(1)
 

@@ -108,7 +108,31 @@ COMPONENTS: dict[str, Any] = {
             "started_at": NULLABLE_DT,
             "finished_at": NULLABLE_DT,
             "outputs": {"type": "array", "items": ref("Asset")},
-            "result": {"type": "object"},
+            "result": {
+                "type": "object",
+                "description": (
+                    "What the finished job reports. Auto-format: `formats`, `output`, `fills` and `notes` "
+                    "per format, and `upscale`: for every format the upload is enlarged for by more than "
+                    "2x (it will look soft), `{source, canvas, factor, factor_text, min_size, message}`; "
+                    "empty when the upload is large enough."
+                ),
+                "properties": {
+                    "upscale": {
+                        "type": "object",
+                        "additionalProperties": {
+                            "type": "object",
+                            "properties": {
+                                "source": {"type": "array", "items": {"type": "integer"}},
+                                "canvas": {"type": "array", "items": {"type": "integer"}},
+                                "factor": {"type": "number"},
+                                "factor_text": {"type": "string"},
+                                "min_size": {"type": "array", "items": {"type": "integer"}},
+                                "message": {"type": "string"},
+                            },
+                        },
+                    }
+                },
+            },
             "download_url": NULLABLE_STR,
         },
     },

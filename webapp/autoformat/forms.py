@@ -61,5 +61,10 @@ class DuplicateChoiceForm(AutoformatOptionsForm):
     new_asset_id = HiddenField(validators=[InputRequired()])
     existing_asset_id = HiddenField(validators=[InputRequired()])
     choice = HiddenField(
-        validators=[AnyOf(["keep", "existing"], message="Choose keep both or use the existing one.")]
+        validators=[
+            AnyOf(
+                ["keep", "existing"],
+                message="Choose: keep both, or use your earlier image and discard this upload.",
+            )
+        ]
     )

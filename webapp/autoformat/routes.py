@@ -141,7 +141,8 @@ def _idempotency_key(suffix: str = "") -> str | None:
 @bp.post("/duplicate")
 @media_assistant_required
 def resolve_duplicate():
-    """The producer chose: keep both images, or use the one already in the library."""
+    """The producer chose: keep both images (the default), or use the earlier one and discard the
+    new upload. Only that explicit second choice deletes anything, and only the new upload itself."""
     form = DuplicateChoiceForm()
     if not form.validate_on_submit():
         abort(400)
@@ -153,7 +154,10 @@ def resolve_duplicate():
     for asset in (new, existing):
         if asset is None or asset.owner_id != current_user.id:
             abort(404)
-    target = existing if form.choice.data == "existing" else new
+    discard = form.choice.data == "existing"
+    if discard and (new.id == existing.id or new.source != "upload" or new.kind != "original"):
+        abort(400)  # the choice only ever discards the upload it was offered for
+    target = existing if discard else new
     try:
         job = actions.autoformat_asset(
             current_user, target.id, form.settings(), idempotency_key=_idempotency_key(":dup")
@@ -161,9 +165,13 @@ def resolve_duplicate():
     except actions.ActionError as exc:
         flash(exc.message, "error")
         return redirect(url_for("autoformat.new"))
-    if form.choice.data == "existing":
+    discarded = None
+    if discard:
+        discarded = new.filename
         library_service.delete_assets([new])
-    return _job_response(job, duplicate=False, asset=target)
+        if not is_htmx():
+            flash(f"Discarded your upload {discarded}; auto-formatting {existing.filename} instead.", "info")
+    return _job_response(job, duplicate=False, asset=target, discarded=discarded)
 
 
 def _fingerprint(data: bytes, form: AutoformatForm) -> str:

@@ -27,6 +27,7 @@ from PIL import Image
 
 from .color import delta_e_ciede2000, lab_to_srgb, rgb_to_hex, srgb_to_lab
 from .decoding import UploadLimits, decode
+from .likeness import signature
 
 #: Largest dHash Hamming distance (of 64 bits) still treated as "the same picture".
 #:
@@ -46,7 +47,11 @@ from .decoding import UploadLimits, decode
 #: pairing up different posters built on one layout (not measured here).
 #: Before border trimming, a white frame alone cost up to 16 bits; before taking the 9x8 averages in floating
 #: point, -10% brightness cost up to 23 bits on low-contrast images.
-NEAR_DUPLICATE_MAX_DISTANCE = 8
+#:
+#: A hash match is only a candidate: ``likeness.same_picture`` must confirm it (flat, low-detail and text
+#: pages hash to near-constant bits, so the hash alone paired a text page with a green square). With that
+#: second check in place the gate is 10, not 8, so a 3% crop of a photo (coffee: 9 bits) is still caught.
+NEAR_DUPLICATE_MAX_DISTANCE = 10
 
 #: Thumbnail delivered to the library grid (fits in THUMBNAIL_MAX_SIDE squared, never upscaled).
 THUMBNAIL_MAX_SIDE = 480
@@ -83,6 +88,8 @@ class Analysis:
     thumbnail: bytes
     thumb_width: int
     thumb_height: int
+    #: ``likeness.signature`` of the thumbnail: what confirms a hash match (colour and structure).
+    likeness: bytes = b""
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -124,11 +131,11 @@ def _border_width(lines_mean: np.ndarray, lines_std: np.ndarray, limit: int) -> 
     return min(run + 1, limit)
 
 
-def _content_box(grey: np.ndarray) -> tuple[int, int, int, int]:
-    """(left, top, right, bottom) of ``grey`` without its thin uniform borders (each capped at 1/8)."""
+def _content_box(grey: np.ndarray, max_fraction: float = _BORDER_MAX_FRACTION) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) of ``grey`` without thin uniform borders (each at most ``max_fraction``)."""
     h, w = grey.shape
-    cap_y = int(h * _BORDER_MAX_FRACTION)
-    cap_x = int(w * _BORDER_MAX_FRACTION)
+    cap_y = int(h * max_fraction)
+    cap_x = int(w * max_fraction)
     row_mean, row_std = grey.mean(axis=1), grey.std(axis=1)
     col_mean, col_std = grey.mean(axis=0), grey.std(axis=0)
     top = _border_width(row_mean, row_std, cap_y)
@@ -283,7 +290,7 @@ def thumbnail(img: Image.Image, max_side: int = THUMBNAIL_MAX_SIDE) -> bytes:
 
 
 def analyze(data: bytes, *, limits: UploadLimits | None = None) -> Analysis:
-    """Decode an upload once (small) and compute its hash, dominant colours and thumbnail.
+    """Decode an upload once (small) and compute its hash, likeness signature, dominant colours and thumbnail.
 
     Raises :class:`ImageRejected` for data that is not an acceptable image (see ``decoding``); ``limits``
     defaults to the decoder's generous pixel ceiling, as uploads are normally validated before this runs.
@@ -296,4 +303,11 @@ def analyze(data: bytes, *, limits: UploadLimits | None = None) -> Analysis:
         thumbnail=_webp(thumb),
         thumb_width=thumb.width,
         thumb_height=thumb.height,
+        likeness=signature(thumb),
     )
+
+
+def near_duplicate_keys(data: bytes, *, limits: UploadLimits | None = None) -> tuple[str, bytes]:
+    """Just the (dhash, likeness signature) :func:`analyze` would give, without colours or WebP encoding."""
+    img = decode(data, (THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE), limits=limits)
+    return dhash(img), signature(_thumbnail_image(img, THUMBNAIL_MAX_SIDE))

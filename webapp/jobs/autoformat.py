@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.imaging import FORMATS, AutoformatOptions, analyze, autoformat_bytes
+from webapp.imaging.upscale import upscale_warnings
 from webapp.jobs.runner import JobContext, JobError, execute
 from webapp.models import Asset
 from webapp.services.assets import EXTENSIONS, apply_analysis, stem_of, storage_key
@@ -45,6 +46,7 @@ def _autoformat(ctx: JobContext) -> None:
     if source is None or source.owner_id != ctx.owner_id:
         raise JobError("The original image was deleted before it could be processed. Upload it again.")
     key, filename, source_id, show_id = source.storage_key, source.filename, source.id, source.show_id
+    source_size = (source.width, source.height)
     db.session.commit()  # close the read before talking to storage
 
     names, options, out = options_from_input(ctx.input)
@@ -93,4 +95,8 @@ def _autoformat(ctx: JobContext) -> None:
         )
         apply_analysis(asset, analyze(res.data), ctx.put)
         assets.append(asset)
-    ctx.finish({"formats": names, "output": out, "fills": fills, "notes": notes}, assets)
+    # An upload much smaller than a format is enlarged and looks soft: say so (issue 15), per format.
+    upscale = {
+        w.format: w.as_dict() for w in upscale_warnings(source_size, [FORMATS[n] for n in names], options)
+    }
+    ctx.finish({"formats": names, "output": out, "fills": fills, "notes": notes, "upscale": upscale}, assets)

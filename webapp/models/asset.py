@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -60,6 +61,9 @@ class Asset(db.Model):
     height: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     phash: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # imaging.likeness signature (1.2 KB): confirms a phash match by colour and structure. Assets stored
+    # before it existed get theirs from their thumbnail the first time a hash match needs it.
+    likeness: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
     parent_id: Mapped[int | None] = mapped_column(
         ForeignKey("asset.id", ondelete="SET NULL"), nullable=True, index=True
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import undefer
 
 from webapp.extensions import db
 from webapp.imaging import (
@@ -104,6 +105,7 @@ def apply_analysis(asset: Asset, analysis: Analysis, put: Callable[[str, bytes, 
     put(key, analysis.thumbnail, "image/webp")
     asset.thumb_key = key
     asset.phash = analysis.dhash
+    asset.likeness = analysis.likeness or None
     asset.dominant_colors = [
         {"hex": c.hex, "rgb": list(c.rgb), "lab": [round(v, 2) for v in c.lab], "share": round(c.share, 4)}
         for c in analysis.colors
@@ -114,27 +116,87 @@ def apply_analysis(asset: Asset, analysis: Analysis, put: Callable[[str, bytes, 
     ]
 
 
-def find_near_duplicates(
-    owner_id: int, dhash: str, exclude_id: int | None = None, limit: int = 3
-) -> list[Asset]:
-    """Assets of this owner whose perceptual hash is within the near-duplicate distance.
+#: Hash matches looked at per upload (nearest first); each is confirmed by its likeness signature.
+NEAR_DUPLICATE_CANDIDATES = 20
 
-    Hashes are 16 hex characters; comparing a few thousand in Python costs well under a
-    millisecond each, and keeps the query portable (SQLite and Postgres)."""
+
+def find_near_duplicates(
+    owner_id: int,
+    dhash: str,
+    likeness: bytes | None = None,
+    exclude_id: int | None = None,
+    limit: int = 3,
+) -> list[Asset]:
+    """Assets of this owner that look like the image with this hash and likeness signature.
+
+    The perceptual hash only nominates candidates (within the near-duplicate distance); each is then
+    confirmed by `imaging.likeness.same_picture` (colour and structure), because flat, low-detail and
+    text-heavy pictures have near-constant hashes: a scanned page once "matched" a green square.
+    Without a signature there is no confirmation, so nothing is reported. Hashes are 16 hex
+    characters; comparing a few thousand in Python costs well under a millisecond each, and keeps
+    the query portable (SQLite and Postgres)."""
+    from webapp.imaging.likeness import is_current, same_picture
+
+    if not is_current(likeness):
+        return []
     rows = db.session.execute(
-        select(Asset.id, Asset.phash).where(Asset.owner_id == owner_id, Asset.phash.is_not(None))
+        select(Asset.id, Asset.phash).where(
+            Asset.owner_id == owner_id,
+            Asset.phash.is_not(None),
+            # Auto-format outputs are derived from an original already here: offering to "use" a poster
+            # instead of the upload would auto-format a poster.
+            Asset.source != "autoformat",
+        )
     ).all()
     close = sorted(
         (hamming(dhash, ph), aid)
         for aid, ph in rows
-        if aid != exclude_id and hamming(dhash, ph) <= NEAR_DUPLICATE_MAX_DISTANCE
-    )[:limit]
+        if aid != exclude_id and len(ph) == len(dhash) and hamming(dhash, ph) <= NEAR_DUPLICATE_MAX_DISTANCE
+    )[:NEAR_DUPLICATE_CANDIDATES]
     if not close:
         return []
     found = {
-        a.id: a for a in db.session.scalars(select(Asset).where(Asset.id.in_([aid for _, aid in close])))
+        a.id: a
+        for a in db.session.scalars(
+            select(Asset).options(undefer(Asset.likeness)).where(Asset.id.in_([aid for _, aid in close]))
+        )
     }
-    return [found[aid] for _, aid in close if aid in found]
+    confirmed: list[Asset] = []
+    backfilled = False
+    for _, aid in close:
+        asset = found.get(aid)
+        if asset is None:
+            continue
+        if not is_current(asset.likeness):
+            asset.likeness = likeness_of_stored(asset)
+            backfilled = backfilled or asset.likeness is not None
+        if asset.likeness is not None and same_picture(likeness, asset.likeness):
+            confirmed.append(asset)
+            if len(confirmed) >= limit:
+                break
+    if backfilled:
+        try:
+            db.session.commit()
+        except Exception:  # only a cache: the next upload computes it again
+            db.session.rollback()
+            log.warning("could not store backfilled likeness signatures", exc_info=True)
+    return confirmed
+
+
+def likeness_of_stored(asset: Asset) -> bytes | None:
+    """An older asset's likeness signature, made from its stored thumbnail (or its image if it has
+    none). None when neither can be read: an unconfirmed candidate is simply not reported."""
+    from webapp.imaging.analysis import near_duplicate_keys
+
+    store = get_storage()
+    for key in (asset.thumb_key, asset.storage_key):
+        if not key:
+            continue
+        try:
+            return near_duplicate_keys(store.get(key))[1]
+        except Exception:
+            log.warning("could not compute the likeness of asset %s from %s", asset.id, key, exc_info=True)
+    return None
 
 
 def find_by_sha(owner_id: int, sha256: str) -> Asset | None:
@@ -243,7 +305,7 @@ def ingest_upload(owner: User, data: bytes, filename: str | None) -> IngestResul
         db.session.rollback()
         _discard(written)
         raise
-    near = find_near_duplicates(owner.id, analysis.dhash, exclude_id=asset.id)
+    near = find_near_duplicates(owner.id, analysis.dhash, analysis.likeness, exclude_id=asset.id)
     return IngestResult(asset, True, info, near)
 
 
@@ -293,6 +355,7 @@ __all__ = [
     "clean_filename",
     "commit_new_asset",
     "find_by_sha",
+    "find_near_duplicates",
     "get_owned_asset",
     "ingest_upload",
     "storage_key",
