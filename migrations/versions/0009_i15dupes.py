@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0009_i15dupes'
-down_revision = '0007_sec_mfa'
+down_revision = '0009_i14rest'
 branch_labels = None
 depends_on = None
 
