@@ -74,7 +74,7 @@ def lines_of(u: Units, breaks: Sequence[int]) -> tuple[str, ...]:
 
 
 def best_breaks(
-    u: Units, measure: Callable[[str], float], max_width: float, count: int
+    u: Units, measure: Callable[[str], float], max_width: float, count: int, soft_only: bool = False
 ) -> tuple[float, list[int]] | None:
     """The least costly way to set ``u`` in exactly ``count`` lines no wider than ``max_width``:
     (cost, break indexes), or None when no such breaking exists. Widths are additive (word widths plus
@@ -91,9 +91,15 @@ def best_breaks(
     def span(i: int, j: int) -> float:  # units i..j-1, joiners between them, none after the last
         return prefix[j] - prefix[i] - (join_w[u.joiners[j - 1]] if j < n else 0.0)
 
+    # Cheap refusals first (most sizes tried while fitting fail here): a word wider than a line, or more
+    # text than ``count`` full lines can hold even with every break dropping the widest joiner.
+    widest_join = max(join_w.values(), default=0.0)
+    if max(word_w) > max_width or span(0, n) - (count - 1) * widest_join > count * max_width:
+        return None
+
     any_soft = any(u.soft)
-    hard_penalty = (0.3 * max_width) ** 2  # breaking inside a part when the text has separators
-    short_penalty = (0.12 * max_width) ** 2
+    hard_penalty = 1.5 * max_width**2  # breaking inside a part when the text has separators
+    short_penalty = (0.25 * max_width) ** 2
     widow_penalty = 4.0 * count * max_width**2  # more than any raggedness
 
     def line_cost(i: int, j: int) -> float:
@@ -103,6 +109,8 @@ def best_breaks(
         cost = (max_width - width) ** 2
         if j < n:  # a break after unit j-1
             if any_soft and not u.soft[j - 1]:
+                if soft_only:
+                    return float("inf")
                 cost += hard_penalty
             if len(u.words[j - 1].strip(".,!?:;")) <= _SHORT and j - i > 1:
                 cost += short_penalty
@@ -132,21 +140,35 @@ def best_breaks(
 
 
 def balance(
-    text: str, measure: Callable[[str], float], max_width: float, max_lines: int
+    text: str,
+    measure: Callable[[str], float],
+    max_width: float,
+    max_lines: int,
+    verify: Callable[[str], float] | None = None,
+    soft_only: bool = False,
 ) -> tuple[str, ...] | None:
     """The fewest lines (up to ``max_lines``) that fit ``max_width``, broken with minimum raggedness;
-    None when the text cannot fit in ``max_lines`` (the caller shrinks the type or reports it)."""
+    None when the text cannot fit in ``max_lines`` (the caller shrinks the type or reports it).
+    ``measure`` may be a fast estimate; ``verify`` (default: ``measure``) checks the chosen lines.
+    ``soft_only`` allows breaks only at separators (when the text has any): the fitter tries that at
+    every size first, so "The Harbour Strings" stays whole while a smaller size can keep it so."""
+    verify = verify or measure
     u = units(text)
     if not u.words:
         return ()
     for count in range(1, min(max_lines, len(u.words)) + 1):
-        found = best_breaks(u, measure, max_width, count)
+        found = best_breaks(u, measure, max_width, count, soft_only and any(u.soft))
         if found is None:
             continue
         lines = lines_of(u, found[1])
-        if all(measure(line) <= max_width for line in lines):  # kerning across joins
+        if all(verify(line) <= max_width for line in lines):  # kerning across joins, hinting
             return lines
     return None
+
+
+def has_separators(text: str) -> bool:
+    """Whether the text has parts joined by separators (performers, "Jazz | Soul")."""
+    return any(units(text).soft)
 
 
 def wrap_words(text: str, measure: Callable[[str], float], max_width: float) -> list[str]:

@@ -124,11 +124,32 @@ class Fitted:
 
 
 def balanced(
-    font: ImageFont.FreeTypeFont, text: str, max_width: float, max_lines: int, tracking: float = 0.0
+    font: ImageFont.FreeTypeFont,
+    text: str,
+    max_width: float,
+    max_lines: int,
+    tracking: float = 0.0,
+    soft_only: bool = False,
 ) -> tuple[str, ...] | None:
     """The fewest lines (up to ``max_lines``) that fit ``max_width``, broken with minimum raggedness
     (``imaging.linebreak``); None if none."""
-    return linebreak.balance(text, lambda s: width(font, s, tracking), max_width, max_lines)
+    path, size = str(font.path), font.size
+    return linebreak.balance(
+        text,
+        lambda s: _unit_width(path, s) * size + tracking * max(0, len(s) - 1),
+        max_width,
+        max_lines,
+        verify=lambda s: width(font, s, tracking),
+        soft_only=soft_only,
+    )
+
+
+@lru_cache(maxsize=8192)
+def _unit_width(path: str, text: str) -> float:
+    """Advance width per pixel of size, measured once at a large size: fitting tries ~30 sizes, and
+    FreeType loads every glyph afresh at each, so per-size measuring of every word dominated the time.
+    Breaks found on this estimate are verified at the real size before use."""
+    return load(Path(path).name, 256).getlength(text) / 256
 
 
 def fit(
@@ -144,15 +165,17 @@ def fit(
     ``max_lines`` balanced lines. When even ``min_size`` does not fit, the text is wrapped at word
     boundaries at ``min_size`` and the last line cut after a whole word with an ellipsis, and ``fits`` is
     False so the page can say so (and saving refuses it)."""
-    size = max(min_size, max_size)
-    while True:
-        font = load(filename, size)
-        lines = balanced(font, text, max_width, max_lines, tracking_em * size)
-        if lines is not None:
-            return Fitted(lines, size, True)
-        if size <= min_size:
-            break
-        size = max(min_size, int(size * 0.96))
+    passes = (True, False) if linebreak.has_separators(text) else (False,)
+    for soft_only in passes:  # whole parts ("The Harbour Strings") at a smaller size before split ones
+        size = max(min_size, max_size)
+        while True:
+            font = load(filename, size)
+            lines = balanced(font, text, max_width, max_lines, tracking_em * size, soft_only)
+            if lines is not None:
+                return Fitted(lines, size, True)
+            if size <= min_size:
+                break
+            size = max(min_size, int(size * 0.96))
     font = load(filename, min_size)
     tracking = tracking_em * min_size
 
