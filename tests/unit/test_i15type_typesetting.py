@@ -183,7 +183,9 @@ def test_a_title_over_the_limit_is_kept_whole_in_the_spec_and_refused_with_the_l
     assert s.texts["title"] == title  # not cut mid-word on the way in
     lay = layout(s, SIZES["poster"])
     assert not lay.fits
-    assert lay.refused == (f"The title is {len(title)} characters; the limit is {MAX_TITLE_CHARS}. Shorten it.",)
+    assert lay.refused == (
+        f"The title is {len(title)} characters; the limit is {MAX_TITLE_CHARS}. Shorten it.",
+    )
 
 
 def test_emoji_and_cjk_are_named_and_left_out_never_drawn_as_boxes():

@@ -7,7 +7,7 @@ dynamic programme), counting the last line too, with penalties that encode the t
 
 * a one-word last line (a "widow") costs more than any amount of raggedness, so it only happens when no
   other break fits;
-* a text made of parts joined by separators (" · ", " | ", " – ", e.g. performers) breaks at the
+* a text made of parts joined by separators (" · ", " | ", an en dash, e.g. performers) breaks at the
   separators by preference, and a separator is never set at the start or end of a line: the line break
   replaces it;
 * a line that ends on a short word ("AT", "THE", "&") costs a little, so the word moves down with the
@@ -186,9 +186,7 @@ def wrap_words(text: str, measure: Callable[[str], float], max_width: float) -> 
     return out
 
 
-def cut_at_word(
-    line: str, measure: Callable[[str], float], max_width: float, ellipsis: str = "…"
-) -> str:
+def cut_at_word(line: str, measure: Callable[[str], float], max_width: float, ellipsis: str = "…") -> str:
     """``line`` shortened at a word boundary with an ellipsis until it fits; a single word too wide for
     the line is cut inside (nothing else can fit it), never a word that could have been kept whole."""
     if measure(line) <= max_width:

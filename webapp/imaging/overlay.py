@@ -25,6 +25,7 @@ go — four layouts, the producer's nudges, the 5 % safe area, balanced line bre
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -424,7 +425,7 @@ def _cores(boxes: list, lay: Layout, size: tuple[int, int]) -> list[tuple[int, i
 
 def _split(lay: Layout) -> bool:
     baselines = sorted(ln.baseline for ln in lay.lines)
-    gaps = [b - a for a, b in zip(baselines, baselines[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(baselines)]
     return bool(gaps) and max(gaps) > 0.25 * lay.size[1]
 
 

@@ -177,10 +177,8 @@ def _warnings(spec: OverlaySpec, sets: list[_Set], over: bool) -> tuple[list[str
     for item, text in spec.visible():
         limit = MAX_CHARS.get(item)
         if limit and len(text) > limit:
-            message = (
-                f"The {ITEM_LABELS[item].lower()} is {len(text)} characters; the limit is {limit}. Shorten it."
-            )
-            refused.append(message)
+            label = ITEM_LABELS[item].lower()
+            refused.append(f"The {label} is {len(text)} characters; the limit is {limit}. Shorten it.")
     for s in sets:
         if s.dropped:
             warnings.append(
@@ -234,7 +232,9 @@ def layout(spec: OverlaySpec, size: tuple[int, int]) -> Layout:
     return Layout(size, kind, align, tuple(lines), block, fits, tuple(warnings), safe, tuple(refused))
 
 
-def _groups(spec: OverlaySpec, sets: list[_Set], block_w: int, detail: float) -> list[tuple[list[_Row], float]]:
+def _groups(
+    spec: OverlaySpec, sets: list[_Set], block_w: int, detail: float
+) -> list[tuple[list[_Row], float]]:
     """One stacked group, or two for the split layout (the title and what precedes it, then the rest)."""
     if spec.position == "split" and any(s.item == "title" for s in sets):
         cut = next(i for i, s in enumerate(sets) if s.item == "title") + 1

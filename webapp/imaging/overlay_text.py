@@ -25,7 +25,11 @@ MAX_CHARS = {"title": MAX_TITLE_CHARS, "custom": 120, "cta": 40}
 HARD_CAP = 1000
 
 #: The fallback face per role: wide coverage (Latin, Greek, Cyrillic) in a matching weight.
-FALLBACK = {"display": "OpenSans-ExtraBold.ttf", "text": "OpenSans-Regular.ttf", "strong": "OpenSans-Bold.ttf"}
+FALLBACK = {
+    "display": "OpenSans-ExtraBold.ttf",
+    "text": "OpenSans-Regular.ttf",
+    "strong": "OpenSans-Bold.ttf",
+}
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 

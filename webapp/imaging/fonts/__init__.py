@@ -185,4 +185,6 @@ def fit(
     lines_out = linebreak.wrap_words(text, measure, max_width)
     if len(lines_out) > max_lines:
         lines_out = [*lines_out[: max_lines - 1], " ".join(lines_out[max_lines - 1 :])]
-    return Fitted(tuple(linebreak.cut_at_word(line, measure, max_width) for line in lines_out), min_size, False)
+    return Fitted(
+        tuple(linebreak.cut_at_word(line, measure, max_width) for line in lines_out), min_size, False
+    )
