@@ -85,8 +85,8 @@ def poster_dates(starts: Sequence[datetime], locale: str = DEFAULT_LOCALE, today
     """The show's dates as a poster prints them, from its performances' venue-local start times.
 
     One day: 'Sat 5 Dec · 8 pm' (several times: '… · 2 pm and 8 pm'); a run: '14-16 Mar 2027' (en dash),
-    with the time added when every performance starts at the same time. The year only appears when a date is not
-    in the current year. Times that vary are left out (the show page lists them). No dates: ''.
+    with the time added when every performance starts at the same time. The year only appears when a
+    date is not in the current year. Times that vary are left out (the show page lists them). No dates: ''.
     """
     from babel.dates import format_interval, format_skeleton
     from babel.lists import format_list

@@ -32,7 +32,8 @@ from webapp.services.assets import apply_analysis, commit_new_asset, storage_key
 from webapp.services.keys import user_keys
 from webapp.services.pricing import PriceMissing, estimate
 from webapp.services.providers import RoutingError, enabled_providers
-from webapp.services.show_text import date_summary, price_text
+from webapp.services.show_locale import DEFAULT_LOCALE, format_typed_date, poster_dates
+from webapp.services.show_text import price_text
 from webapp.storage import get_storage
 
 log = logging.getLogger(__name__)
@@ -405,14 +406,15 @@ def generation_jobs(user: User, limit: int = 6) -> list[Job]:
 # --------------------------------------------------------------------------- the show's details in type
 
 
-def show_texts(show: Show | None) -> dict[str, str]:
-    """The overlay's default texts, filled in from the show (each can be overridden in the form)."""
+def show_texts(show: Show | None, locale: str = DEFAULT_LOCALE) -> dict[str, str]:
+    """The overlay's default texts, filled in from the show (each can be overridden in the form).
+    Dates are the performances' venue-local times, worded compactly in the producer's ``locale``."""
     if show is None:
         return {}
     return {
         "title": show.title,
         "performers": " · ".join(show.performers or []),
-        "date": date_summary(show) if show.performances else "",
+        "date": poster_dates([p.local_start for p in show.performances], locale),
         "venue": show.venue_name or "",
         "address": ", ".join(
             part.strip() for part in (show.venue_address or "").splitlines() if part.strip()
@@ -422,12 +424,12 @@ def show_texts(show: Show | None) -> dict[str, str]:
     }
 
 
-def default_spec(asset: Asset, show: Show | None) -> OverlaySpec:
+def default_spec(asset: Asset, show: Show | None, locale: str = DEFAULT_LOCALE) -> OverlaySpec:
     """The spec last used on this image, else one filled in from the show."""
     stored = (asset.provenance or {}).get("overlay")
     if stored:
         return OverlaySpec.from_dict(stored)
-    texts = show_texts(show)
+    texts = show_texts(show, locale)
     enabled = [i for i in ("title", "performers", "date", "venue", "price", "cta") if texts.get(i)]
     return OverlaySpec.from_dict({"texts": texts, "enabled": enabled})
 
@@ -450,13 +452,14 @@ def render(asset: Asset, spec: OverlaySpec) -> OverlayResult:
     return render_overlay(_pixels(asset), spec)
 
 
-def preview_jpeg(asset: Asset, spec: OverlaySpec) -> bytes:
+def preview_jpeg(asset: Asset, spec: OverlaySpec, width: int = PREVIEW_WIDTH) -> bytes:
     """What the page shows before saving: rendered at full size (so the type is set exactly as it will
-    be saved), reduced for the browser."""
+    be saved), reduced for the browser (``width``: 80..720 px, small for the layout thumbnails)."""
     image = render(asset, spec).image
-    if image.width > PREVIEW_WIDTH:
-        height = round(image.height * PREVIEW_WIDTH / image.width)
-        image = image.resize((PREVIEW_WIDTH, height), Image.Resampling.LANCZOS)
+    width = min(PREVIEW_WIDTH, max(80, width))
+    if image.width > width:
+        height = round(image.height * width / image.width)
+        image = image.resize((width, height), Image.Resampling.LANCZOS)
     buf = io.BytesIO()
     image.save(buf, "JPEG", quality=85, progressive=True)
     return buf.getvalue()
@@ -470,6 +473,8 @@ def save_with_overlay(user: User, asset: Asset, spec: OverlaySpec, show: Show | 
     if not spec.visible():
         raise StudioError("Switch on at least one item (the title, for example) before saving.")
     result = render(asset, spec)
+    if result.layout.refused:  # over a stated limit: refused, never saved cut short
+        raise StudioError(" ".join(result.layout.refused))
     data = encode(result.image, "jpeg")
     sha = hashlib.sha256(data).hexdigest()
     existing = db.session.scalar(select(Asset).where(Asset.owner_id == user.id, Asset.sha256 == sha))
@@ -509,6 +514,7 @@ def save_with_overlay(user: User, asset: Asset, spec: OverlaySpec, show: Show | 
             "scrim": result.scrim,
             "min_contrast": result.min_contrast,
             "fits": result.fits,
+            "warnings": list(result.warnings),
             **{k: v for k, v in (asset.provenance or {}).items() if k in ("provider", "model", "prompt")},
         },
     )
@@ -561,6 +567,8 @@ def spec_from_fields(values: dict[str, Any]) -> OverlaySpec:
             "enabled": [i for i in ITEMS if values.get(f"on_{i}")],
             "font": values.get("font"),
             "position": values.get("position"),
+            "offset": values.get("offset"),
+            "size_step": values.get("size_step"),
             "color": values.get("color") if values.get("color_mode") == "custom" else "auto",
             "accent": values.get("accent") if values.get("accent_mode") == "custom" else "auto",
         }
@@ -570,6 +578,10 @@ def spec_from_fields(values: dict[str, Any]) -> OverlaySpec:
 def spec_fields(spec: OverlaySpec) -> dict[str, str]:
     """The inverse of `spec_from_fields`: query arguments for the preview URL."""
     out: dict[str, str] = {"font": spec.font, "position": spec.position}
+    if spec.offset:
+        out["offset"] = str(spec.offset)
+    if spec.size_step:
+        out["size_step"] = str(spec.size_step)
     for item in ITEMS:
         if spec.texts.get(item):
             out[f"text_{item}"] = spec.texts[item]
@@ -609,6 +621,8 @@ def cli_prepare(
     wanted = show is not None or overlay or given or font or position
     spec = None
     if wanted:
+        if given.get("date"):
+            given["date"] = format_typed_date(given["date"], DEFAULT_LOCALE)
         merged = {**show_texts(show), **given}
         if overlay:
             items = [i.strip() for i in overlay.split(",") if i.strip()]
