@@ -73,11 +73,11 @@ def _twelve_hour(locale: str) -> bool:
 
 
 def format_clock(moment: datetime, locale: str) -> str:
-    """'8 pm' / '8 PM' / '20 Uhr' / '19:30': minutes only when they are not :00."""
+    """'8 pm' / '8 PM' / '7:30 PM' in 12-hour locales (minutes only when not :00); '20:00' in 24-hour
+    ones (a bare '20' does not read as a time)."""
     from babel.dates import format_skeleton
 
-    twelve = _twelve_hour(locale)
-    skeleton = ("h" if twelve else "H") if moment.minute == 0 else ("hm" if twelve else "Hm")
+    skeleton = ("h" if moment.minute == 0 else "hm") if _twelve_hour(locale) else "Hm"
     return format_skeleton(skeleton, moment, locale=locale)
 
 
