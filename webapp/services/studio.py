@@ -605,11 +605,13 @@ def cli_prepare(
     font: str | None,
     position: str | None,
     edit_path: str | None,
+    nudge: tuple[int, int] = (0, 0),
 ) -> tuple[Show | None, OverlaySpec | None, int | None]:
     """(show, overlay spec or None, source asset id for --edit) from the command's options.
 
     An overlay is wanted when any of --show/--overlay/a text/--font/--position is given. Items: the
-    --overlay list, else every item that has a text. Explicit texts override the show's."""
+    --overlay list, else every item that has a text. Explicit texts override the show's; an ISO --date
+    ("2026-12-05 20:00") is worded like the poster's own dates. ``nudge``: (offset, size_step)."""
     from pathlib import Path
 
     show = None
@@ -632,7 +634,14 @@ def cli_prepare(
         else:
             items = [i for i in ITEMS if merged.get(i) and i != "address"]
         spec = OverlaySpec.from_dict(
-            {"texts": merged, "enabled": items, "font": font, "position": position or "bottom"}
+            {
+                "texts": merged,
+                "enabled": items,
+                "font": font,
+                "position": position or "bottom",
+                "offset": nudge[0],
+                "size_step": nudge[1],
+            }
         )
     source_id = None
     if edit_path:
@@ -643,8 +652,11 @@ def cli_prepare(
 
 def cli_overlay(admin: User, asset: Asset, spec: OverlaySpec, show: Show | None, target: Any) -> str:
     """Save the overlaid version (an "edited" asset, as from the web) and write it to ``target``."""
-    saved = save_with_overlay(admin, asset, spec, show)
+    try:
+        saved = save_with_overlay(admin, asset, spec, show)
+    except StudioError as exc:
+        return f"{target}  not written: {exc}"
     target.write_bytes(get_storage().get(saved.storage_key))
     worst = (saved.provenance or {}).get("min_contrast")
-    note = "" if (saved.provenance or {}).get("fits", True) else "  (some text was cut: shorten it)"
-    return f"{target}  with show details, contrast {worst}:1 or better{note}"
+    notes = "".join(f"\n  warning: {w}" for w in (saved.provenance or {}).get("warnings") or [])
+    return f"{target}  with show details, contrast {worst}:1 or better{notes}"

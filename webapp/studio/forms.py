@@ -195,7 +195,13 @@ for _item in ITEMS:
         f"text_{_item}",
         StringField(
             ITEM_LABELS[_item],
-            validators=[Optional(), Length(max=MAX_CHARS.get(_item, 200), message="That text is too long.")],
+            validators=[
+                Optional(),
+                Length(
+                    max=MAX_CHARS.get(_item, 200),
+                    message=f"That text is too long: at most {MAX_CHARS.get(_item, 200)} characters.",
+                ),
+            ],
         ),
     )
 
