@@ -210,7 +210,7 @@ def test_a_title_that_cannot_fit_is_cut_and_reported():
     absurd = " ".join(["Supercalifragilistic"] * 40)
     lay = layout(spec(texts={**TEXTS, "title": absurd}), SIZES["square"])
     assert not lay.fits
-    assert any("title" in w for w in lay.warnings) and any("limit is 200" in r for r in lay.refused)
+    assert any("title" in w for w in lay.warnings) and any("the limit is 200" in r for r in lay.refused)
     title_lines = [ln for ln in lay.lines if ln.item == "title"]
     assert len(title_lines) <= 6 and title_lines[-1].text.endswith("SUPERCALIFRAGILISTIC…")
     assert all(ln.x + ln.width <= SIZES["square"][0] for ln in title_lines)

@@ -178,7 +178,9 @@ def _warnings(spec: OverlaySpec, sets: list[_Set], over: bool) -> tuple[list[str
         limit = MAX_CHARS.get(item)
         if limit and len(text) > limit:
             label = ITEM_LABELS[item].lower()
-            refused.append(f"The {label} is {len(text)} characters; the limit is {limit}. Shorten it.")
+            refused.append(
+                f"The {label} is too long to fit: {len(text)} characters, and the limit is {limit}. Shorten it."
+            )
     for s in sets:
         if s.dropped:
             warnings.append(
