@@ -179,7 +179,8 @@ def _warnings(spec: OverlaySpec, sets: list[_Set], over: bool) -> tuple[list[str
         if limit and len(text) > limit:
             label = ITEM_LABELS[item].lower()
             refused.append(
-                f"The {label} is too long to fit: {len(text)} characters, and the limit is {limit}. Shorten it."
+                f"The {label} is too long to fit: {len(text)} characters, and the limit is {limit}. "
+                "Shorten it."
             )
     for s in sets:
         if s.dropped:
