@@ -24,6 +24,7 @@ from webapp.imaging.overlay import (
     safe_area,
 )
 from webapp.imaging.overlay import _glyphs as glyphs  # the renderer's own glyph masks
+from webapp.imaging.overlay_layout import MIN_VENUE
 
 SIZES = {"poster": (1200, 1800), "square": (1200, 1200), "banner": (2160, 1089)}
 TEXTS = {
@@ -147,7 +148,7 @@ def test_every_glyph_box_lies_in_the_safe_area_and_the_venue_reads_at_thumbnail_
             if ln.pill:
                 assert x0 <= ln.pill[0] and ln.pill[2] <= x1 and y0 <= ln.pill[1] and ln.pill[3] <= y1
         venue = next(ln for ln in lay.lines if ln.item == "venue")
-        assert venue.size >= 0.022 * min(size), (offset, size_step, venue.size)
+        assert venue.size >= MIN_VENUE * min(size) and MIN_VENUE >= 0.022, (offset, size_step, venue.size)
 
 
 def test_nudges_move_and_scale_the_type():

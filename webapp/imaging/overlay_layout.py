@@ -61,7 +61,7 @@ _ROLES = {
     "title": _Role("display", 0.16, 0.05, 3),
     "performers": _Role("text", 0.046, 0.024, 2),
     "date": _Role("strong", 0.04, 0.024, 2),
-    "venue": _Role("strong", 0.042, 0.026, 2),
+    "venue": _Role("strong", 0.042, max(0.026, MIN_VENUE), 2),
     "address": _Role("text", 0.028, 0.018, 2),
     "price": _Role("strong", 0.04, 0.02, 1),
     "cta": _Role("strong", 0.032, 0.02, 1, caps=True),
