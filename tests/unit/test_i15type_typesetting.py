@@ -185,7 +185,8 @@ def test_a_title_over_the_limit_is_kept_whole_in_the_spec_and_refused_with_the_l
     lay = layout(s, SIZES["poster"])
     assert not lay.fits
     assert lay.refused == (
-        f"The title is {len(title)} characters; the limit is {MAX_TITLE_CHARS}. Shorten it.",
+        f"The title is too long to fit: {len(title)} characters, and the limit is {MAX_TITLE_CHARS}. "
+        "Shorten it.",
     )
 
 
