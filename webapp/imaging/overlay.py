@@ -225,13 +225,19 @@ def render_overlay(image: Image.Image, spec: OverlaySpec) -> OverlayResult:
     shadow = False
     if alpha > 0:
         feather = (round(0.25 * size[0]), round(0.12 * size[1]))
-        cover = np.zeros(arr.shape[:2], np.float32)
-        for core in _cores(boxes, lay, size):
-            mask, mx, my = _scrim_mask(core, size, feather)
+        parts = [_scrim_mask(core, size, feather) for core in _cores(boxes, lay, size)]
+        x0 = min(mx for _, mx, _ in parts)
+        y0 = min(my for _, _, my in parts)
+        x1 = max(mx + m.shape[1] for m, mx, _ in parts)
+        y1 = max(my + m.shape[0] for m, _, my in parts)
+        cover = np.zeros((y1 - y0, x1 - x0), np.float32)  # only the rows and columns a scrim touches
+        for mask, mx, my in parts:
             h, w = mask.shape
-            np.maximum(cover[my : my + h, mx : mx + w], mask, out=cover[my : my + h, mx : mx + w])
+            view = cover[my - y0 : my - y0 + h, mx - x0 : mx - x0 + w]
+            np.maximum(view, mask, out=view)
         for _ in range(6):  # the search is exact; this loop only guards against float rounding
-            out = _blend(arr, (cover * alpha)[..., None], scrim_rgb)
+            out = arr.copy()
+            out[y0:y1, x0:x1] = _blend(arr[y0:y1, x0:x1], (cover * alpha)[..., None], scrim_rgb)
             if _all_pass(out, regions, color) or alpha >= 1:
                 break
             alpha = min(1.0, alpha + 0.02)
