@@ -212,7 +212,9 @@ def keys_rotate() -> None:
 @click.option("--cta", help="Overlay button text (overrides the show's).")
 @click.option("--overlay", help="Items to show, e.g. title,venue,date,price,cta (default: all with text).")
 @click.option("--font", type=click.Choice(["bebas", "spartan", "lato", "opensans", "garamond"]))
-@click.option("--position", type=click.Choice(["top", "center", "bottom"]))
+@click.option("--position", type=click.Choice(["bottom", "top", "center", "split"]), help="Layout.")
+@click.option("--offset", type=click.IntRange(-2, 2), default=0, help="Move the text: -2 (up) .. 2 (down).")
+@click.option("--size-step", type=click.IntRange(-2, 2), default=0, help="Text size: -2 .. 2 steps of 10%.")
 @click.option("--edit", "edit_path", type=click.Path(exists=True, dir_okay=False), help="Edit this image.")
 @with_appcontext
 def generate_command(
@@ -233,6 +235,8 @@ def generate_command(
     font: str | None = None,
     position: str | None = None,
     edit_path: str | None = None,
+    offset: int = 0,
+    size_step: int = 0,
 ) -> None:
     """Generate images as the first admin account and write DIR/<type>-<job>-<n>.jpg.
 
@@ -270,7 +274,9 @@ def generate_command(
         "cta": cta,
     }
     try:
-        show, spec, source_id = studio.cli_prepare(admin, show_id, texts, overlay, font, position, edit_path)
+        show, spec, source_id = studio.cli_prepare(
+            admin, show_id, texts, overlay, font, position, edit_path, nudge=(offset, size_step)
+        )
     except (studio.StudioError, ValueError) as exc:
         raise click.ClickException(getattr(exc, "message", None) or str(exc)) from None
     req = generation.GenerationRequest(

@@ -111,6 +111,14 @@ def test_poster_for_a_show_font_change_costs_nothing_and_fills_the_poster_slot(l
     expect(preview).to_have_attribute("src", containing("font=bebas"))
     page.get_by_label("Typeface").select_option("spartan")
     expect(preview).to_have_attribute("src", containing("font=spartan"))
+    # Issue 15: layouts and nudges from the keyboard, each a re-render of the same image.
+    page.get_by_label("Centred stack").check()
+    expect(preview).to_have_attribute("src", containing("position=center"))
+    page.get_by_label("Centred stack").press("ArrowRight")  # arrow keys walk the radio group
+    expect(preview).to_have_attribute("src", containing("position=split"))
+    page.get_by_label("Down 1").press("Space")
+    expect(preview).to_have_attribute("src", containing("offset=1"))
+    expect(page.locator(".layout-pick__thumb")).to_have_count(4)
     page.wait_for_function("() => document.querySelector('[data-preview-img]').naturalWidth > 0")
     _shot(page, "studio-overlay-1280.png")
     assert _counts(app) == (jobs_before, ledger_before)  # re-typesetting is free: no job, no provider call

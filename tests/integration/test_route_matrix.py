@@ -381,6 +381,7 @@ def _request(endpoint: str, method: str, ids: dict) -> dict:
         # each visitor changes their own password (the session that did it stays logged in)
         # Changed to the same (policy-compliant) password, so later forms that ask for it still work.
         "settings.password": {"current": PASSWORD, "password": PASSWORD, "confirm": PASSWORD},
+        "settings.region": {"locale": "en_GB"},
         "tokens.tokens": {"name": "matrix", "scope": "read"},
         "settings.two_factor_regenerate": {"proof": PASSWORD},
         "shows.create": SHOW_FORM,
@@ -612,6 +613,7 @@ OWNER_NO_CHANGE = {
     "shows.use_job": "the same job's images were already put on the show by shows.fill_from_job",
     "palettes.apply": "api.apply_palette already put this palette on the show",
     "settings.password": "changes the owner's password hash, which the snapshot does not hold",
+    "settings.region": "changes the visitor's own locale, which the snapshot does not hold",
 }
 
 

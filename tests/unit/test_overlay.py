@@ -205,12 +205,14 @@ def test_a_very_long_title_shrinks_and_wraps_into_balanced_lines():
 
 
 def test_a_title_that_cannot_fit_is_cut_and_reported():
+    # Issue 15 changed this: a long title first shrinks, then breaks into more lines (up to 6), and a
+    # title past the limit is refused (``refused``); the preview cuts after a whole word, never inside one.
     absurd = " ".join(["Supercalifragilistic"] * 40)
     lay = layout(spec(texts={**TEXTS, "title": absurd}), SIZES["square"])
     assert not lay.fits
-    assert any("title" in w for w in lay.warnings)
+    assert any("title" in w for w in lay.warnings) and any("the limit is 200" in r for r in lay.refused)
     title_lines = [ln for ln in lay.lines if ln.item == "title"]
-    assert len(title_lines) <= 3 and title_lines[-1].text.endswith("…")
+    assert len(title_lines) <= 6 and title_lines[-1].text.endswith("SUPERCALIFRAGILISTIC…")
     assert all(ln.x + ln.width <= SIZES["square"][0] for ln in title_lines)
 
 

@@ -17,355 +17,60 @@ How legibility is guaranteed (WCAG 2.x contrast >= 4.5:1 for every line, title i
   level). It only darkens, so it can only raise the measured contrast; the guarantee never rests on it.
 
 Type: a display face for the title, a text face for details and a strong face for date/price/button
-(``imaging.fonts``); every text auto-fits its width (shrinks to a floor, wraps to a few balanced lines) and
-the whole block shrinks together until it fits its region. What cannot fit is cut with an ellipsis and
-reported in ``Layout.warnings`` so the page can ask for a shorter text.
+(``imaging.fonts``), with a fallback face for characters a face lacks (``overlay_text``). Where the lines
+go — four layouts, the producer's nudges, the 5 % safe area, balanced line breaks — is
+``overlay_layout`` and ``linebreak``. What cannot fit is reported in ``Layout.warnings`` (and
+``Layout.refused``, which saving honours) so the page can ask for a shorter text.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+import itertools
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from . import fonts
-from .fonts import FAMILIES, Family
+from .overlay_layout import (
+    ITEM_LABELS,
+    NUDGES,
+    POSITION_LABELS,
+    POSITIONS,
+    SAFE,
+    Layout,
+    Line,
+    kind_for,
+    layout,
+    safe_area,
+)
+from .overlay_spec import ITEMS, OverlaySpec, _rgb
+from .overlay_text import MAX_CHARS, MAX_TITLE_CHARS, clean_text
 
-ITEMS = ("custom", "title", "performers", "date", "venue", "address", "price", "cta")
-ITEM_LABELS = {
-    "custom": "Your own text",
-    "title": "Title",
-    "performers": "Performers",
-    "date": "Dates and times",
-    "venue": "Venue",
-    "address": "Address",
-    "price": "Price",
-    "cta": "Button (call to action)",
-}
-MAX_CHARS = {"title": 140, "custom": 120, "cta": 40}
-POSITIONS = ("top", "center", "bottom")
+__all__ = [
+    "ITEMS",
+    "ITEM_LABELS",
+    "MAX_CHARS",
+    "MAX_TITLE_CHARS",
+    "NUDGES",
+    "POSITIONS",
+    "POSITION_LABELS",
+    "SAFE",
+    "Layout",
+    "Line",
+    "OverlayResult",
+    "OverlaySpec",
+    "clean_text",
+    "kind_for",
+    "layout",
+    "render_overlay",
+    "safe_area",
+]
+
 TARGET_CONTRAST = 4.5
 AAA_CONTRAST = 7.0
 WHITE = (255, 255, 255)
 INK = (17, 17, 17)  # near-black: softer than #000 on screens, still 18.9:1 against white
-_HEX = re.compile(r"#[0-9a-fA-F]{6}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-# --------------------------------------------------------------------------------------------- the spec
-
-
-@dataclass(frozen=True)
-class OverlaySpec:
-    """What to write and how. ``color``/``accent`` are "#rrggbb" or "auto" (accent: the button's fill;
-    auto means the text colour). Build from untrusted input with ``from_dict``: it never raises."""
-
-    texts: Mapping[str, str] = field(default_factory=dict)
-    enabled: frozenset[str] = frozenset({"title", "date", "venue", "price", "cta"})
-    font: str = fonts.DEFAULT_FAMILY
-    position: str = "bottom"
-    color: str = "auto"
-    accent: str = "auto"
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> OverlaySpec:
-        """A clean spec from JSON or form data: control characters stripped, lengths capped, unknown
-        items, fonts, positions and colours replaced by defaults (a stored spec must always re-render)."""
-        data = data or {}
-        raw_texts = data.get("texts") or {}
-        texts = {
-            item: clean_text(str(raw_texts.get(item) or ""), MAX_CHARS.get(item, 200))
-            for item in ITEMS
-            if isinstance(raw_texts, Mapping)
-        }
-        enabled_raw = data.get("enabled")
-        enabled = (
-            frozenset(i for i in enabled_raw if i in ITEMS)
-            if isinstance(enabled_raw, list | tuple | set | frozenset)
-            else cls.enabled
-        )
-        return cls(
-            texts=texts,
-            enabled=enabled,
-            font=data.get("font") if data.get("font") in FAMILIES else fonts.DEFAULT_FAMILY,
-            position=data.get("position") if data.get("position") in POSITIONS else "bottom",
-            color=_color(data.get("color")),
-            accent=_color(data.get("accent")),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready; stored in Asset.provenance["overlay"] next to the clean image."""
-        return {
-            "version": 1,
-            "texts": {i: self.texts.get(i, "") for i in ITEMS if self.texts.get(i)},
-            "enabled": [i for i in ITEMS if i in self.enabled],
-            "font": self.font,
-            "position": self.position,
-            "color": self.color,
-            "accent": self.accent,
-        }
-
-    def visible(self) -> list[tuple[str, str]]:
-        """(item, text) pairs that will be drawn, in reading order."""
-        return [(i, self.texts.get(i, "").strip()) for i in ITEMS if i in self.enabled and self.texts.get(i)]
-
-
-def clean_text(text: str, limit: int = 200) -> str:
-    """One line of display text: NFC, no control characters or line breaks, single spaces, capped."""
-    text = unicodedata.normalize("NFC", _CONTROL.sub(" ", text or ""))
-    return " ".join(text.split())[:limit]
-
-
-def _color(value: Any) -> str:
-    return value.lower() if isinstance(value, str) and _HEX.fullmatch(value) else "auto"
-
-
-def _rgb(hex_value: str) -> tuple[int, int, int]:
-    return int(hex_value[1:3], 16), int(hex_value[3:5], 16), int(hex_value[5:7], 16)
-
-
-# --------------------------------------------------------------------------------------------- layout
-
-
-@dataclass(frozen=True)
-class _Role:
-    face: str  # "display" | "text" | "strong"
-    size: float  # of min(width, height)
-    floor: float
-    lines: int
-    caps: bool = False  # small capitals line: upper case + tracking when the family sets strong in caps
-
-
-_ROLES = {
-    "custom": _Role("strong", 0.028, 0.018, 2, caps=True),
-    "title": _Role("display", 0.16, 0.05, 3),
-    "performers": _Role("text", 0.046, 0.024, 2),
-    "date": _Role("strong", 0.04, 0.022, 2, caps=True),
-    "venue": _Role("strong", 0.036, 0.02, 2),
-    "address": _Role("text", 0.028, 0.018, 2),
-    "price": _Role("strong", 0.04, 0.02, 1),
-    "cta": _Role("strong", 0.032, 0.02, 1, caps=True),
-}
-_TITLE_SIZE = {"poster": 0.16, "square": 0.13, "banner": 0.15}
-# Space above each item, in units of the detail size; the venue's address hangs close under it.
-_GAP_BEFORE = {"title": 0.55, "performers": 0.7, "date": 0.55, "venue": 0.5, "address": 0.15, "price": 0.9}
-
-
-@dataclass(frozen=True)
-class Line:
-    """One line of type: left edge and baseline in canvas pixels; ``pill`` is the button box for the CTA."""
-
-    item: str
-    text: str
-    font_file: str
-    size: int
-    x: int
-    baseline: int
-    width: int
-    tracking: float = 0.0
-    pill: tuple[int, int, int, int] | None = None
-
-
-@dataclass(frozen=True)
-class Layout:
-    size: tuple[int, int]
-    kind: str
-    align: str
-    lines: tuple[Line, ...]
-    block: tuple[int, int, int, int]
-    fits: bool
-    warnings: tuple[str, ...]
-
-
-def kind_for(size: tuple[int, int]) -> str:
-    """poster / square / banner from the aspect ratio: the overlay does not need to be told."""
-    ratio = size[0] / size[1]
-    return "poster" if ratio < 0.8 else "banner" if ratio > 1.4 else "square"
-
-
-@dataclass
-class _Set:
-    item: str
-    face: str
-    lines: tuple[str, ...]
-    size: int
-    tracking: float
-    fits: bool
-    leading: float
-
-
-def _typeset(spec: OverlaySpec, fam: Family, kind: str, unit: int, width: int, scale: float) -> list[_Set]:
-    out = []
-    for item, text in spec.visible():
-        role = _ROLES[item]
-        face = getattr(fam, role.face)
-        caps = (role.caps and fam.strong_upper) or (role.face == "display" and fam.display_upper)
-        tracked = role.caps and fam.strong_upper
-        if caps:
-            text = text.upper()
-        share = _TITLE_SIZE[kind] if item == "title" else role.size
-        max_size = max(int(unit * share * scale), int(unit * role.floor))
-        tracking_em = fam.tracking if tracked else 0.0
-        room = width if item != "cta" else width * 0.8
-        fitted = fonts.fit(face, text, room, max_size, int(unit * role.floor), role.lines, tracking_em)
-        leading = fam.leading if role.face == "display" else 1.28
-        out.append(
-            _Set(item, face, fitted.lines, fitted.size, tracking_em * fitted.size, fitted.fits, leading)
-        )
-    return out
-
-
-def _metrics(face: str, size: int) -> tuple[int, int]:
-    """(cap height, descender) in px: titles are stacked on cap height so caps-only faces sit tight."""
-    font = fonts.load(face, size)
-    cap = -font.getbbox("H", anchor="ls")[1]
-    desc = font.getbbox("gjpqy", anchor="ls")[3]
-    return cap, desc
-
-
-def layout(spec: OverlaySpec, size: tuple[int, int]) -> Layout:
-    """Where every line goes (no pixels touched: tests check geometry on this alone)."""
-    width_px, height_px = size
-    kind = kind_for(size)
-    fam = fonts.family(spec.font)
-    unit = min(width_px, height_px)
-    margin_x = round(width_px * (0.06 if kind == "banner" else 0.075))
-    margin_y = round(height_px * (0.09 if kind == "banner" else 0.06))
-    align = "left" if kind == "banner" else "center"
-    block_w = round(width_px * 0.52) if kind == "banner" else width_px - 2 * margin_x
-    region = {"poster": 0.5, "square": 0.58, "banner": 0.82}[kind] * height_px
-    if spec.position == "center":
-        region = max(region, 0.82 * height_px)
-    detail = unit * _ROLES["price"].size
-
-    scale = 1.0
-    while True:
-        sets = _typeset(spec, fam, kind, unit, block_w, scale)
-        rows, total = _stack(sets, block_w, detail * max(scale, 0.7))
-        if total <= region or scale <= 0.55:
-            break
-        scale = round(scale * 0.9, 3)
-    warnings = [
-        f"The {ITEM_LABELS[s.item].lower()} is too long to fit even at the smallest size and was cut "
-        "short. Shorten it."
-        for s in sets
-        if not s.fits
-    ]
-    if total > region:
-        warnings.append("Everything together does not fit in the space for text: switch some items off.")
-    top = {
-        "top": margin_y,
-        "center": round((height_px - total) / 2),
-        "bottom": round(height_px - margin_y - total),
-    }[spec.position]
-    lines = []
-    for row in rows:
-        row_x = margin_x + (round((block_w - row.width) / 2) if align == "center" else 0)
-        for part in row.parts:
-            pill = None
-            if part.pill is not None:
-                px0, py0, px1, py1 = part.pill
-                pill = (row_x + px0, top + py0, row_x + px1, top + py1)
-            lines.append(
-                Line(
-                    part.item,
-                    part.text,
-                    part.font_file,
-                    part.size,
-                    row_x + part.x,
-                    top + part.baseline,
-                    part.width,
-                    part.tracking,
-                    pill,
-                )
-            )
-    block = (margin_x, max(0, top), margin_x + block_w, min(height_px, round(top + total)))
-    fits = all(s.fits for s in sets) and total <= region
-    return Layout(size, kind, align, tuple(lines), block, fits, tuple(warnings))
-
-
-@dataclass
-class _Row:
-    """One row of the block: its width, and lines with x relative to the row, y relative to the block."""
-
-    width: int
-    parts: list[Line]
-
-
-def _stack(sets: list[_Set], block_w: int, detail: float) -> tuple[list[_Row], float]:
-    rows: list[_Row] = []
-    y = 0.0
-    by_item = {s.item: s for s in sets}
-    for s in sets:
-        if s.item == "cta" and "price" in by_item:
-            continue  # set together with the price
-        if rows:
-            y += detail * _GAP_BEFORE.get(s.item, 0.5)
-        if s.item in ("price", "cta"):
-            y = _ticket_rows(rows, by_item.get("price"), by_item.get("cta"), y, block_w, detail)
-            continue
-        cap, desc = _metrics(s.face, s.size)
-        for n, text in enumerate(s.lines):
-            y += cap if n == 0 else s.size * s.leading
-            w = round(fonts.width(fonts.load(s.face, s.size), text, s.tracking))
-            rows.append(_Row(w, [Line(s.item, text, s.face, s.size, 0, round(y), w, s.tracking)]))
-        y += desc if any(ch.islower() for ch in "".join(s.lines)) else round(s.size * 0.06)
-    return rows, y
-
-
-def _ticket_rows(
-    rows: list[_Row], price: _Set | None, cta: _Set | None, y: float, block_w: int, detail: float
-) -> float:
-    """The price and the button side by side when both fit on one row (a ticket line), else stacked.
-    The gap keeps the price's measured box well clear of the button and its shadow."""
-    price_line = None
-    if price is not None and price.lines:
-        pw = round(fonts.width(fonts.load(price.face, price.size), price.lines[0], price.tracking))
-        price_line = Line("price", price.lines[0], price.face, price.size, 0, 0, pw, price.tracking)
-    if cta is None or not cta.lines:
-        if price_line is not None:
-            cap, desc = _metrics(price_line.font_file, price_line.size)
-            rows.append(_Row(price_line.width, [_moved(price_line, 0, round(y + cap))]))
-            y += cap + desc
-        return y
-    font = fonts.load(cta.face, cta.size)
-    label_w = round(fonts.width(font, cta.lines[0], cta.tracking))
-    cap, _ = _metrics(cta.face, cta.size)
-    pill_w, pill_h = label_w + round(2.4 * cta.size), cap + round(1.5 * cta.size)
-    gap = round(detail * 1.2)
-    together = price_line is not None and price_line.width + gap + pill_w <= block_w
-    if price_line is not None and not together:
-        pcap, pdesc = _metrics(price_line.font_file, price_line.size)
-        rows.append(_Row(price_line.width, [_moved(price_line, 0, round(y + pcap))]))
-        y += pcap + pdesc + detail * 0.8
-    pill_x = price_line.width + gap if together and price_line is not None else 0
-    top = round(y)
-    base = round(top + (pill_h + cap) / 2)
-    button = Line(
-        "cta",
-        cta.lines[0],
-        cta.face,
-        cta.size,
-        pill_x + (pill_w - label_w) // 2,
-        base,
-        label_w,
-        cta.tracking,
-        (pill_x, top, pill_x + pill_w, top + pill_h),
-    )
-    parts = [_moved(price_line, 0, base), button] if together and price_line is not None else [button]
-    rows.append(_Row(pill_x + pill_w, parts))
-    return y + pill_h
-
-
-def _moved(line: Line, x: int, baseline: int) -> Line:
-    return Line(
-        line.item, line.text, line.font_file, line.size, x, baseline, line.width, line.tracking, line.pill
-    )
 
 
 # --------------------------------------------------------------------------------------------- pixels
@@ -519,15 +224,20 @@ def render_overlay(image: Image.Image, spec: OverlaySpec) -> OverlayResult:
     color, scrim_rgb, alpha = _choose(spec, pixels)
     shadow = False
     if alpha > 0:
-        core = _core(regions, lay, size)
         feather = (round(0.25 * size[0]), round(0.12 * size[1]))
-        for _ in range(6):  # the search is exact; this loop only guards against float rounding
-            mask, mx, my = _scrim_mask(core, size, feather)
-            out = arr.copy()
+        parts = [_scrim_mask(core, size, feather) for core in _cores(boxes, lay, size)]
+        x0 = min(mx for _, mx, _ in parts)
+        y0 = min(my for _, _, my in parts)
+        x1 = max(mx + m.shape[1] for m, mx, _ in parts)
+        y1 = max(my + m.shape[0] for m, _, my in parts)
+        cover = np.zeros((y1 - y0, x1 - x0), np.float32)  # only the rows and columns a scrim touches
+        for mask, mx, my in parts:
             h, w = mask.shape
-            out[my : my + h, mx : mx + w] = _blend(
-                arr[my : my + h, mx : mx + w], (mask * alpha)[..., None], scrim_rgb
-            )
+            view = cover[my - y0 : my - y0 + h, mx - x0 : mx - x0 + w]
+            np.maximum(view, mask, out=view)
+        for _ in range(6):  # the search is exact; this loop only guards against float rounding
+            out = arr.copy()
+            out[y0:y1, x0:x1] = _blend(arr[y0:y1, x0:x1], (cover * alpha)[..., None], scrim_rgb)
             if _all_pass(out, regions, color) or alpha >= 1:
                 break
             alpha = min(1.0, alpha + 0.02)
@@ -616,25 +326,39 @@ def _needed_alpha(
     return alpha
 
 
-def _core(regions: list, lay: Layout, size: tuple[int, int]) -> tuple[int, int, int, int]:
-    """The scrim's fully opaque part: every measured box plus breathing room, run out to the edge the
-    block sits on (a gradient from the bottom reads as lighting, a floating box reads as a sticker)."""
+def _cores(boxes: list, lay: Layout, size: tuple[int, int]) -> list[tuple[int, int, int, int]]:
+    """The scrim's fully opaque parts: one per group of lines (two for the split layout, whose title and
+    details sit at opposite edges: one panel over both would veil the whole picture)."""
+    regions = [(b, ln) for b, ln in zip(boxes, lay.lines, strict=True) if b or ln.pill]
+    if regions and _split(lay):
+        mid = lay.size[1] / 2
+        upper = [(b, ln) for b, ln in regions if ln.baseline < mid]
+        lower = [(b, ln) for b, ln in regions if ln.baseline >= mid]
+        return [_core(g, lay, size) for g in (upper, lower) if g]
+    return [_core(regions, lay, size)]
+
+
+def _split(lay: Layout) -> bool:
+    baselines = sorted(ln.baseline for ln in lay.lines)
+    gaps = [b - a for a, b in itertools.pairwise(baselines)]
+    return bool(gaps) and max(gaps) > 0.25 * lay.size[1]
+
+
+def _core(group: list, lay: Layout, size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """One opaque part: the group's measured boxes plus breathing room, run out to the edge it sits
+    on (a gradient from the bottom reads as lighting, a floating box reads as a sticker)."""
     width_px, height_px = size
     pad = round(min(size) * 0.04)
-    x0 = min(r[0] for r in regions) - pad
-    y0 = min(r[1] for r in regions) - pad
-    x1 = max(r[2] for r in regions) + pad
-    y1 = max(r[3] for r in regions) + pad
-    for ln in lay.lines:
-        if ln.pill is not None:
-            y1 = max(y1, ln.pill[3] + pad)
+    boxes = [b if b else ln.pill for b, ln in group]
+    x0 = min(r[0] for r in boxes) - pad
+    y0 = min(r[1] for r in boxes) - pad
+    x1 = max(r[2] for r in boxes) + pad
+    y1 = max(r[3] for r in boxes) + pad
     if lay.align == "center":
         x0, x1 = 0, width_px
     else:
         x0 = 0
-    pos = (
-        "top" if lay.block[1] < height_px * 0.2 else "bottom" if lay.block[3] > height_px * 0.8 else "center"
-    )
+    pos = "top" if y0 < height_px * 0.2 else "bottom" if y1 > height_px * 0.8 else "center"
     if pos == "top":
         y0 = 0
     elif pos == "bottom":

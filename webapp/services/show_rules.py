@@ -109,21 +109,30 @@ def parse_performers(text: str | Iterable[str]) -> list[str]:
 PRICE_FORMAT = "Enter a number such as 25 or 25.50, without the currency sign."
 
 
-def parse_price(value: object) -> Decimal | None:
+def parse_price(value: object, locale: str | None = None) -> Decimal | None:
     """A ticket price from a form box or a JSON number/string: None when empty, else a Decimal
-    of at most two places within 0..MAX_PRICE. ValueError with a message for the producer
+    of at most two places within 0..MAX_PRICE. A string is read in the producer's ``locale``
+    (default en_US: "1,250.50"; de_DE: "1.250,50"); what is ambiguous there ("25,50" in en_US) is
+    refused with an example, never read as 2550. ValueError with a message for the producer
     otherwise — never decimal's own "[<class 'decimal.ConversionSyntax'>]"."""
+    from webapp.services.show_locale import DEFAULT_LOCALE, parse_localized_price
+
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
         raise ValueError(PRICE_FORMAT)
-    text = str(value).strip().replace(",", "").replace(" ", "")
-    if not text:
-        return None
-    try:
-        price = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(PRICE_FORMAT) from None
+    if not isinstance(value, str):
+        text = str(value).strip()
+        if not text:
+            return None
+        try:
+            price = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(PRICE_FORMAT) from None
+    else:
+        if not value.strip():
+            return None
+        price = parse_localized_price(value, locale or DEFAULT_LOCALE)
     if not price.is_finite():
         raise ValueError(PRICE_FORMAT)
     if price < 0:

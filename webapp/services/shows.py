@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, union_all, update
 
 from webapp.extensions import db
 from webapp.imaging import FORMATS
+from webapp.imaging.overlay_text import MAX_TITLE_CHARS
 from webapp.models import SLOTS, Asset, AssetKind, Job, JobStatus, Performance, Show, User
 from webapp.services import jobs as job_service
 from webapp.services.show_rules import (
@@ -143,7 +144,9 @@ def _apply(show: Show, data: Mapping[str, Any], creating: bool) -> None:
         title = " ".join(str(data.get("title") or "").split())
         if not title:
             raise ValueError("Give the show a title.")
-        show.title = title[:200]
+        if len(title) > MAX_TITLE_CHARS:  # refused, never cut: the poster sets every word it is given
+            raise ValueError(f"Keep the title to {MAX_TITLE_CHARS} characters (it has {len(title)}).")
+        show.title = title
     for key, limit in (("venue_name", 200), ("venue_address", 1000)):
         if key in data:
             setattr(show, key, str(data[key] or "").strip()[:limit])

@@ -32,7 +32,8 @@ from webapp.services.assets import apply_analysis, commit_new_asset, storage_key
 from webapp.services.keys import user_keys
 from webapp.services.pricing import PriceMissing, estimate
 from webapp.services.providers import RoutingError, enabled_providers
-from webapp.services.show_text import date_summary, price_text
+from webapp.services.show_locale import DEFAULT_LOCALE, format_typed_date, poster_dates
+from webapp.services.show_text import price_text
 from webapp.storage import get_storage
 
 log = logging.getLogger(__name__)
@@ -405,14 +406,15 @@ def generation_jobs(user: User, limit: int = 6) -> list[Job]:
 # --------------------------------------------------------------------------- the show's details in type
 
 
-def show_texts(show: Show | None) -> dict[str, str]:
-    """The overlay's default texts, filled in from the show (each can be overridden in the form)."""
+def show_texts(show: Show | None, locale: str = DEFAULT_LOCALE) -> dict[str, str]:
+    """The overlay's default texts, filled in from the show (each can be overridden in the form).
+    Dates are the performances' venue-local times, worded compactly in the producer's ``locale``."""
     if show is None:
         return {}
     return {
         "title": show.title,
         "performers": " · ".join(show.performers or []),
-        "date": date_summary(show) if show.performances else "",
+        "date": poster_dates([p.local_start for p in show.performances], locale),
         "venue": show.venue_name or "",
         "address": ", ".join(
             part.strip() for part in (show.venue_address or "").splitlines() if part.strip()
@@ -422,12 +424,12 @@ def show_texts(show: Show | None) -> dict[str, str]:
     }
 
 
-def default_spec(asset: Asset, show: Show | None) -> OverlaySpec:
+def default_spec(asset: Asset, show: Show | None, locale: str = DEFAULT_LOCALE) -> OverlaySpec:
     """The spec last used on this image, else one filled in from the show."""
     stored = (asset.provenance or {}).get("overlay")
     if stored:
         return OverlaySpec.from_dict(stored)
-    texts = show_texts(show)
+    texts = show_texts(show, locale)
     enabled = [i for i in ("title", "performers", "date", "venue", "price", "cta") if texts.get(i)]
     return OverlaySpec.from_dict({"texts": texts, "enabled": enabled})
 
@@ -450,13 +452,14 @@ def render(asset: Asset, spec: OverlaySpec) -> OverlayResult:
     return render_overlay(_pixels(asset), spec)
 
 
-def preview_jpeg(asset: Asset, spec: OverlaySpec) -> bytes:
+def preview_jpeg(asset: Asset, spec: OverlaySpec, width: int = PREVIEW_WIDTH) -> bytes:
     """What the page shows before saving: rendered at full size (so the type is set exactly as it will
-    be saved), reduced for the browser."""
+    be saved), reduced for the browser (``width``: 80..720 px, small for the layout thumbnails)."""
     image = render(asset, spec).image
-    if image.width > PREVIEW_WIDTH:
-        height = round(image.height * PREVIEW_WIDTH / image.width)
-        image = image.resize((PREVIEW_WIDTH, height), Image.Resampling.LANCZOS)
+    width = min(PREVIEW_WIDTH, max(80, width))
+    if image.width > width:
+        height = round(image.height * width / image.width)
+        image = image.resize((width, height), Image.Resampling.LANCZOS)
     buf = io.BytesIO()
     image.save(buf, "JPEG", quality=85, progressive=True)
     return buf.getvalue()
@@ -470,6 +473,8 @@ def save_with_overlay(user: User, asset: Asset, spec: OverlaySpec, show: Show | 
     if not spec.visible():
         raise StudioError("Switch on at least one item (the title, for example) before saving.")
     result = render(asset, spec)
+    if result.layout.refused:  # over a stated limit: refused, never saved cut short
+        raise StudioError(" ".join(result.layout.refused))
     data = encode(result.image, "jpeg")
     sha = hashlib.sha256(data).hexdigest()
     existing = db.session.scalar(select(Asset).where(Asset.owner_id == user.id, Asset.sha256 == sha))
@@ -509,6 +514,7 @@ def save_with_overlay(user: User, asset: Asset, spec: OverlaySpec, show: Show | 
             "scrim": result.scrim,
             "min_contrast": result.min_contrast,
             "fits": result.fits,
+            "warnings": list(result.warnings),
             **{k: v for k, v in (asset.provenance or {}).items() if k in ("provider", "model", "prompt")},
         },
     )
@@ -561,6 +567,8 @@ def spec_from_fields(values: dict[str, Any]) -> OverlaySpec:
             "enabled": [i for i in ITEMS if values.get(f"on_{i}")],
             "font": values.get("font"),
             "position": values.get("position"),
+            "offset": values.get("offset"),
+            "size_step": values.get("size_step"),
             "color": values.get("color") if values.get("color_mode") == "custom" else "auto",
             "accent": values.get("accent") if values.get("accent_mode") == "custom" else "auto",
         }
@@ -570,6 +578,10 @@ def spec_from_fields(values: dict[str, Any]) -> OverlaySpec:
 def spec_fields(spec: OverlaySpec) -> dict[str, str]:
     """The inverse of `spec_from_fields`: query arguments for the preview URL."""
     out: dict[str, str] = {"font": spec.font, "position": spec.position}
+    if spec.offset:
+        out["offset"] = str(spec.offset)
+    if spec.size_step:
+        out["size_step"] = str(spec.size_step)
     for item in ITEMS:
         if spec.texts.get(item):
             out[f"text_{item}"] = spec.texts[item]
@@ -593,11 +605,13 @@ def cli_prepare(
     font: str | None,
     position: str | None,
     edit_path: str | None,
+    nudge: tuple[int, int] = (0, 0),
 ) -> tuple[Show | None, OverlaySpec | None, int | None]:
     """(show, overlay spec or None, source asset id for --edit) from the command's options.
 
     An overlay is wanted when any of --show/--overlay/a text/--font/--position is given. Items: the
-    --overlay list, else every item that has a text. Explicit texts override the show's."""
+    --overlay list, else every item that has a text. Explicit texts override the show's; an ISO --date
+    ("2026-12-05 20:00") is worded like the poster's own dates. ``nudge``: (offset, size_step)."""
     from pathlib import Path
 
     show = None
@@ -609,6 +623,8 @@ def cli_prepare(
     wanted = show is not None or overlay or given or font or position
     spec = None
     if wanted:
+        if given.get("date"):
+            given["date"] = format_typed_date(given["date"], DEFAULT_LOCALE)
         merged = {**show_texts(show), **given}
         if overlay:
             items = [i.strip() for i in overlay.split(",") if i.strip()]
@@ -618,7 +634,14 @@ def cli_prepare(
         else:
             items = [i for i in ITEMS if merged.get(i) and i != "address"]
         spec = OverlaySpec.from_dict(
-            {"texts": merged, "enabled": items, "font": font, "position": position or "bottom"}
+            {
+                "texts": merged,
+                "enabled": items,
+                "font": font,
+                "position": position or "bottom",
+                "offset": nudge[0],
+                "size_step": nudge[1],
+            }
         )
     source_id = None
     if edit_path:
@@ -629,8 +652,11 @@ def cli_prepare(
 
 def cli_overlay(admin: User, asset: Asset, spec: OverlaySpec, show: Show | None, target: Any) -> str:
     """Save the overlaid version (an "edited" asset, as from the web) and write it to ``target``."""
-    saved = save_with_overlay(admin, asset, spec, show)
+    try:
+        saved = save_with_overlay(admin, asset, spec, show)
+    except StudioError as exc:
+        return f"{target}  not written: {exc}"
     target.write_bytes(get_storage().get(saved.storage_key))
     worst = (saved.provenance or {}).get("min_contrast")
-    note = "" if (saved.provenance or {}).get("fits", True) else "  (some text was cut: shorten it)"
-    return f"{target}  with show details, contrast {worst}:1 or better{note}"
+    notes = "".join(f"\n  warning: {w}" for w in (saved.provenance or {}).get("warnings") or [])
+    return f"{target}  with show details, contrast {worst}:1 or better{notes}"

@@ -29,3 +29,15 @@ class PreferenceForm(FlaskForm):
 
     use_own = BooleanField("Use my own key for this provider")
     allow_fallback = BooleanField("Allow fallback to the platform's providers if my key is rate-limited")
+
+
+class RegionForm(FlaskForm):
+    """How dates and prices read (posters, price boxes); empty means "from my browser"."""
+
+    locale = SelectField("Language and region", choices=[], validate_choice=True)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        from webapp.services.show_locale import LOCALES
+
+        super().__init__(*args, **kwargs)
+        self.locale.choices = [("", "Automatic (from my browser)"), *LOCALES.items()]

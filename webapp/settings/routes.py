@@ -10,9 +10,10 @@ confirmed. Keys are shown as their suffix only; the plaintext never reaches a te
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
@@ -24,7 +25,7 @@ from webapp.providers import REGISTRY
 from webapp.services import accounts, ledger, limits
 from webapp.services import keys as key_service
 from webapp.services import providers as provider_service
-from webapp.settings.forms import AddKeyForm, PreferenceForm
+from webapp.settings.forms import AddKeyForm, PreferenceForm, RegionForm
 from webapp.templating import is_htmx
 from webapp.text import add_sentence
 
@@ -215,3 +216,24 @@ def password() -> ResponseReturnValue:
 
 
 from webapp.settings import two_factor  # noqa: E402, F401  (registers /settings/two-factor)
+
+
+@bp.route("/region", methods=["GET", "POST"])
+@login_required
+def region() -> ResponseReturnValue:
+    """Language and region: how dates print on posters and how typed prices are read."""
+    from webapp.services.show_locale import poster_dates, price_example
+    from webapp.web_locale import producer_locale
+
+    form = RegionForm(data=None if request.method == "POST" else {"locale": current_user.locale or ""})
+    if form.validate_on_submit():
+        current_user.locale = form.locale.data or None
+        db.session.commit()
+        flash("Saved. Dates and prices now follow this setting.", "success")
+        return redirect(url_for("settings.region"))
+    active = producer_locale()
+    sample = poster_dates([datetime(2027, 3, 14, 20, 0), datetime(2027, 3, 16, 20, 0)], active)
+    status = 200 if not form.is_submitted() else 422
+    return render_template(
+        "settings/region.html", form=form, active=active, sample=sample, price=price_example(active)
+    ), status

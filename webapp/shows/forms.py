@@ -30,6 +30,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import DateInput, TimeInput
 
+from webapp.imaging.overlay_text import MAX_TITLE_CHARS
 from webapp.models import Show
 from webapp.params import MAX_ID, parse_id
 from webapp.services import shows as show_service
@@ -79,8 +80,10 @@ def _parse_time(text: str) -> time:
 
 
 def _parse_price(text: str | None) -> Decimal | None:
-    """The same rule as the service and the API (one copy, in show_rules)."""
-    return show_service.parse_price(text)
+    """Read in the producer's locale ("25,50" is 25.50 in de_DE, refused as ambiguous in en_US)."""
+    from webapp.web_locale import producer_locale
+
+    return show_service.parse_price(text, producer_locale())
 
 
 class PerformanceForm(Form):
@@ -159,7 +162,11 @@ class ShowForm(FlaskForm):
         "Title",
         validators=[
             InputRequired("Give the show a title, for example “The Midnight Revue”."),
-            Length(max=200, message="Keep the title to 200 characters."),
+            Length(
+                max=MAX_TITLE_CHARS,
+                message=f"Keep the title to {MAX_TITLE_CHARS} characters (posters set up to that, smaller "
+                "and on more lines as it grows).",
+            ),
         ],
     )
     venue_name = StringField(
@@ -314,10 +321,17 @@ class ShowForm(FlaskForm):
 
 
 def _plain(value: Decimal | None) -> str:
+    """A stored price written back in the producer's locale, so saving the form again reads it the same."""
+    from babel.numbers import format_decimal, get_decimal_symbol
+
+    from webapp.web_locale import producer_locale
+
     if value is None:
         return ""
-    text = f"{value:.2f}"
-    return text[:-3] if text.endswith(".00") else text
+    locale = producer_locale()
+    text = format_decimal(value, format="0.00", locale=locale)
+    zeros = get_decimal_symbol(locale) + "00"
+    return text[: -len(zeros)] if text.endswith(zeros) else text
 
 
 # Ids beyond MAX_ID cannot name a row; refusing them here keeps them from reaching Postgres.

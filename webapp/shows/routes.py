@@ -24,6 +24,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from webapp.authz import get_owned_or_404, get_viewable_or_404, media_assistant_required
+from webapp.imaging.overlay_text import MAX_TITLE_CHARS, describe, unsettable
 from webapp.models import SLOTS, Job, Show
 from webapp.params import page_arg, parse_id
 from webapp.services import jobs as job_service
@@ -80,7 +81,21 @@ def index() -> ResponseReturnValue:
 def _render_form(form: ShowForm, show: Show | None, status: int = 200) -> ResponseReturnValue:
     action = url_for("shows.update", show_id=show.id) if show else url_for("shows.create")
     template = "shows/_form.html" if is_htmx() else "shows/form.html"
-    return render_template(template, form=form, show=show, action=action), status
+    return (
+        render_template(template, form=form, show=show, action=action, max_title=MAX_TITLE_CHARS),
+        status,
+    )
+
+
+def _unsettable_warning(show: Show) -> None:
+    """Warn (after saving) when the title or venue has characters no poster typeface can set."""
+    gaps = unsettable(f"{show.title} {show.venue_name or ''}")
+    if gaps:
+        flash(
+            f"Posters cannot set {describe(gaps)} in the title or venue (no bundled typeface has them): "
+            "they will be left out of the artwork. Replace them with words if they matter.",
+            "warning",
+        )
 
 
 @bp.get("/new")
@@ -107,6 +122,7 @@ def create() -> ResponseReturnValue:
     except ValueError as exc:
         form.form_errors.append(str(exc))
         return _render_form(form, None, 422)
+    _unsettable_warning(show)
     return _done(url_for("shows.detail", show_id=show.id), f"“{show.title}” created.")
 
 
@@ -142,6 +158,7 @@ def update(show_id: int) -> ResponseReturnValue:
     except ValueError as exc:
         form.form_errors.append(str(exc))
         return _render_form(form, show, 422)
+    _unsettable_warning(show)
     return _done(url_for("shows.detail", show_id=show.id), "Changes saved.")
 
 

@@ -16,7 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from webapp.imaging.fonts import FAMILIES
-from webapp.imaging.overlay import ITEM_LABELS, ITEMS, MAX_CHARS, POSITIONS
+from webapp.imaging.overlay import ITEM_LABELS, ITEMS, MAX_CHARS, POSITION_LABELS, POSITIONS
 from webapp.params import parse_id
 from webapp.services.generation import IMAGE_TYPES, STYLES, GenerationRequest
 
@@ -134,9 +134,30 @@ class OverlayForm(FlaskForm):
         "Typeface", choices=[SelectChoice(f.key, f.label) for f in FAMILIES.values()], default="bebas"
     )
     position = RadioField(
-        "Position",
-        choices=[SelectChoice(p, {"center": "Centre"}.get(p, p.capitalize())) for p in POSITIONS],
-        default="bottom",
+        "Layout", choices=[SelectChoice(p, POSITION_LABELS[p]) for p in POSITIONS], default="bottom"
+    )
+    # Nudges re-render the same clean image (no provider call): move the type, or scale it.
+    offset = RadioField(
+        "Move",
+        choices=[
+            SelectChoice("-2", "Up 2"),
+            SelectChoice("-1", "Up 1"),
+            SelectChoice("0", "As laid out"),
+            SelectChoice("1", "Down 1"),
+            SelectChoice("2", "Down 2"),
+        ],
+        default="0",
+    )
+    size_step = RadioField(
+        "Text size",
+        choices=[
+            SelectChoice("-2", "Smaller 2"),
+            SelectChoice("-1", "Smaller 1"),
+            SelectChoice("0", "As laid out"),
+            SelectChoice("1", "Larger 1"),
+            SelectChoice("2", "Larger 2"),
+        ],
+        default="0",
     )
     color_mode = RadioField(
         "Text colour",
@@ -174,7 +195,13 @@ for _item in ITEMS:
         f"text_{_item}",
         StringField(
             ITEM_LABELS[_item],
-            validators=[Optional(), Length(max=MAX_CHARS.get(_item, 200), message="That text is too long.")],
+            validators=[
+                Optional(),
+                Length(
+                    max=MAX_CHARS.get(_item, 200),
+                    message=f"That text is too long: at most {MAX_CHARS.get(_item, 200)} characters.",
+                ),
+            ],
         ),
     )
 

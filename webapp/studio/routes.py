@@ -42,6 +42,7 @@ from webapp.services.keys import user_keys
 from webapp.services.providers import RoutingError
 from webapp.studio.forms import ActionForm, EstimateForm, OverlayForm, StudioForm
 from webapp.templating import is_htmx
+from webapp.web_locale import producer_locale
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 
@@ -400,13 +401,13 @@ def _overlay_form(source: Asset, show: Show | None) -> OverlayForm:
         form = OverlayForm(formdata=request.args if submitted else None, meta={"csrf": False})
     form.show.choices = _show_choices()
     if not submitted:
-        spec = studio_service.default_spec(source, show)
+        spec = studio_service.default_spec(source, show, producer_locale())
         for name, value in studio_service.spec_fields(spec).items():
             if name in form._fields:
                 form[name].data = True if name.startswith("on_") else value
         form.show.data = show.id if show else None
     if request.args.get("fill") and show is not None:
-        texts = studio_service.show_texts(show)
+        texts = studio_service.show_texts(show, producer_locale())
         for item, text in texts.items():
             form[f"text_{item}"].data = text
             form[f"on_{item}"].data = bool(text) and item != "address"
@@ -460,7 +461,9 @@ def preview(asset_id: int) -> ResponseReturnValue:
     source = get_viewable_or_404(Asset, asset_id)
     form = OverlayForm(formdata=request.args, meta={"csrf": False})
     spec = studio_service.spec_from_fields(form.values())
-    resp = make_response(studio_service.preview_jpeg(source, spec))
+    width = request.args.get("width", "")
+    size = int(width) if width.isdigit() and len(width) < 5 else studio_service.PREVIEW_WIDTH
+    resp = make_response(studio_service.preview_jpeg(source, spec, size))
     resp.headers["Content-Type"] = "image/jpeg"
     resp.headers["Cache-Control"] = "private, max-age=600"
     return resp

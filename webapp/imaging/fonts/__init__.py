@@ -18,6 +18,8 @@ from pathlib import Path
 
 from PIL import ImageFont
 
+from webapp.imaging import linebreak
+
 FONT_DIR = Path(__file__).resolve().parent
 
 
@@ -121,63 +123,33 @@ class Fitted:
     fits: bool
 
 
-def _partition(widths: list[float], space: float, lines: int) -> tuple[float, list[int]]:
-    """Split words into exactly ``lines`` lines minimising the widest line (balanced breaks, not greedy:
-    greedy filling leaves a long line over a lonely last word). Returns (widest, break indexes)."""
-    n = len(widths)
-    prefix = [0.0]
-    for w in widths:
-        prefix.append(prefix[-1] + w)
-
-    def span(i: int, j: int) -> float:  # words i..j-1 on one line
-        return prefix[j] - prefix[i] + space * (j - i - 1)
-
-    inf = float("inf")
-    best = [[inf] * (n + 1) for _ in range(lines + 1)]
-    cut = [[0] * (n + 1) for _ in range(lines + 1)]
-    best[0][0] = 0.0
-    for k in range(1, lines + 1):
-        for j in range(k, n + 1):
-            for i in range(k - 1, j):
-                cost = max(best[k - 1][i], span(i, j))
-                if cost < best[k][j]:
-                    best[k][j], cut[k][j] = cost, i
-    breaks, j = [], n
-    for k in range(lines, 0, -1):
-        breaks.append(j)
-        j = cut[k][j]
-    return best[lines][n], sorted(breaks)
-
-
 def balanced(
-    font: ImageFont.FreeTypeFont, text: str, max_width: float, max_lines: int, tracking: float = 0.0
+    font: ImageFont.FreeTypeFont,
+    text: str,
+    max_width: float,
+    max_lines: int,
+    tracking: float = 0.0,
+    soft_only: bool = False,
 ) -> tuple[str, ...] | None:
-    """The fewest lines (up to ``max_lines``) that fit ``max_width``, with balanced breaks; None if none."""
-    words = text.split()
-    if not words:
-        return ()
-    widths = [width(font, w, tracking) for w in words]
-    space = width(font, " ") + tracking
-    for count in range(1, min(max_lines, len(words)) + 1):
-        widest, breaks = _partition(widths, space, count)
-        if widest > max_width:
-            continue
-        lines, start = [], 0
-        for end in breaks:
-            lines.append(" ".join(words[start:end]))
-            start = end
-        if all(width(font, line, tracking) <= max_width for line in lines):  # kerning across spaces
-            return tuple(lines)
-    return None
+    """The fewest lines (up to ``max_lines``) that fit ``max_width``, broken with minimum raggedness
+    (``imaging.linebreak``); None if none."""
+    path, size = str(font.path), font.size
+    return linebreak.balance(
+        text,
+        lambda s: _unit_width(path, s) * size + tracking * max(0, len(s) - 1),
+        max_width,
+        max_lines,
+        verify=lambda s: width(font, s, tracking),
+        soft_only=soft_only,
+    )
 
 
-def _cut(font: ImageFont.FreeTypeFont, text: str, max_width: float, tracking: float) -> str:
-    """``text`` shortened with an ellipsis until it fits ``max_width``."""
-    if width(font, text, tracking) <= max_width:
-        return text
-    while text and width(font, text + "…", tracking) > max_width:
-        text = text[:-1]
-    return text.rstrip() + "…"
+@lru_cache(maxsize=8192)
+def _unit_width(path: str, text: str) -> float:
+    """Advance width per pixel of size, measured once at a large size: fitting tries ~30 sizes, and
+    FreeType loads every glyph afresh at each, so per-size measuring of every word dominated the time.
+    Breaks found on this estimate are verified at the real size before use."""
+    return load(Path(path).name, 256).getlength(text) / 256
 
 
 def fit(
@@ -190,30 +162,29 @@ def fit(
     tracking_em: float = 0.0,
 ) -> Fitted:
     """The largest size (``max_size`` down to ``min_size``, ~4% steps) at which ``text`` fits in at most
-    ``max_lines`` balanced lines. When even ``min_size`` does not fit, the text is wrapped greedily at
-    ``min_size`` and the last line cut with an ellipsis, and ``fits`` is False so the page can say so."""
-    size = max(min_size, max_size)
-    while True:
-        font = load(filename, size)
-        lines = balanced(font, text, max_width, max_lines, tracking_em * size)
-        if lines is not None:
-            return Fitted(lines, size, True)
-        if size <= min_size:
-            break
-        size = max(min_size, int(size * 0.96))
+    ``max_lines`` balanced lines. When even ``min_size`` does not fit, the text is wrapped at word
+    boundaries at ``min_size`` and the last line cut after a whole word with an ellipsis, and ``fits`` is
+    False so the page can say so (and saving refuses it)."""
+    passes = (True, False) if linebreak.has_separators(text) else (False,)
+    for soft_only in passes:  # whole parts ("The Harbour Strings") at a smaller size before split ones
+        size = max(min_size, max_size)
+        while True:
+            font = load(filename, size)
+            lines = balanced(font, text, max_width, max_lines, tracking_em * size, soft_only)
+            if lines is not None:
+                return Fitted(lines, size, True)
+            if size <= min_size:
+                break
+            size = max(min_size, int(size * 0.96))
     font = load(filename, min_size)
     tracking = tracking_em * min_size
-    lines_out: list[str] = []
-    current = ""
-    for word in text.split():
-        candidate = f"{current} {word}".strip()
-        if current and width(font, candidate, tracking) > max_width:
-            lines_out.append(current)
-            current = word
-        else:
-            current = candidate
-    if current:
-        lines_out.append(current)
+
+    def measure(line: str) -> float:
+        return width(font, line, tracking)
+
+    lines_out = linebreak.wrap_words(text, measure, max_width)
     if len(lines_out) > max_lines:
         lines_out = [*lines_out[: max_lines - 1], " ".join(lines_out[max_lines - 1 :])]
-    return Fitted(tuple(_cut(font, line, max_width, tracking) for line in lines_out), min_size, False)
+    return Fitted(
+        tuple(linebreak.cut_at_word(line, measure, max_width) for line in lines_out), min_size, False
+    )
