@@ -105,5 +105,24 @@ def preview_poster(show_id: int) -> ResponseReturnValue:
     poster_id = show.slot_asset_id("poster")
     asset = db.session.get(Asset, poster_id) if poster_id else None
     if asset is None:
-        abort(404)
+        return _placeholder(show)
     return serve_asset_file(asset, asset.storage_key, asset.content_type, asset.filename, download=False)
+
+
+def _placeholder(show: Show) -> ResponseReturnValue:
+    """No poster chosen yet: a 2:3 card with the title in the show's colours (what the page shows
+    in the poster's place), so a shared link never shows a broken image."""
+    from markupsafe import escape
+
+    roles = _roles(show)
+    bg, fg = roles.get("secondary", "#ece9f1"), roles.get("text", "#1b1722")
+    title = escape(show.title[:80])
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="1800" viewBox="0 0 1200 1800">'
+        f'<rect width="1200" height="1800" fill="{bg}"/>'
+        f'<text x="600" y="900" fill="{fg}" font-family="sans-serif" font-size="72" font-weight="800" '
+        f'text-anchor="middle">{title}</text></svg>'
+    )
+    resp = current_app.response_class(svg, mimetype="image/svg+xml")
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
