@@ -197,7 +197,18 @@
     });
   }
 
+  function guessZone(root) {
+    (root || document).querySelectorAll("select[data-guess-zone]").forEach(function (select) {
+      if (select.dataset.guessed) return;
+      select.dataset.guessed = "1";
+      var zone = "";
+      try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return; }
+      if (zone && select.querySelector('option[value="' + zone.replace(/"/g, "") + '"]')) select.value = zone;
+    });
+  }
+
   function init(root) {
+    guessZone(root);
     (root || document).querySelectorAll("form.upload").forEach(setupUpload);
     (root || document).querySelectorAll("form[data-selection]").forEach(setupSelection);
     setupColorFilter(root);

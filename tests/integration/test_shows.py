@@ -600,7 +600,11 @@ def test_deleting_a_show_keeps_its_images_and_unlinks_them(app, client, login):
     client.post(f"/shows/{show_id}/slots/poster", data={"asset_id": poster})
 
     confirm = _text(client.get(f"/shows/{show_id}/delete"))
-    assert "Your images are not deleted" in confirm and "stays in My images" in confirm
+    # Both count as the show's images: the one made for it and the one chosen for its poster slot.
+    assert (
+        "Your images are not deleted" in confirm
+        and "The 2 images made for this show stay in My images" in confirm
+    )
     assert 'method="post"' in confirm and 'name="csrf_token"' in confirm
 
     resp = client.post(f"/shows/{show_id}/delete")
@@ -645,7 +649,12 @@ def test_media_assistant_switched_off_answers_403_and_changes_nothing(app, clien
 
 
 COLLECTION = {"shows.index", "shows.new", "shows.create"}  # act on the caller's own shows
-VIEW = {"shows.detail"}  # staff and admins may look
+VIEW = {
+    "shows.detail",
+    "shows.preview",
+    "shows.preview_theme",
+    "shows.preview_poster",
+}  # staff and admins may look
 CHANGE = {  # the owner only: staff and admins get 403, other producers 404
     "shows.edit",
     "shows.update",

@@ -194,19 +194,43 @@ def _detail_view(palette: Palette, apply_form: ApplyForm) -> dict[str, Any]:
     }
 
 
-def _preview_text(show: Show | None) -> dict[str, str]:
+def _title_lines(title: str, width: int = 22, max_lines: int = 2) -> tuple[list[str], int]:
+    """The preview card's title in up to two lines at a size that fits (22, 18 or 15 px): the
+    whole title where it fits, a word-boundary ellipsis only past two lines of the smallest size."""
+    import textwrap
+
+    for size, chars in ((22, width), (18, int(width * 1.22)), (15, int(width * 1.46))):
+        lines = textwrap.wrap(title, chars, break_long_words=True) or [""]
+        if len(lines) <= max_lines:
+            return lines, size
+    lines = textwrap.wrap(title, int(width * 1.46), break_long_words=True)[:max_lines]
+    lines[-1] = lines[-1].rstrip(" ,;:·-") + "…"
+    return lines, 15
+
+
+def _preview_text(show: Show | None) -> dict[str, Any]:
+    """What the preview card says: the show's own words, or a sample clearly made up as one."""
     if show is None:
+        lines, size = _title_lines("Your Show Title")
         return {
             "title": "Your Show Title",
+            "title_lines": lines,
+            "title_size": size,
             "date": "Fri 12 Jun · 8 pm",
             "cta": "Get Tickets",
             "venue": "The Venue",
+            "detail": "",
         }
+    lines, size = _title_lines(show.title)
+    detail = show_service.price_text(show) or " · ".join(show.performers or [])
     return {
         "title": show.title,
+        "title_lines": lines,
+        "title_size": size,
         "date": show_service.date_summary(show) or "Date to be announced",
         "cta": show.cta_text or "Get Tickets",
         "venue": show.venue_name or "",
+        "detail": detail,
     }
 
 

@@ -229,7 +229,7 @@ def fitting_assets(show: Show, slot: str, page: int = 1, per_page: int = 24) -> 
 
 def _refusal(asset: Asset, slot: str) -> str:
     width, height = SLOT_SIZES[slot]
-    what = f"{asset.kind} image, {asset.width}×{asset.height}"
+    what = f"{asset.kind} image ({asset.width}×{asset.height})"
     return (
         f"That {what} does not fit the {slot} slot. The {slot} slot takes a {slot} image, or a "
         f"generated or edited image of exactly {width}×{height}."
@@ -339,25 +339,31 @@ def show_choices(owner: User, limit: int = 200) -> list[tuple[int, str]]:
     return [(i, t) for i, t in rows]
 
 
+def _slot_ids(show: Show) -> list[int]:
+    return [i for i in (show.slot_asset_id(slot) for slot in SLOTS) if i]
+
+
 def image_counts(show_ids: Iterable[int]) -> dict[int, int]:
-    """Images made for each show (Asset.show_id), in one query."""
+    """Images of each show: made for it (Asset.show_id) or placed in one of its slots."""
     ids = sorted(set(show_ids))
     if not ids:
         return {}
-    rows = db.session.execute(
-        select(Asset.show_id, func.count()).where(Asset.show_id.in_(ids)).group_by(Asset.show_id)
-    )
+    pairs = set(db.session.execute(select(Asset.show_id, Asset.id).where(Asset.show_id.in_(ids))).tuples())
+    for show in db.session.scalars(select(Show).where(Show.id.in_(ids))):
+        pairs |= {(show.id, asset_id) for asset_id in _slot_ids(show)}
     counts = dict.fromkeys(ids, 0)
-    counts.update(dict(rows.all()))
+    for show_id, _asset_id in pairs:
+        counts[show_id] += 1
     return counts
 
 
 def show_images(show: Show, limit: int = 24) -> tuple[list[Asset], int]:
-    """Images made for this show, newest first: (up to `limit`, total)."""
-    total = db.session.scalar(select(func.count()).select_from(Asset).where(Asset.show_id == show.id)) or 0
-    rows = db.session.scalars(
-        select(Asset).where(Asset.show_id == show.id).order_by(Asset.id.desc()).limit(limit)
-    )
+    """Images of this show, newest first: made for it, or chosen for one of its slots (an image
+    uploaded for another purpose and placed in the poster slot is this show's image too).
+    Returns (up to `limit`, total)."""
+    mine = or_(Asset.show_id == show.id, Asset.id.in_(_slot_ids(show) or [-1]))
+    total = db.session.scalar(select(func.count()).select_from(Asset).where(mine)) or 0
+    rows = db.session.scalars(select(Asset).where(mine).order_by(Asset.id.desc()).limit(limit))
     return list(rows), total
 
 

@@ -318,3 +318,6 @@ def _slot_list(slots: list[str]) -> str:
     """['poster', 'square', 'banner'] -> 'Poster, square and banner'."""
     text = slots[0] if len(slots) == 1 else ", ".join(slots[:-1]) + " and " + slots[-1]
     return text.capitalize()
+
+
+from webapp.shows import preview  # noqa: E402, F401  (registers /shows/<id>/preview on bp)
