@@ -26,6 +26,7 @@ KINDS = {
     "autoformat": ("LIMIT_AUTOFORMAT_PER_HOUR", 10, "auto-format jobs"),
     "ai": ("LIMIT_AI_PER_HOUR", 5, "AI images"),
     "palette": ("LIMIT_PALETTE_PER_HOUR", 20, "palette extractions"),
+    "media": ("LIMIT_MEDIA_PER_HOUR", 10, "video and voice clips"),
 }
 
 # What the producer can do about each refusal.
