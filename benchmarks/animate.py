@@ -63,11 +63,22 @@ def main() -> None:
         os.sched_setaffinity(0, {0})
 
     from webapp.imaging import decode
-    from webapp.media.animate import MARGIN, ClipSpec, encode_frames, prepare_source, render_clip, render_frames
+    from webapp.media.animate import (
+        MARGIN,
+        ClipSpec,
+        encode_frames,
+        prepare_source,
+        render_clip,
+        render_frames,
+    )
 
     jpeg = _poster()
     spec = ClipSpec(
-        format="story", seconds=args.seconds, motion="push-in", title="The Night Parade", subtitle="Fri 12 June",
+        format="story",
+        seconds=args.seconds,
+        motion="push-in",
+        title="The Night Parade",
+        subtitle="Fri 12 June",
         threads=1,
     )
     size = spec.dimensions()
@@ -99,8 +110,9 @@ def main() -> None:
     med = {k: statistics.median(v) for k, v in times.items()}
     ratio = med["ours"] / med["floor"]
     print(f"clip: {size[0]}x{size[1]} {args.seconds:g} s @ {spec.fps} fps, libx264 veryfast crf 23, 1 thread")
-    print(f"ours : {med['ours']:.2f} s  ({sizes['ours'] / 1e6:.2f} MB)  runs {[round(t, 2) for t in times['ours']]}")
-    print(f"floor: {med['floor']:.2f} s  ({sizes['floor'] / 1e6:.2f} MB)  runs {[round(t, 2) for t in times['floor']]}")
+    for name in ("ours", "floor"):
+        runs = [round(t, 2) for t in times[name]]
+        print(f"{name:5}: {med[name]:.2f} s  ({sizes[name] / 1e6:.2f} MB)  runs {runs}")
     print(f"ratio: {ratio:.2f}x  target <= 1.5x  {'PASS' if ratio <= 1.5 else 'MISS'}")
 
 

@@ -2,7 +2,7 @@
 
 Why it is built this way (the benchmark in ``benchmarks/animate.py`` holds it to it): a first attempt
 spent half its time making frames with a PIL resize per frame. Here the image is covered/cropped to the
-clip's aspect and scaled ONCE to the largest crop the motion needs (output size × ``MARGIN``); each frame is
+clip's aspect and scaled ONCE to the largest crop the motion needs (output size x ``MARGIN``); each frame is
 then a numpy slice of that array, and ``VideoFrame.reformat`` scales it straight into the encoder's
 yuv420p in one libswscale pass. The optional title reveal is drawn once with Pillow, converted once to
 Y/U/V planes with an alpha, and blended per frame with integer numpy over its own bounding box only.
@@ -70,7 +70,7 @@ def ease(t: float) -> float:
 
 
 def prepare_source(image: Any, size: tuple[int, int]) -> Any:
-    """Cover-crop ``image`` (PIL, RGB) to the clip's aspect and scale it once to size × MARGIN: an
+    """Cover-crop ``image`` (PIL, RGB) to the clip's aspect and scale it once to size x MARGIN: an
     (H, W, 3) uint8 array every frame is sliced from."""
     import numpy as np
     from PIL import Image
@@ -246,7 +246,9 @@ def render_frames(src: Any, spec: ClipSpec) -> Any:
         yield frame
 
 
-def encode_frames(frames: Any, path: str, size: tuple[int, int], spec: ClipSpec, on_frame: Any = None) -> None:
+def encode_frames(
+    frames: Any, path: str, size: tuple[int, int], spec: ClipSpec, on_frame: Any = None
+) -> None:
     """Encode frames (yuv420p ``VideoFrame``s) to an H.264 MP4 with +faststart at ``path``."""
     container, stream = _open_output(path, size, spec)
     try:

@@ -154,7 +154,7 @@ def video_frame(data: bytes | str | BinaryIO, content_type: str = "video/mp4", a
 
 
 def video_thumbnail(data: bytes | str | BinaryIO, content_type: str = "video/mp4", at: float = 1.0) -> bytes:
-    """WebP thumbnail (fits in 480×480) from the frame about ``at`` seconds in."""
+    """WebP thumbnail (fits in 480x480) from the frame about ``at`` seconds in."""
     return _thumb_webp(video_frame(data, content_type, at))
 
 

@@ -31,6 +31,8 @@ class AssetKind(enum.StrEnum):
     BANNER = "banner"
     GENERATED = "generated"
     EDITED = "edited"
+    VIDEO = "video"  # a clip (media_kind video)
+    AUDIO = "audio"  # a voice promo or sound (media_kind audio)
 
 
 class MediaKind(enum.StrEnum):
@@ -49,7 +51,8 @@ class AssetSource(enum.StrEnum):
 
 
 class Asset(db.Model):
-    """One stored image, video or audio file (``media_kind``). The same bytes are stored once per owner (unique owner + sha256)."""
+    """One stored image, video or audio file (``media_kind``). The same bytes are stored once per owner
+    (unique owner + sha256)."""
 
     __tablename__ = "asset"
     __table_args__ = (

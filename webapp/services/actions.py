@@ -346,6 +346,87 @@ _register(
 )
 
 
+# --------------------------------------------------------------------------------- video and voice
+
+
+def animate(user: User, settings: Any, *, idempotency_key: str | None = None, inline: bool = False) -> Job:
+    """A clip from a library image (`services.media.VideoSettings`); ``local`` renders offline, free."""
+    from webapp.services import media
+
+    require_feature(user)
+    asset = owned(Asset, settings.asset_id, user, "image")
+    show = owned(Show, settings.show_id, user, "show") if settings.show_id not in (None, "") else None
+    errors = settings.errors()
+    if not asset.is_image:
+        errors["asset_id"] = ["That is a video or audio file: choose an image to animate."]
+    if not errors and not media.provider_can(settings.provider, "animate"):
+        errors["provider"] = [
+            f"{settings.provider} cannot make video. Choose local (free, offline) or Runway."
+        ]
+    if errors:
+        raise ActionError("invalid", next(iter(errors.values()))[0], errors)
+    try:
+        return job_service.start(
+            user,
+            "video",
+            settings.payload(asset, show),
+            inline=inline,
+            allowance=("media", 1, None),
+            idempotency_key=idempotency_key,
+        )
+    except limits.LimitReached as exc:
+        raise ActionError.from_limit(exc) from None
+
+
+def voiceover(user: User, settings: Any, *, idempotency_key: str | None = None, inline: bool = False) -> Job:
+    """A spoken promo (`services.media.VoiceSettings`); needs a premium provider that can speak."""
+    from webapp.services import media
+
+    require_feature(user)
+    show = owned(Show, settings.show_id, user, "show") if settings.show_id not in (None, "") else None
+    errors = settings.errors()
+    if errors:
+        raise ActionError("invalid", next(iter(errors.values()))[0], errors)
+    provider = settings.provider or media.default_speech_provider()
+    if not provider or not media.provider_can(provider, "speak"):
+        raise ActionError("invalid", media.VOICE_NEEDS_PREMIUM, {"provider": [media.VOICE_NEEDS_PREMIUM]})
+    payload = {
+        "text": settings.text.strip(),
+        "voice": settings.voice or None,
+        "provider": provider,
+        "show_id": show.id if show is not None else None,
+    }
+    try:
+        return job_service.start(
+            user,
+            "voice",
+            payload,
+            inline=inline,
+            allowance=("media", 1, None),
+            idempotency_key=idempotency_key,
+        )
+    except limits.LimitReached as exc:
+        raise ActionError.from_limit(exc) from None
+
+
+_register(
+    ActionSpec(
+        "animate",
+        ("feature", "ownership", "validation", "allowance"),
+        ("web:studio.animate", "api:api.start_video", "cli:animate"),
+        "media",
+    )
+)
+_register(
+    ActionSpec(
+        "voiceover",
+        ("feature", "ownership", "validation", "allowance"),
+        ("web:studio.voiceover", "api:api.start_voiceover", "cli:voiceover"),
+        "media",
+    )
+)
+
+
 # --------------------------------------------------------------------------------- job control
 
 
