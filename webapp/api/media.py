@@ -410,7 +410,15 @@ def get_asset(asset_id: int):
         200: {
             "type": "string",
             "format": "binary",
-            "x-content-type": ["image/jpeg", "image/png", "image/webp"],
+            "x-content-type": [
+                "image/jpeg",
+                "image/png",
+                "image/webp",
+                "video/mp4",
+                "audio/mpeg",
+                "audio/wav",
+                "audio/mp4",
+            ],
         },
         302: None,
         404: ERR,

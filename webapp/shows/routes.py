@@ -24,7 +24,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from webapp.authz import get_owned_or_404, get_viewable_or_404, media_assistant_required
-from webapp.models import SLOTS, Job, Show
+from webapp.models import MEDIA_SLOTS, SLOTS, Asset, Job, Show
 from webapp.params import page_arg, parse_id
 from webapp.services import jobs as job_service
 from webapp.services import shows as show_service
@@ -36,6 +36,7 @@ bp = Blueprint("shows", __name__, url_prefix="/shows")
 PICKER_PAGE_SIZE = 24
 LIST_PAGE_SIZE = 20
 SLOT = "<any(" + ", ".join(SLOTS) + "):slot>"
+MEDIA_SLOT = "<any(" + ", ".join(MEDIA_SLOTS) + "):slot>"
 
 
 @bp.app_context_processor
@@ -233,6 +234,37 @@ def clear(show_id: int, slot: str) -> ResponseReturnValue:
         return _render_slot(show, slot, message)
     flash(message, "success")
     return redirect(url_for("shows.detail", show_id=show.id, _anchor=f"slot-{slot}"))
+
+
+@bp.post(f"/<int:show_id>/media/{MEDIA_SLOT}")
+@media_assistant_required
+def assign_media(show_id: int, slot: str) -> ResponseReturnValue:
+    """Put one of the owner's clips (promo) or audio files (voice) in the show's media slot."""
+    from webapp.extensions import db
+    from webapp.services import show_media
+
+    show = get_owned_or_404(Show, show_id)
+    form = AssignForm()
+    asset = db.session.get(Asset, form.asset_id.data) if form.validate_on_submit() else None
+    try:
+        show_media.assign_media_slot(show, slot, asset)
+    except ValueError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("shows.detail", show_id=show.id, _anchor="media-slots"))
+    flash(f"{show_media.MEDIA_SLOT_LABELS[slot]} set to {asset.filename}.", "success")
+    return redirect(url_for("shows.detail", show_id=show.id, _anchor="media-slots"))
+
+
+@bp.post(f"/<int:show_id>/media/{MEDIA_SLOT}/clear")
+@media_assistant_required
+def clear_media(show_id: int, slot: str) -> ResponseReturnValue:
+    """Empty the media slot; the file stays in the library."""
+    from webapp.services import show_media
+
+    show = get_owned_or_404(Show, show_id)
+    show_media.clear_media_slot(show, slot)
+    flash(f"{show_media.MEDIA_SLOT_LABELS[slot]} cleared. The file is still in My images.", "success")
+    return redirect(url_for("shows.detail", show_id=show.id, _anchor="media-slots"))
 
 
 @bp.post("/<int:show_id>/fill-from-job")
