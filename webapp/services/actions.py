@@ -101,6 +101,15 @@ def owned(model: type, record_id: Any, user: User, what: str) -> Any:
     return row
 
 
+def owned_image(asset_id: Any, user: User) -> Asset:
+    """`owned`, and a still image: a clip or an audio file cannot be auto-formatted, edited or sampled."""
+    asset = owned(Asset, asset_id, user, "image")
+    if not asset.is_image:
+        message = f"That is a {asset.media_kind} file, not an image: choose an image."
+        raise ActionError("invalid", message, {"asset_id": [message]})
+    return asset
+
+
 # --------------------------------------------------------------------------------- auto-format
 
 FILLS = ("blur", "solid", "crop")
@@ -215,7 +224,7 @@ def autoformat_asset(
 ) -> Job:
     """Auto-format an image already in the library."""
     require_feature(user)
-    asset = owned(Asset, asset_id, user, "image")
+    asset = owned_image(asset_id, user)
     return _start_autoformat(user, asset, _validated(settings), idempotency_key, batch_id)
 
 
@@ -259,7 +268,7 @@ def extract_palette(
     """Extract a palette from an image in the library or from an upload (stored first)."""
     require_feature(user)
     show = owned(Show, show_id, user, "show") if show_id not in (None, "") else None
-    asset = owned(Asset, asset_id, user, "image") if upload is None else None
+    asset = owned_image(asset_id, user) if upload is None else None
     if not isinstance(n_colors, int) or isinstance(n_colors, bool) or not 5 <= n_colors <= 8:
         raise ActionError("invalid", "Ask for 5 to 8 colours.", {"colors": ["5 to 8 colours."]})
     try:
@@ -304,7 +313,7 @@ def generate(user: User, req: Any, *, idempotency_key: str | None = None, inline
     if req.show_id is not None:
         owned(Show, req.show_id, user, "show")
     if req.operation == "edit":
-        owned(Asset, req.source_asset_id, user, "image")
+        owned_image(req.source_asset_id, user)
     try:
         q = generation.quote(user, req)
         payload = generation.payload_for(user, req, q)
