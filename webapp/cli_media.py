@@ -63,7 +63,14 @@ def _animate_offline(image: Path, fmt: str, seconds: int, motion: str, title: st
         raise click.ClickException(f"{image}: {exc.message}") from None
     except OSError as exc:
         raise click.ClickException(f"{image}: cannot read the file ({exc.strerror or exc})") from None
-    clip = render_clip(data, ClipSpec(format=fmt, seconds=seconds, motion=motion, title=title))
+    from flask import current_app
+
+    from webapp.providers.media import VIDEO_FORMATS
+
+    scale = float(current_app.config.get("LOCAL_VIDEO_SCALE", 1.0))
+    w, h = VIDEO_FORMATS[fmt]
+    size = (round(w * scale), round(h * scale)) if scale != 1.0 else None
+    clip = render_clip(data, ClipSpec(format=fmt, seconds=seconds, motion=motion, title=title, size=size))
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{image.stem}-{fmt}.mp4"
     target.write_bytes(clip)

@@ -203,7 +203,7 @@ def to_yuv_planes(src: Any) -> tuple[Any, Any, Any]:
     from av import VideoFrame
 
     h, w = src.shape[:2]
-    src = np.ascontiguousarray(src[: h - h % 2, : w - w % 2])
+    src = np.ascontiguousarray(src[: h - h % 4, : w - w % 4])  # to_ndarray stacks U, V as h/4 rows
     yuv = VideoFrame.from_ndarray(src, format="rgb24").reformat(format="yuv420p").to_ndarray()
     h, w = src.shape[:2]
     y = yuv[:h]

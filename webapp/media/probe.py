@@ -105,19 +105,42 @@ def probe(
             raise MediaRejected(f"The file lasts {duration:.0f} s; Marquee keeps up to {max_seconds:.0f} s.")
         codec = ctx.name or "unknown"
         try:
-            for _frame in container.decode(stream):
-                break
-            else:
-                raise MediaRejected(f"The {kind} track holds no {'picture' if kind == 'video' else 'sound'}.")
+            _check_complete(container, stream, duration)
         except (av.error.FFmpegError, ValueError, OSError, EOFError) as exc:
             if isinstance(exc, MediaRejected):
                 raise
             raise MediaRejected(
-                f"The {kind} could not be decoded ({type(exc).__name__}); it may be truncated or damaged."
+                f"The {kind} could not be read ({type(exc).__name__}); it may be truncated or damaged."
             ) from None
         return MediaInfo(kind, content_type, round(duration, 3), width, height, codec)
     finally:
         container.close()
+
+
+def _check_complete(container: Any, stream: Any, duration: float) -> None:
+    """Every packet the header promises is in the file (demuxing reads no pixels, so this is cheap even
+    for long files), and the first one decodes. A truncated MP4 with its index up front (+faststart)
+    opens and decodes its first frames happily; only counting its packets shows half are missing."""
+    count, last, first = 0, 0.0, None
+    for packet in container.demux(stream):
+        if not packet.size:
+            continue
+        count += 1
+        if first is None:
+            first = packet
+        if packet.pts is not None and packet.time_base is not None:
+            last = max(last, float((packet.pts + (packet.duration or 0)) * packet.time_base))
+    what = "picture" if stream.type == "video" else "sound"
+    if first is None:
+        raise MediaRejected(f"The {stream.type} track holds no {what}.")
+    declared = int(stream.frames or 0)
+    if (declared and count < declared) or last < duration * 0.9 - 0.25:
+        raise MediaRejected(f"The file stops early ({last:.1f} s of {duration:.1f} s): it is truncated.")
+    if not first.decode() and stream.type == "video":
+        # The first packet of a video may need the next; decode from the start once more.
+        container.seek(0, stream=stream)
+        if next(iter(container.decode(stream)), None) is None:
+            raise MediaRejected(f"The {stream.type} track holds no {what}.")
 
 
 def _thumb_webp(image: Any) -> bytes:

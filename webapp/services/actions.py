@@ -396,6 +396,10 @@ def voiceover(user: User, settings: Any, *, idempotency_key: str | None = None, 
     errors = settings.errors()
     if errors:
         raise ActionError("invalid", next(iter(errors.values()))[0], errors)
+    try:
+        limits.check("media", user)  # the allowance is looked at before the provider question
+    except limits.LimitReached as exc:
+        raise ActionError.from_limit(exc) from None
     provider = settings.provider or media.default_speech_provider()
     if not provider or not media.provider_can(provider, "speak"):
         raise ActionError("invalid", media.VOICE_NEEDS_PREMIUM, {"provider": [media.VOICE_NEEDS_PREMIUM]})

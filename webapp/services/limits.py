@@ -34,6 +34,7 @@ REMEDY = {
     "autoformat": "Wait until then; jobs that fail or are cancelled do not count.",
     "ai": "Or add your own provider key in Settings (own-key and free offline images do not count).",
     "palette": "Wait until then; extractions that fail do not count.",
+    "media": "Wait until then; clips and voice promos that fail or are cancelled do not count.",
 }
 
 
