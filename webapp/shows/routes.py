@@ -36,7 +36,7 @@ bp = Blueprint("shows", __name__, url_prefix="/shows")
 PICKER_PAGE_SIZE = 24
 LIST_PAGE_SIZE = 20
 SLOT = "<any(" + ", ".join(SLOTS) + "):slot>"
-MEDIA_SLOT = "<any(" + ", ".join(MEDIA_SLOTS) + "):slot>"
+MEDIA_SLOT = "<any(" + ", ".join(MEDIA_SLOTS) + "):media>"
 
 
 @bp.app_context_processor
@@ -238,7 +238,7 @@ def clear(show_id: int, slot: str) -> ResponseReturnValue:
 
 @bp.post(f"/<int:show_id>/media/{MEDIA_SLOT}")
 @media_assistant_required
-def assign_media(show_id: int, slot: str) -> ResponseReturnValue:
+def assign_media(show_id: int, media: str) -> ResponseReturnValue:
     """Put one of the owner's clips (promo) or audio files (voice) in the show's media slot."""
     from webapp.extensions import db
     from webapp.services import show_media
@@ -247,23 +247,23 @@ def assign_media(show_id: int, slot: str) -> ResponseReturnValue:
     form = AssignForm()
     asset = db.session.get(Asset, form.asset_id.data) if form.validate_on_submit() else None
     try:
-        show_media.assign_media_slot(show, slot, asset)
+        show_media.assign_media_slot(show, media, asset)
     except ValueError as exc:
         flash(str(exc), "error")
         return redirect(url_for("shows.detail", show_id=show.id, _anchor="media-slots"))
-    flash(f"{show_media.MEDIA_SLOT_LABELS[slot]} set to {asset.filename}.", "success")
+    flash(f"{show_media.MEDIA_SLOT_LABELS[media]} set to {asset.filename}.", "success")
     return redirect(url_for("shows.detail", show_id=show.id, _anchor="media-slots"))
 
 
 @bp.post(f"/<int:show_id>/media/{MEDIA_SLOT}/clear")
 @media_assistant_required
-def clear_media(show_id: int, slot: str) -> ResponseReturnValue:
+def clear_media(show_id: int, media: str) -> ResponseReturnValue:
     """Empty the media slot; the file stays in the library."""
     from webapp.services import show_media
 
     show = get_owned_or_404(Show, show_id)
-    show_media.clear_media_slot(show, slot)
-    flash(f"{show_media.MEDIA_SLOT_LABELS[slot]} cleared. The file is still in My images.", "success")
+    show_media.clear_media_slot(show, media)
+    flash(f"{show_media.MEDIA_SLOT_LABELS[media]} cleared. The file is still in My images.", "success")
     return redirect(url_for("shows.detail", show_id=show.id, _anchor="media-slots"))
 
 
