@@ -116,6 +116,8 @@ def test_api_video_job_stores_a_playable_clip_asset(app, producer, run_jobs, sma
     videos = producer["web"].get("/library?media=video").get_data(as_text=True)
     assert "night-parade-story.mp4" in videos
     assert "night-parade-story.mp4" not in producer["web"].get("/library?media=image").get_data(as_text=True)
+    listed = producer["api"].get("/api/v1/assets?media=video", headers=producer["auth"]).get_json()
+    assert [i["id"] for i in listed["items"]] == [out["id"]]
     page = producer["web"].get(f"/assets/{out['id']}").get_data(as_text=True)
     assert "<video" in page and "Duration" in page and "h264" in page
 
