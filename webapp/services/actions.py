@@ -372,6 +372,8 @@ def animate(user: User, settings: Any, *, idempotency_key: str | None = None, in
         errors["provider"] = [
             f"{settings.provider} cannot make video. Choose local (free, offline) or Runway."
         ]
+    if not errors and settings.provider != media.LOCAL and media.route_problem(user, settings.provider):
+        errors["provider"] = [media.route_problem(user, settings.provider)]
     if errors:
         raise ActionError("invalid", next(iter(errors.values()))[0], errors)
     try:
@@ -403,6 +405,9 @@ def voiceover(user: User, settings: Any, *, idempotency_key: str | None = None, 
     provider = settings.provider or media.default_speech_provider()
     if not provider or not media.provider_can(provider, "speak"):
         raise ActionError("invalid", media.VOICE_NEEDS_PREMIUM, {"provider": [media.VOICE_NEEDS_PREMIUM]})
+    problem = media.route_problem(user, provider)
+    if problem:
+        raise ActionError("invalid", problem, {"provider": [problem]})
     payload = {
         "text": settings.text.strip(),
         "voice": settings.voice or None,

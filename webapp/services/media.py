@@ -126,6 +126,17 @@ def provider_can(name: str, method: str) -> bool:
     return cls is not None and callable(getattr(cls, method, None))
 
 
+def route_problem(user: Any, provider: str) -> str | None:
+    """Why a remote media provider cannot be used by this producer (not enabled, no key), or None."""
+    from webapp.services.providers import RoutingError, plan
+
+    try:
+        plan(user, provider, "video")
+    except RoutingError as exc:
+        return str(exc)
+    return None
+
+
 def _adapter(name: str, key: str | None, base_url: str | None, timeout: float) -> Any:
     from webapp.providers import create_provider
 
