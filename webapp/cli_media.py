@@ -122,7 +122,17 @@ def _animate_remote(
     from webapp.services.assets import ingest_upload
     from webapp.services.media import VideoSettings
 
+    from webapp.services import media
+
     admin = _admin()
+    # Refuse an unusable provider before the image is added to the admin's library (nothing half-done).
+    if not media.provider_can(provider_name, "animate"):
+        raise click.ClickException(
+            f"{provider_name} cannot make video. Choose local (free, offline) or runway."
+        )
+    problem = media.route_problem(admin, provider_name)
+    if problem:
+        raise click.ClickException(problem)
     try:
         asset = ingest_upload(admin, image.read_bytes(), image.name).asset
     except ImageRejected as exc:

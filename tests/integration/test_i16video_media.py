@@ -227,6 +227,15 @@ def test_cli_animate_offline_and_voiceover_refusal(app, tmp_path, photo_jpeg, ma
     make_user(role="admin")
     refused = runner.invoke(args=["voiceover", "Tonight only!", "--out", str(tmp_path / "out")])
     assert refused.exit_code != 0 and "premium provider such as Runway" in refused.output
+    remote = runner.invoke(args=["animate", str(src), "--provider", "openai", "--out", str(tmp_path / "out")])
+    assert remote.exit_code != 0 and "cannot make video" in remote.output
+    from sqlalchemy import func
+
+    from webapp.extensions import db
+    from webapp.models import Asset
+
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Asset)) == 0, "a refusal stores nothing"
 
 
 def test_cancel_between_frame_batches_keeps_nothing(app, producer):
