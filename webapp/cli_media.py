@@ -118,11 +118,9 @@ def _animate_remote(
     image: Path, fmt: str, seconds: int, motion: str, provider_name: str, prompt: str, out_dir: Path
 ) -> Path:
     from webapp.imaging import ImageRejected
-    from webapp.services import actions
+    from webapp.services import actions, media
     from webapp.services.assets import ingest_upload
     from webapp.services.media import VideoSettings
-
-    from webapp.services import media
 
     admin = _admin()
     # Refuse an unusable provider before the image is added to the admin's library (nothing half-done).
