@@ -13,6 +13,7 @@ import os
 import sys
 import threading
 
+import av  # noqa: F401  preload for clip jobs (PyAV loads the bundled FFmpeg libraries)
 import numpy  # noqa: F401  preload
 import PIL.Image
 import PIL.ImageFilter  # noqa: F401  preload

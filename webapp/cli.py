@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 
 from webapp.cli_ai import register_ai
 from webapp.cli_bulk import register_bulk
+from webapp.cli_media import register_media
 from webapp.imaging import FORMATS, AutoformatOptions, ImageRejected, autoformat_bytes
 from webapp.palettes.cli import palette_command
 
@@ -225,4 +226,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(token_group)
     register_ai(app)
     register_bulk(app)
+    register_media(app)
     app.cli.add_command(palette_command)

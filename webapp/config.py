@@ -42,6 +42,19 @@ def _int(value: str | None, default: int, name: str) -> int:
         raise ConfigError(f"{name} must be a whole number, got {value!r}") from exc
 
 
+def _scale(value: str | None) -> float:
+    """LOCAL_VIDEO_SCALE: offline clips are rendered at this fraction of the format's size (0.1-1)."""
+    if value is None or value == "":
+        return 1.0
+    try:
+        scale = float(value)
+    except ValueError as exc:
+        raise ConfigError(f"LOCAL_VIDEO_SCALE must be a number from 0.1 to 1, got {value!r}") from exc
+    if not 0.1 <= scale <= 1:
+        raise ConfigError(f"LOCAL_VIDEO_SCALE must be a number from 0.1 to 1, got {value!r}")
+    return scale
+
+
 def _normalise_database_url(url: str) -> str:
     """Heroku hands out `postgres://`; SQLAlchemy wants an explicit driver (psycopg 3)."""
     if url.startswith("postgres://"):
@@ -89,6 +102,8 @@ class Settings:
     limit_autoformat_per_hour: int = 10
     limit_ai_per_hour: int = 5
     limit_palette_per_hour: int = 20
+    limit_media_per_hour: int = 10
+    local_video_scale: float = 1.0
     provider_timeout_seconds: float = 90.0
     provider_rate_limit_wait_seconds: float = 5.0  # a 429 without Retry-After backs off this long
     openai_base_url: str | None = None
@@ -214,6 +229,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         limit_autoformat_per_hour=_int(env.get("LIMIT_AUTOFORMAT_PER_HOUR"), 10, "LIMIT_AUTOFORMAT_PER_HOUR"),
         limit_ai_per_hour=_int(env.get("LIMIT_AI_PER_HOUR"), 5, "LIMIT_AI_PER_HOUR"),
         limit_palette_per_hour=_int(env.get("LIMIT_PALETTE_PER_HOUR"), 20, "LIMIT_PALETTE_PER_HOUR"),
+        limit_media_per_hour=_int(env.get("LIMIT_MEDIA_PER_HOUR"), 10, "LIMIT_MEDIA_PER_HOUR"),
+        local_video_scale=_scale(env.get("LOCAL_VIDEO_SCALE")),
         provider_timeout_seconds=float(env.get("PROVIDER_TIMEOUT_SECONDS", "90")),
         provider_rate_limit_wait_seconds=float(env.get("PROVIDER_RATE_LIMIT_WAIT_SECONDS", "5")),
         openai_base_url=_provider_url(env, "openai"),

@@ -26,7 +26,7 @@ STARTERS = {("job_service", "start"), ("jobs", "start"), ("limits", "reserve"), 
 ALLOWED_STARTERS = {WEBAPP / "services" / "actions.py", WEBAPP / "services" / "jobs.py"}
 # Admin-only doors: admins are never limited and always have the media assistant (limits.limit_for,
 # User.media_assistant_enabled), so those two rules hold by construction there.
-ADMIN_DOORS = {"cli:generate", "web:admin.queue_action"}
+ADMIN_DOORS = {"cli:generate", "cli:animate", "cli:voiceover", "web:admin.queue_action"}
 
 
 def _calls(tree: ast.AST):
@@ -87,7 +87,7 @@ def test_every_caller_of_an_action_is_a_registered_door_and_every_door_exists(ap
             else:
                 assert ident in commands, f"{name}: door {door} is not a CLI command"
     # Services that wrap an action for several routes (studio) count as part of those doors.
-    helpers = {"webapp.services.studio", "webapp.services.bulk", "webapp.cli_ai"}
+    helpers = {"webapp.services.studio", "webapp.services.bulk", "webapp.cli_ai", "webapp.cli_media"}
     for name, callers in _callers_of_actions().items():
         for caller in callers:
             if caller.split(":")[0] in helpers:
@@ -124,7 +124,7 @@ def _small_jpeg(shade: int) -> bytes:
 def world(app, make_user):
     """A producer P with a token, another producer Q, and records of both that doors act on."""
     from webapp.extensions import db
-    from webapp.models import BulkBatch, BulkImage, BulkItem, Job, User
+    from webapp.models import BulkBatch, BulkImage, BulkItem, Job, Show, User
     from webapp.services import tokens
     from webapp.services.assets import ingest_upload
 
@@ -161,6 +161,10 @@ def world(app, make_user):
             db.session.flush()
             db.session.add(BulkImage(item_id=item.id, batch_id=batch.id, asset_id=asset.id, selected=True))
             ids[f"batch_{who}"] = batch.id
+            show = Show(owner_id=user.id, title=f"Show of {who}")
+            db.session.add(show)
+            db.session.flush()
+            ids[f"show_{who}"] = show.id
         db.session.commit()
     web = app.test_client()
     assert web.post("/login", data={"email": p_email, "password": PASSWORD}).status_code == 302
@@ -250,6 +254,27 @@ DRIVERS = {
         "/api/v1/ai-generate",
         json={"prompt": "a violin", "image_type": "square", "quality": "low", "provider": "openai"}
         | ({"mode": "edit", "source_asset_id": w["ids"]["asset_q"]} if who == "q" else {}),
+        headers=_auth(w),
+    ),
+    "web:studio.animate": lambda w, who, photo: w["web"].post(
+        "/studio/video",
+        data={
+            "asset_id": str(w["ids"]["asset_" + who]),
+            "format": "square",
+            "seconds": "2",
+            "motion": "push-in",
+        },
+    ),
+    "api:api.start_video": lambda w, who, photo: w["api"].post(
+        "/api/v1/videos", json={"asset_id": w["ids"]["asset_" + who], "seconds": 2}, headers=_auth(w)
+    ),
+    "web:studio.voiceover": lambda w, who, photo: w["web"].post(
+        "/studio/voice",
+        data={"text": "Tonight only!", **({"show": str(w["ids"]["show_q"])} if who == "q" else {})},
+    ),
+    "api:api.start_voiceover": lambda w, who, photo: w["api"].post(
+        "/api/v1/voiceovers",
+        json={"text": "Tonight only!", **({"show_id": w["ids"]["show_q"]} if who == "q" else {})},
         headers=_auth(w),
     ),
     "web:activity.retry": lambda w, who, photo: w["web"].post(f"/jobs/{w['ids']['failed_' + who]}/retry"),

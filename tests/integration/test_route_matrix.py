@@ -50,6 +50,7 @@ STAFF_ALLOWED = {"admin.approvals", "admin.review_palette"}
 # Parameters that are not object ids: any value is fine.
 FREE_PARAMS = {
     "slot": "poster",
+    "media": "promo",
     "action": "pause",
     "which": "all",
     "name": "local",
@@ -181,7 +182,26 @@ def world(app, make_user, run_jobs, photo_jpeg, photo_png, openai_fake, gemini_f
             key_suffix="…0000",
         )
         template = PromptTemplate(image_type="poster", name="t", text="a poster")
-        db.session.add_all([image, image2, key, gemini_key, template])
+        # Two clips (rows only: the slot routes never read the bytes), one per route filling the promo slot.
+        clips = [
+            Asset(
+                owner_id=a_id,
+                kind="video",
+                media_kind="video",
+                storage_key=f"users/{a_id}/cl/clip{n}-u0.mp4",
+                filename=f"clip{n}.mp4",
+                content_type="video/mp4",
+                bytes=1,
+                width=360,
+                height=640,
+                sha256=f"{n}" * 64,
+                duration_s=2.0,
+                codec="h264",
+                source="animate",
+            )
+            for n in (1, 2)
+        ]
+        db.session.add_all([image, image2, key, gemini_key, template, *clips])
         token_row, _ = tokens.create(a, "a's token", "write")
         db.session.commit()
         ids.update(
@@ -202,6 +222,8 @@ def world(app, make_user, run_jobs, photo_jpeg, photo_png, openai_fake, gemini_f
             token=token_row.id,
             template=template.id,
             b_user=b_id,
+            video=clips[0].id,
+            video2=clips[1].id,
         )
         assert db.session.get(Job, ids["af"]).status == "succeeded"
         assert isinstance(db.session.get(ApiToken, token_row.id), ApiToken)
@@ -224,7 +246,11 @@ def _param_value(endpoint: str, name: str, ids: dict) -> object:
         return ids["jobbatch"] if endpoint.startswith("activity.") else ids["bulk"]
     if name == "asset_id":
         # The routes that delete take different images, so the owner's visit can run them all.
-        return ids[{"api.delete_asset": "square", "library.delete": "banner"}.get(endpoint, "generated")]
+        return ids[
+            {"api.delete_asset": "square", "library.delete": "banner", "studio.use_media": "video"}.get(
+                endpoint, "generated"
+            )
+        ]
     if name == "item_id":
         return ids[
             {"bulk.retry_item": "failed_item", "bulk.move_to_top": "pending_item"}.get(endpoint, "item")
@@ -321,6 +347,8 @@ NAMES_OWNED_IN_BODY = {
     "palettes.create",
     "api.extract_palette",
     "api.create_palette",
+    "studio.animate",
+    "api.start_video",
 }
 
 
@@ -388,6 +416,10 @@ def _request(endpoint: str, method: str, ids: dict) -> dict:
         "shows.update": SHOW_FORM,
         "shows.fill_from_job": {"job_id": str(ids["af"])},
         "shows.assign": {"asset_id": str(ids["poster"])},
+        "shows.assign_media": {"asset_id": str(ids["video2"])},
+        "studio.use_media": {"show": str(ids["show"])},
+        "studio.animate": {"asset_id": str(ids["original"]), "format": "square", "seconds": "2"},
+        "studio.voiceover": {"text": "Tonight only!"},
         "shows.use_job": {"job_id": str(ids["af"]), "show_id": str(ids["show"])},
         "studio.assign": {"show": str(ids["show"]), "slot": "poster"},
         "studio.save_overlay": {
@@ -420,6 +452,8 @@ def _request(endpoint: str, method: str, ids: dict) -> dict:
         "api.autoformat_asset": {"fill_banner": "solid"},
         "api.estimate": {"prompt": "a jazz trio", "provider": "local", "variations": 2},
         "api.create_show": {"title": "Matrix Revue"},
+        "api.start_video": {"asset_id": ids["original"], "seconds": 2},
+        "api.start_voiceover": {"text": "Tonight only!"},
         "api.update_show": {"title": "Renamed Revue"},
     }
     if endpoint in ("autoformat.create",):
@@ -463,6 +497,8 @@ def _snapshot(app, owner_id: int):
                 Show.poster_asset_id,
                 Show.square_asset_id,
                 Show.banner_asset_id,
+                Show.promo_asset_id,
+                Show.voice_asset_id,
                 Show.palette_id,
                 Show.cta_text,
                 where=Show.owner_id == owner_id,
@@ -589,6 +625,7 @@ LAST = (
     "bulk.control",
     "api.cancel_batch",
     "bulk.close",
+    "shows.clear_media",
     "library.selection",
     "api.delete_asset",
     "library.delete",
@@ -616,6 +653,10 @@ OWNER_NO_CHANGE = {
     "settings.region": "changes the visitor's own locale, which the snapshot does not hold",
 }
 
+
+# Voice needs a premium provider that can speak (Runway, from the providers branch); none is registered
+# here, so the owner's valid request is refused with how to set one up (tested in test_i16video_media).
+NEEDS_SPEECH_PROVIDER = ("studio.voiceover", "api.start_voiceover")
 
 # Ways into an account rather than an owner's routes (a reset link here is deliberately invalid, so
 # it answers 410): tested in test_auth and test_sec_passwords.
@@ -655,7 +696,7 @@ def test_the_owner_can_use_every_route(app, world, run_jobs):
     routes = [
         r
         for r in _routes(app, ids)
-        if r[0] not in ACCOUNT_ENTRY
+        if r[0] not in ACCOUNT_ENTRY + NEEDS_SPEECH_PROVIDER
         and r[0] not in OPERATOR_ONLY
         and not r[2].startswith(ADMIN_ONLY_PREFIXES)
     ]

@@ -665,6 +665,8 @@ CHANGE = {  # the owner only: staff and admins get 403, other producers 404
     "shows.clear",
     "shows.fill_from_job",
     "shows.use_job",
+    "shows.assign_media",
+    "shows.clear_media",
 }
 
 
@@ -687,11 +689,13 @@ def test_every_show_route_answers_each_role_as_the_authorization_rules_say(app, 
         show_id = _make_show(app, owner_id, title="Table show")  # fresh each time: delete must not leak
         poster = _asset(app, owner_id, "poster", (1200, 1800))
         job_id = _succeeded_job(app, owner_id)
-        url = rule.build({"show_id": show_id, "slot": "poster"}, append_unknown=False)[1]
+        clip = _asset(app, owner_id, "video", (360, 640), media_kind="video", duration_s=2.0, codec="h264")
+        url = rule.build({"show_id": show_id, "slot": "poster", "media": "promo"}, append_unknown=False)[1]
         data = {
             "shows.create": _form(),
             "shows.update": _form(),
             "shows.assign": {"asset_id": poster},
+            "shows.assign_media": {"asset_id": clip},
             "shows.fill_from_job": {"job_id": job_id},
             "shows.use_job": {"job_id": job_id, "show_id": show_id},
         }.get(rule.endpoint, {})

@@ -324,6 +324,7 @@ def download_job(job_id: int):
     parameters=[
         CURSOR,
         {"name": "kind", "in": "query", "schema": {"type": "string", "enum": list(library_service.KINDS)}},
+        {"name": "media", "in": "query", "schema": {"type": "string", "enum": list(library_service.MEDIA)}},
         {
             "name": "source",
             "in": "query",
@@ -359,6 +360,8 @@ def list_assets():
     errors: dict[str, list[str]] = {}
     if a.get("kind") and a["kind"] not in library_service.KINDS:
         errors["kind"] = [f"Choose one of {', '.join(library_service.KINDS)}."]
+    if a.get("media") and a["media"] not in library_service.MEDIA:
+        errors["media"] = [f"Choose one of {', '.join(library_service.MEDIA)}."]
     if a.get("source") and a["source"] not in library_service.SOURCES:
         errors["source"] = [f"Choose one of {', '.join(library_service.SOURCES)}."]
     if a.get("sort") and a["sort"] not in library_service.SORTS:
@@ -380,6 +383,7 @@ def list_assets():
     flt = library_service.LibraryFilter(
         kind=a.get("kind", ""),
         source=a.get("source", ""),
+        media=a.get("media", ""),
         show_id=show_id,
         q=a.get("q", "").strip(),
         sort=a.get("sort", "newest"),
@@ -393,7 +397,7 @@ def list_assets():
         200,
         paginate_link(
             page.next_cursor,
-            **{k: a.get(k) for k in ("kind", "source", "show_id", "q", "sort", "color", "limit")},
+            **{k: a.get(k) for k in ("kind", "media", "source", "show_id", "q", "sort", "color", "limit")},
         ),
     )
 
@@ -422,7 +426,15 @@ def get_asset(asset_id: int):
         200: {
             "type": "string",
             "format": "binary",
-            "x-content-type": ["image/jpeg", "image/png", "image/webp"],
+            "x-content-type": [
+                "image/jpeg",
+                "image/png",
+                "image/webp",
+                "video/mp4",
+                "audio/mpeg",
+                "audio/wav",
+                "audio/mp4",
+            ],
         },
         302: None,
         404: ERR,

@@ -80,6 +80,9 @@ COMPONENTS: dict[str, Any] = {
             "url": {"type": "string"},
             "download_url": {"type": "string"},
             "thumbnail_url": {"type": "string"},
+            "media_kind": {"type": "string", "enum": ["image", "video", "audio"]},
+            "duration_s": {"type": ["number", "null"]},
+            "codec": NULLABLE_STR,
         },
     },
     "Job": {
@@ -177,7 +180,7 @@ COMPONENTS: dict[str, Any] = {
             "performances": {"type": "array", "items": ref("Performance")},
             "slots": {
                 "type": "object",
-                "properties": dict.fromkeys(("poster", "square", "banner"), NULLABLE_INT),
+                "properties": dict.fromkeys(("poster", "square", "banner", "promo", "voice"), NULLABLE_INT),
             },
             "date_summary": {"type": "string"},
         },

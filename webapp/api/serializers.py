@@ -36,6 +36,9 @@ def asset_json(a: Asset, usage: int | None = None) -> dict[str, Any]:
         # The API's own route: it takes the bearer token (the library page wants a session).
         "download_url": url_for("api.download_asset", asset_id=a.id, _external=True),
         "thumbnail_url": url_for("library.thumb", asset_id=a.id, _external=True),
+        "media_kind": a.media_kind or "image",
+        "duration_s": a.duration_s,
+        "codec": a.codec,
     }
 
 
@@ -87,6 +90,8 @@ def show_json(show: Show) -> dict[str, Any]:
             "poster": show.poster_asset_id,
             "square": show.square_asset_id,
             "banner": show.banner_asset_id,
+            "promo": show.promo_asset_id,
+            "voice": show.voice_asset_id,
         },
         "date_summary": date_summary(show),
     }

@@ -7,7 +7,7 @@ from wtforms import HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, Regexp
 
-from webapp.services.library import KINDS, SORTS, SOURCES
+from webapp.services.library import KINDS, MEDIA, SORTS, SOURCES
 
 
 class LibraryFilterForm(FlaskForm):
@@ -22,6 +22,11 @@ class LibraryFilterForm(FlaskForm):
     kind = SelectField(
         "Kind",
         choices=[SelectChoice("", "All kinds")] + [SelectChoice(k, k.capitalize()) for k in KINDS],
+        default="",
+    )
+    media = SelectField(
+        "Type",
+        choices=[SelectChoice("", "Images, videos, audio")] + [SelectChoice(k, v) for k, v in MEDIA.items()],
         default="",
     )
     source = SelectField(

@@ -1,6 +1,6 @@
 """SQLAlchemy models. Models never commit: the service that owns the transaction does."""
 
-from webapp.models.asset import Asset, AssetColor, AssetKind, AssetSource
+from webapp.models.asset import Asset, AssetColor, AssetKind, AssetSource, MediaKind
 from webapp.models.base import utcnow
 from webapp.models.bulk import BulkBatch, BulkImage, BulkItem
 from webapp.models.housekeeping import StorageTombstone
@@ -15,10 +15,11 @@ from webapp.models.money import (
     UsageEvent,
     UserKey,
 )
-from webapp.models.show import SLOTS, Performance, Show
+from webapp.models.show import MEDIA_SLOTS, SLOTS, Performance, Show
 from webapp.models.user import Role, User
 
 __all__ = [
+    "MEDIA_SLOTS",
     "SLOTS",
     "AllowanceReservation",
     "ApiToken",
@@ -34,6 +35,7 @@ __all__ = [
     "JobBatch",
     "JobMode",
     "JobStatus",
+    "MediaKind",
     "Palette",
     "Performance",
     "PromptTemplate",

@@ -32,16 +32,28 @@ class AssetKind(enum.StrEnum):
     BANNER = "banner"
     GENERATED = "generated"
     EDITED = "edited"
+    VIDEO = "video"  # a clip (media_kind video)
+    AUDIO = "audio"  # a voice promo or sound (media_kind audio)
+
+
+class MediaKind(enum.StrEnum):
+    """What the bytes are: a still (everything before issue 16), a video clip or an audio file."""
+
+    IMAGE = "image"
+    VIDEO = "video"
+    AUDIO = "audio"
 
 
 class AssetSource(enum.StrEnum):
     UPLOAD = "upload"
     AUTOFORMAT = "autoformat"
     AI = "ai"
+    ANIMATE = "animate"
 
 
 class Asset(db.Model):
-    """One stored image. The same bytes are stored once per owner (unique owner + sha256)."""
+    """One stored image, video or audio file (``media_kind``). The same bytes are stored once per owner
+    (unique owner + sha256)."""
 
     __tablename__ = "asset"
     __table_args__ = (
@@ -57,8 +69,13 @@ class Asset(db.Model):
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(64))
     bytes: Mapped[int] = mapped_column(BigInteger)
-    width: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)  # audio: 0
     height: Mapped[int] = mapped_column(Integer)
+    media_kind: Mapped[str] = mapped_column(
+        String(8), default=MediaKind.IMAGE.value, server_default=MediaKind.IMAGE.value, index=True
+    )
+    duration_s: Mapped[float | None] = mapped_column(Float, nullable=True)  # video and audio
+    codec: Mapped[str | None] = mapped_column(String(32), nullable=True)  # video and audio: h264, mp3…
     sha256: Mapped[str] = mapped_column(String(64))
     phash: Mapped[str | None] = mapped_column(String(32), nullable=True)
     # imaging.likeness signature (1.2 KB): confirms a phash match by colour and structure. Assets stored
@@ -92,7 +109,19 @@ class Asset(db.Model):
 
     @property
     def extension(self) -> str:
-        return {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}.get(self.content_type, "bin")
+        return {
+            "image/jpeg": "jpg",
+            "image/png": "png",
+            "image/webp": "webp",
+            "video/mp4": "mp4",
+            "audio/mpeg": "mp3",
+            "audio/wav": "wav",
+            "audio/mp4": "m4a",
+        }.get(self.content_type, "bin")
+
+    @property
+    def is_image(self) -> bool:
+        return self.media_kind == MediaKind.IMAGE.value
 
     def __repr__(self) -> str:
         return f"<Asset {self.id} {self.kind} {self.width}x{self.height}>"

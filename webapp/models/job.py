@@ -55,6 +55,8 @@ class Job(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    # A provider's long task (Runway) this job created: a retried job resumes it instead of paying twice.
+    provider_task_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
     @property
     def is_final(self) -> bool:

@@ -12,6 +12,8 @@ from webapp.extensions import db
 from webapp.models.base import UTCDateTime, utcnow
 
 SLOTS = ("poster", "square", "banner")
+# Slots for media beside the images: a promo clip (video) and a voice promo (audio).
+MEDIA_SLOTS = {"promo": "video", "voice": "audio"}
 
 
 class Show(db.Model):
@@ -38,6 +40,12 @@ class Show(db.Model):
     banner_asset_id: Mapped[int | None] = mapped_column(
         ForeignKey("asset.id", ondelete="SET NULL"), nullable=True, index=True
     )
+    promo_asset_id: Mapped[int | None] = mapped_column(
+        ForeignKey("asset.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    voice_asset_id: Mapped[int | None] = mapped_column(
+        ForeignKey("asset.id", ondelete="SET NULL"), nullable=True, index=True
+    )
     palette_id: Mapped[int | None] = mapped_column(
         ForeignKey("palette.id", ondelete="SET NULL"), nullable=True, index=True
     )
@@ -54,6 +62,8 @@ class Show(db.Model):
     poster = relationship("Asset", foreign_keys=[poster_asset_id], lazy="joined")
     square = relationship("Asset", foreign_keys=[square_asset_id], lazy="joined")
     banner = relationship("Asset", foreign_keys=[banner_asset_id], lazy="joined")
+    promo = relationship("Asset", foreign_keys=[promo_asset_id], lazy="joined")
+    voice = relationship("Asset", foreign_keys=[voice_asset_id], lazy="joined")
 
     def slot_asset_id(self, slot: str) -> int | None:
         return getattr(self, f"{slot}_asset_id")

@@ -104,6 +104,15 @@ def owned(model: type, record_id: Any, user: User, what: str) -> Any:
     return row
 
 
+def owned_image(asset_id: Any, user: User) -> Asset:
+    """`owned`, and a still image: a clip or an audio file cannot be auto-formatted, edited or sampled."""
+    asset = owned(Asset, asset_id, user, "image")
+    if not asset.is_image:
+        message = f"That is a {asset.media_kind} file, not an image: choose an image."
+        raise ActionError("invalid", message, {"asset_id": [message]})
+    return asset
+
+
 # --------------------------------------------------------------------------------- auto-format
 
 FILLS = ("blur", "solid", "crop")
@@ -218,7 +227,7 @@ def autoformat_asset(
 ) -> Job:
     """Auto-format an image already in the library."""
     require_feature(user)
-    asset = owned(Asset, asset_id, user, "image")
+    asset = owned_image(asset_id, user)
     return _start_autoformat(user, asset, _validated(settings), idempotency_key, batch_id)
 
 
@@ -262,7 +271,7 @@ def extract_palette(
     """Extract a palette from an image in the library or from an upload (stored first)."""
     require_feature(user)
     show = owned(Show, show_id, user, "show") if show_id not in (None, "") else None
-    asset = owned(Asset, asset_id, user, "image") if upload is None else None
+    asset = owned_image(asset_id, user) if upload is None else None
     if not isinstance(n_colors, int) or isinstance(n_colors, bool) or not 5 <= n_colors <= 8:
         raise ActionError("invalid", "Ask for 5 to 8 colours.", {"colors": ["5 to 8 colours."]})
     try:
@@ -307,7 +316,7 @@ def generate(user: User, req: Any, *, idempotency_key: str | None = None, inline
     if req.show_id is not None:
         owned(Show, req.show_id, user, "show")
     if req.operation == "edit":
-        owned(Asset, req.source_asset_id, user, "image")
+        owned_image(req.source_asset_id, user)
     try:
         q = generation.quote(user, req)
         payload = generation.payload_for(user, req, q)
@@ -345,6 +354,96 @@ _register(
             "cli:generate",
         ),
         "ai",
+    )
+)
+
+
+# --------------------------------------------------------------------------------- video and voice
+
+
+def animate(user: User, settings: Any, *, idempotency_key: str | None = None, inline: bool = False) -> Job:
+    """A clip from a library image (`services.media.VideoSettings`); ``local`` renders offline, free."""
+    from webapp.services import media
+
+    require_feature(user)
+    asset = owned(Asset, settings.asset_id, user, "image")
+    show = owned(Show, settings.show_id, user, "show") if settings.show_id not in (None, "") else None
+    errors = settings.errors()
+    if not asset.is_image:
+        errors["asset_id"] = ["That is a video or audio file: choose an image to animate."]
+    if not errors and not media.provider_can(settings.provider, "animate"):
+        errors["provider"] = [
+            f"{settings.provider} cannot make video. Choose local (free, offline) or Runway."
+        ]
+    if not errors and settings.provider != media.LOCAL and media.route_problem(user, settings.provider):
+        errors["provider"] = [media.route_problem(user, settings.provider)]
+    if errors:
+        raise ActionError("invalid", next(iter(errors.values()))[0], errors)
+    try:
+        return job_service.start(
+            user,
+            "video",
+            settings.payload(asset, show),
+            inline=inline,
+            allowance=("media", 1, None),
+            idempotency_key=idempotency_key,
+        )
+    except limits.LimitReached as exc:
+        raise ActionError.from_limit(exc) from None
+
+
+def voiceover(user: User, settings: Any, *, idempotency_key: str | None = None, inline: bool = False) -> Job:
+    """A spoken promo (`services.media.VoiceSettings`); needs a premium provider that can speak."""
+    from webapp.services import media
+
+    require_feature(user)
+    show = owned(Show, settings.show_id, user, "show") if settings.show_id not in (None, "") else None
+    errors = settings.errors()
+    if errors:
+        raise ActionError("invalid", next(iter(errors.values()))[0], errors)
+    try:
+        limits.check("media", user)  # the allowance is looked at before the provider question
+    except limits.LimitReached as exc:
+        raise ActionError.from_limit(exc) from None
+    provider = settings.provider or media.default_speech_provider()
+    if not provider or not media.provider_can(provider, "speak"):
+        raise ActionError("invalid", media.VOICE_NEEDS_PREMIUM, {"provider": [media.VOICE_NEEDS_PREMIUM]})
+    problem = media.route_problem(user, provider)
+    if problem:
+        raise ActionError("invalid", problem, {"provider": [problem]})
+    payload = {
+        "text": settings.text.strip(),
+        "voice": settings.voice or None,
+        "provider": provider,
+        "show_id": show.id if show is not None else None,
+    }
+    try:
+        return job_service.start(
+            user,
+            "voice",
+            payload,
+            inline=inline,
+            allowance=("media", 1, None),
+            idempotency_key=idempotency_key,
+        )
+    except limits.LimitReached as exc:
+        raise ActionError.from_limit(exc) from None
+
+
+_register(
+    ActionSpec(
+        "animate",
+        ("feature", "ownership", "validation", "allowance"),
+        ("web:studio.animate", "api:api.start_video", "cli:animate"),
+        "media",
+    )
+)
+_register(
+    ActionSpec(
+        "voiceover",
+        ("feature", "ownership", "validation", "allowance"),
+        ("web:studio.voiceover", "api:api.start_voiceover", "cli:voiceover"),
+        "media",
     )
 )
 

@@ -32,7 +32,15 @@ from webapp.storage import get_storage
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+EXTENSIONS = {
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/webp": "webp",
+    "video/mp4": "mp4",
+    "audio/mpeg": "mp3",
+    "audio/wav": "wav",
+    "audio/mp4": "m4a",
+}
 
 
 def upload_limits() -> UploadLimits:

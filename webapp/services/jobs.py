@@ -32,6 +32,8 @@ JOB_KINDS: dict[str, tuple[str, str]] = {
     "autoformat": ("webapp.jobs.autoformat.run", "images"),
     "generate": ("webapp.jobs.generate.run", "ai"),
     "palette": ("webapp.jobs.palette.run", "images"),
+    "video": ("webapp.jobs.video.run", "images"),
+    "voice": ("webapp.jobs.video.run_voice", "ai"),
 }
 
 STALE_MESSAGE = (

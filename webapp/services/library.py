@@ -17,15 +17,17 @@ from sqlalchemy import Select, and_, func, literal, or_, select, tuple_
 from sqlalchemy.orm import aliased
 
 from webapp.extensions import db
-from webapp.models import SLOTS, Asset, AssetColor, Show, StorageTombstone, User
+from webapp.models import MEDIA_SLOTS, SLOTS, Asset, AssetColor, Show, StorageTombstone, User
 from webapp.storage import get_storage
 
 log = logging.getLogger(__name__)
+ALL_SLOTS = SLOTS + tuple(MEDIA_SLOTS)  # images, then the promo clip and the voice promo
 
 PAGE_SIZE = 48
 SORTS = {"newest": "Newest first", "oldest": "Oldest first", "largest": "Largest first", "used": "Most used"}
 KINDS = ("original", "poster", "square", "banner", "generated", "edited")
-SOURCES = {"upload": "Uploaded", "autoformat": "Auto-formatted", "ai": "AI"}
+MEDIA = {"image": "Images", "video": "Videos", "audio": "Audio"}
+SOURCES = {"upload": "Uploaded", "autoformat": "Auto-formatted", "ai": "AI", "animate": "Animated"}
 COLOR_RADIUS = 22.0  # CIELAB distance: "close" colours for colour search
 COLOR_MIN_SHARE = 0.08  # ignore specks: the colour must cover at least 8% of the image
 
@@ -36,6 +38,7 @@ class LibraryFilter:
 
     kind: str = ""
     source: str = ""
+    media: str = ""  # image / video / audio
     show_id: int | None = None
     q: str = ""
     sort: str = "newest"
@@ -46,6 +49,7 @@ class LibraryFilter:
         args = {
             "kind": self.kind,
             "source": self.source,
+            "media": self.media,
             "show": self.show_id or "",
             "q": self.q,
             "sort": self.sort,
@@ -105,9 +109,12 @@ def usage_count_expr():
     """Correlated subquery: how many show slots use the asset."""
     per_slot = [
         select(func.count()).where(getattr(Show, f"{slot}_asset_id") == Asset.id).scalar_subquery()
-        for slot in SLOTS
+        for slot in ALL_SLOTS
     ]
-    return (per_slot[0] + per_slot[1] + per_slot[2]).label("usage")
+    total = per_slot[0]
+    for extra in per_slot[1:]:
+        total = total + extra
+    return total.label("usage")
 
 
 def gallery(user: User, flt: LibraryFilter, page_size: int = PAGE_SIZE) -> GalleryPage:
@@ -123,8 +130,10 @@ def gallery(user: User, flt: LibraryFilter, page_size: int = PAGE_SIZE) -> Galle
         query = query.where(Asset.kind == flt.kind)
     if flt.source:
         query = query.where(Asset.source == flt.source)
+    if flt.media:
+        query = query.where(Asset.media_kind == flt.media)
     if flt.show_id:
-        in_slot = or_(*(getattr(Show, f"{s}_asset_id") == Asset.id for s in SLOTS))
+        in_slot = or_(*(getattr(Show, f"{s}_asset_id") == Asset.id for s in ALL_SLOTS))
         slot_of_show = select(Show.id).where(Show.id == flt.show_id, in_slot).exists()
         query = query.where(or_(Asset.show_id == flt.show_id, slot_of_show))
     if flt.q:
@@ -239,9 +248,9 @@ def usages(assets: list[Asset]) -> dict[int, Usage]:
     result = {i: Usage([], []) for i in ids}
     if not ids:
         return result
-    conditions = [getattr(Show, f"{s}_asset_id").in_(ids) for s in SLOTS]
+    conditions = [getattr(Show, f"{s}_asset_id").in_(ids) for s in ALL_SLOTS]
     for show in db.session.scalars(select(Show).where(or_(*conditions))).unique():
-        for slot in SLOTS:
+        for slot in ALL_SLOTS:
             aid = show.slot_asset_id(slot)
             if aid in result:
                 result[aid].slots.append((show, slot))
@@ -270,7 +279,7 @@ def delete_assets(assets: list[Asset]) -> int:
             db.session.add(StorageTombstone(storage_key=key))
         ids = [a.id for a in assets]
         db.session.execute(AssetColor.__table__.delete().where(AssetColor.asset_id.in_(ids)))
-        for slot in SLOTS:
+        for slot in ALL_SLOTS:
             col = getattr(Show, f"{slot}_asset_id")
             db.session.execute(Show.__table__.update().where(col.in_(ids)).values({col.key: None}))
         for asset in assets:

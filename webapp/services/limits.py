@@ -26,6 +26,7 @@ KINDS = {
     "autoformat": ("LIMIT_AUTOFORMAT_PER_HOUR", 10, "auto-format jobs"),
     "ai": ("LIMIT_AI_PER_HOUR", 5, "AI images"),
     "palette": ("LIMIT_PALETTE_PER_HOUR", 20, "palette extractions"),
+    "media": ("LIMIT_MEDIA_PER_HOUR", 10, "video and voice clips"),
 }
 
 # What the producer can do about each refusal.
@@ -33,6 +34,7 @@ REMEDY = {
     "autoformat": "Wait until then; jobs that fail or are cancelled do not count.",
     "ai": "Or add your own provider key in Settings (own-key and free offline images do not count).",
     "palette": "Wait until then; extractions that fail do not count.",
+    "media": "Wait until then; clips and voice promos that fail or are cancelled do not count.",
 }
 
 

@@ -22,6 +22,7 @@ from webapp.imaging import FORMATS
 from webapp.imaging.overlay_text import MAX_TITLE_CHARS
 from webapp.models import SLOTS, Asset, AssetKind, Job, JobStatus, Performance, Show, User
 from webapp.services import jobs as job_service
+from webapp.services.show_media import media_slot_views
 from webapp.services.show_rules import (
     MAX_PERFORMER_CHARS,
     MAX_PERFORMERS,
@@ -440,6 +441,7 @@ def show_view(show: Show, viewer: User) -> dict[str, Any]:
         "date_summary": date_summary(show),
         "price": price_text(show),
         "slots": [slot_view(show, slot) for slot in SLOTS],
+        "media_slots": media_slot_views(show),
         "images": images,
         "image_total": image_total,
         "palette": None,  # the Show model has no applied palette yet

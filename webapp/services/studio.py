@@ -242,7 +242,10 @@ def recent_images(user: User, limit: int = RECENT_IMAGES) -> list[Asset]:
     """Images to edit: the producer's newest, any kind."""
     return list(
         db.session.scalars(
-            select(Asset).where(Asset.owner_id == user.id).order_by(Asset.id.desc()).limit(limit)
+            select(Asset)
+            .where(Asset.owner_id == user.id, Asset.media_kind == "image")
+            .order_by(Asset.id.desc())
+            .limit(limit)
         )
     )
 

@@ -25,7 +25,7 @@ from flask_login import current_user
 
 from webapp.authz import get_owned_or_404, get_viewable_or_404, media_assistant_required
 from webapp.imaging.overlay_text import MAX_TITLE_CHARS, describe, unsettable
-from webapp.models import SLOTS, Job, Show
+from webapp.models import MEDIA_SLOTS, SLOTS, Asset, Job, Show
 from webapp.params import page_arg, parse_id
 from webapp.services import jobs as job_service
 from webapp.services import shows as show_service
@@ -37,6 +37,7 @@ bp = Blueprint("shows", __name__, url_prefix="/shows")
 PICKER_PAGE_SIZE = 24
 LIST_PAGE_SIZE = 20
 SLOT = "<any(" + ", ".join(SLOTS) + "):slot>"
+MEDIA_SLOT = "<any(" + ", ".join(MEDIA_SLOTS) + "):media>"
 
 
 @bp.app_context_processor
@@ -250,6 +251,37 @@ def clear(show_id: int, slot: str) -> ResponseReturnValue:
         return _render_slot(show, slot, message)
     flash(message, "success")
     return redirect(url_for("shows.detail", show_id=show.id, _anchor=f"slot-{slot}"))
+
+
+@bp.post(f"/<int:show_id>/media/{MEDIA_SLOT}")
+@media_assistant_required
+def assign_media(show_id: int, media: str) -> ResponseReturnValue:
+    """Put one of the owner's clips (promo) or audio files (voice) in the show's media slot."""
+    from webapp.extensions import db
+    from webapp.services import show_media
+
+    show = get_owned_or_404(Show, show_id)
+    form = AssignForm()
+    asset = db.session.get(Asset, form.asset_id.data) if form.validate_on_submit() else None
+    try:
+        show_media.assign_media_slot(show, media, asset)
+    except ValueError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("shows.detail", show_id=show.id, _anchor="media-slots"))
+    flash(f"{show_media.MEDIA_SLOT_LABELS[media]} set to {asset.filename}.", "success")
+    return redirect(url_for("shows.detail", show_id=show.id, _anchor="media-slots"))
+
+
+@bp.post(f"/<int:show_id>/media/{MEDIA_SLOT}/clear")
+@media_assistant_required
+def clear_media(show_id: int, media: str) -> ResponseReturnValue:
+    """Empty the media slot; the file stays in the library."""
+    from webapp.services import show_media
+
+    show = get_owned_or_404(Show, show_id)
+    show_media.clear_media_slot(show, media)
+    flash(f"{show_media.MEDIA_SLOT_LABELS[media]} cleared. The file is still in My images.", "success")
+    return redirect(url_for("shows.detail", show_id=show.id, _anchor="media-slots"))
 
 
 @bp.post("/<int:show_id>/fill-from-job")

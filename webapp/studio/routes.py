@@ -491,3 +491,6 @@ def save_overlay(asset_id: int) -> ResponseReturnValue:
         resp.headers["HX-Redirect"] = target
         return resp
     return redirect(target)
+
+
+from webapp.studio import media_routes  # noqa: E402, F401  (Video and Voice modes register on bp)

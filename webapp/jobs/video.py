@@ -1,0 +1,197 @@
+"""RQ entry points for media: ``video`` (a still -> an MP4 clip) and ``voice`` (a script -> speech).
+
+One code path for every provider: the adapter is chosen by name (`services.media.video_provider` /
+`speech_provider`; ``local`` is the offline renderer) and talks to this job only through `TaskHooks`:
+progress, the producer's cancel, and ``save_task_id``, which commits a remote provider's task id on the
+job row (``Job.provider_task_id``) before the first poll, so a retried attempt resumes the same paid task
+(``resume_task_id``) instead of starting a second one. What comes back is validated like any untrusted
+file (`media.probe`) before it is stored, with a thumbnail, as an asset.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from webapp.base_urls import BaseUrlRefused
+from webapp.extensions import db
+from webapp.jobs.runner import JobCancelled, JobContext, JobError, RetryableJobError, execute
+from webapp.models import Asset, Job, JobStatus, Show, User
+from webapp.providers.media import SpeechRequest, TaskCancelled, TaskHooks, VideoRequest
+from webapp.services import media
+from webapp.storage import get_storage
+
+
+def run(job_id: int) -> None:
+    """Entry point enqueued by `services.jobs.start(..., "video", ...)`."""
+    execute(job_id, _animate)
+
+
+def run_voice(job_id: int) -> None:
+    """Entry point enqueued by `services.jobs.start(..., "voice", ...)`."""
+    execute(job_id, _speak)
+
+
+def _hooks(ctx: JobContext, start: float, span: float) -> TaskHooks:
+    """Hooks bound to this attempt's row: progress maps 0..1 into [start, start+span] percent."""
+    resume = db.session.scalar(select(Job.provider_task_id).where(Job.id == ctx.job_id))
+    db.session.commit()
+
+    def save_task_id(task_id: str) -> None:
+        with db.engine.begin() as conn:
+            rows = conn.execute(
+                update(Job).where(*ctx._mine()).values(provider_task_id=str(task_id)[:200])
+            ).rowcount
+        if not rows:
+            raise JobCancelled
+
+    def cancelled() -> bool:
+        with db.engine.connect() as conn:
+            row = conn.execute(select(Job.status, Job.attempts).where(Job.id == ctx.job_id)).first()
+        return row is None or row.status != JobStatus.RUNNING.value or row.attempts != ctx.attempt
+
+    def progress(fraction: float, stage: str) -> None:
+        ctx.progress(start + span * max(0.0, min(1.0, fraction)), stage)
+
+    return TaskHooks(resume_task_id=resume, save_task_id=save_task_id, progress=progress, cancelled=cancelled)
+
+
+def _key_for(ctx: JobContext, name: str):
+    """(key, base_url) for a remote provider, the producer's own key first (the generation rules)."""
+
+    def resolve() -> tuple[str | None, str | None]:
+        from webapp.jobs.generate import _key_for as route_key
+        from webapp.services.keys import base_url_for
+        from webapp.services.providers import RoutingError, plan
+
+        user = db.session.get(User, ctx.owner_id)
+        try:
+            route = plan(user, name, "video")[0]
+        except (RoutingError, IndexError) as exc:
+            raise JobError(str(exc) or f"{name} is not set up.") from None
+        try:
+            base_url = base_url_for(
+                route.provider_name, route.provider_row, own_key=route.key_owner == "user"
+            )
+        except BaseUrlRefused as exc:
+            raise JobError(f"{exc} Nothing was sent; an admin must fix the provider's base URL.") from None
+        return route_key(route, user), base_url
+
+    return resolve
+
+
+def _call(fn: Any) -> Any:
+    """Run an adapter call, translating the contract's failures into the runner's."""
+    from webapp.providers import ProviderError
+
+    try:
+        return fn()
+    except TaskCancelled:
+        raise JobCancelled from None
+    except media.MediaUnavailable as exc:
+        raise JobError(str(exc)) from None
+    except ProviderError as exc:
+        raise (RetryableJobError if exc.retryable else JobError)(str(exc)) from None
+
+
+def _store(ctx: JobContext, result: Any, **fields: Any) -> Asset:
+    from webapp.media.probe import MediaRejected, probe, thumbnail
+
+    try:
+        info = probe(result.data, result.mime)
+        thumb = thumbnail(result.data, info)
+    except MediaRejected as exc:
+        raise JobError(f"The provider returned a file Marquee cannot keep: {exc.message}") from None
+    return media.media_asset(
+        ctx.owner_id, result.data, info, thumb, ctx.writer, ctx.put, job_id=ctx.job_id, **fields
+    )
+
+
+def _animate(ctx: JobContext) -> None:
+    source = db.session.get(Asset, ctx.input.get("asset_id"))
+    if source is None or source.owner_id != ctx.owner_id or not source.is_image:
+        raise JobError("The image was deleted before it could be animated. Choose another image.")
+    key, filename, source_id, mime = source.storage_key, source.filename, source.id, source.content_type
+    show_id = ctx.input.get("show_id")
+    if show_id is not None and db.session.get(Show, show_id) is None:
+        show_id = None
+    db.session.commit()  # close the read before talking to storage
+
+    name = ctx.input.get("provider") or media.LOCAL
+    ctx.progress(3, "Fetching the image")
+    data = get_storage().get(key)
+    cfg = current_app.config
+    adapter = _call(
+        lambda: media.video_provider(
+            name,
+            _key_for(ctx, name),
+            float(cfg.get("PROVIDER_TIMEOUT_SECONDS", 90)),
+            float(cfg.get("LOCAL_VIDEO_SCALE", 1.0)),
+        )
+    )
+    request = VideoRequest(
+        image=data,
+        image_mime=mime,
+        format=ctx.input["format"],
+        seconds=int(ctx.input["seconds"]),
+        motion=ctx.input.get("motion", "push-in"),
+        prompt=ctx.input.get("prompt", ""),
+        title=ctx.input.get("title", ""),
+        subtitle=ctx.input.get("subtitle", ""),
+    )
+    hooks = _hooks(ctx, 5, 85)
+    ctx.progress(5, "Rendering the clip" if name == media.LOCAL else "Asking the provider for the clip")
+    result = _call(lambda: adapter.animate(request, hooks))
+    ctx.progress(92, "Checking and saving the clip")
+    stem = filename.rsplit(".", 1)[0] or "clip"
+    asset = _store(
+        ctx,
+        result,
+        filename=f"{stem}-{request.format}.mp4",
+        parent_id=source_id,
+        show_id=show_id,
+        provenance={
+            "source": "animate",
+            "provider": name,
+            "format": request.format,
+            "seconds": request.seconds,
+            "motion": request.motion,
+            "title_reveal": bool(request.title),
+            "task_id": result.task_id,
+            "usage": result.usage,
+        },
+    )
+    ctx.finish({"kind": "video", "provider": name, "format": request.format}, [asset])
+
+
+def _speak(ctx: JobContext) -> None:
+    name = ctx.input.get("provider")
+    cfg = current_app.config
+    adapter = _call(
+        lambda: media.speech_provider(
+            name, _key_for(ctx, name), float(cfg.get("PROVIDER_TIMEOUT_SECONDS", 90))
+        )
+    )
+    request = SpeechRequest(text=ctx.input["text"], voice=ctx.input.get("voice"))
+    hooks = _hooks(ctx, 5, 85)
+    ctx.progress(5, "Asking the provider to read the script")
+    result = _call(lambda: adapter.speak(request, hooks))
+    ctx.progress(92, "Checking and saving the voice promo")
+    ext = {"audio/mpeg": "mp3", "audio/wav": "wav", "audio/mp4": "m4a"}.get(result.mime, "mp3")
+    asset = _store(
+        ctx,
+        result,
+        filename=f"voice-promo.{ext}",
+        parent_id=None,
+        show_id=ctx.input.get("show_id"),
+        provenance={
+            "source": "voiceover",
+            "provider": name,
+            "voice": request.voice,
+            "task_id": result.task_id,
+        },
+    )
+    asset.prompt = request.text
+    ctx.finish({"kind": "voice", "provider": name}, [asset])
