@@ -332,6 +332,15 @@ class ImageProvider(ABC):
     def size_for(self, image_type: str) -> str:
         """The provider-native size or aspect ratio requested for an image type (a price table key)."""
 
+    @classmethod
+    def accepts_model(cls, model: str) -> bool:
+        """Whether ``model`` is one this provider can be asked for (a fixed list unless overridden)."""
+        return model in cls.spec.models
+
+    def configure(self, options: dict[str, Any] | None) -> None:
+        """Apply the provider row's extra options (e.g. Hugging Face routing); most adapters have none."""
+        return None
+
     def model_for(self, request: ImageRequest) -> str:
         """The model to use; unknown names are refused here so no call is made (and billed) for them."""
         model = request.model or self.spec.default_model
