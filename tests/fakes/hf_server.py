@@ -23,6 +23,8 @@ class FakeHF(FakeServer):
         super().__init__(valid_key)
 
     def key_ok(self, req: RecordedRequest) -> bool:
+        if self.valid_key is None:  # any key is accepted
+            return bool(req.headers.get("authorization"))
         return req.headers.get("authorization") == f"Bearer {self.valid_key}"
 
     def bad_key_response(self, req: RecordedRequest) -> Response:

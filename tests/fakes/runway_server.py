@@ -93,6 +93,8 @@ class FakeRunway(FakeServer):
     def key_ok(self, req: RecordedRequest) -> bool:
         if _OUTPUT.match(req.path):
             return True
+        if self.valid_key is None:  # any key is accepted
+            return bool(req.headers.get("authorization"))
         return req.headers.get("authorization") == f"Bearer {self.valid_key}"
 
     def bad_key_response(self, req: RecordedRequest) -> Response:

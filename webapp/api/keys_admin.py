@@ -16,19 +16,20 @@ from webapp.services import keys as key_service
 from webapp.services import ledger
 from webapp.services import providers as provider_service
 from webapp.services.budget import month_spend
+from webapp.services.pricing import tier_of
 
 ERR = ref("Problem")
 PROVIDER = {
     "name": "provider",
     "in": "path",
     "required": True,
-    "schema": {"type": "string", "enum": ["openai", "gemini", "local"]},
+    "schema": {"type": "string", "enum": ["openai", "gemini", "runway", "huggingface", "local"]},
 }
 KEY_PROVIDER = {
     "name": "provider",
     "in": "path",
     "required": True,
-    "schema": {"type": "string", "enum": ["openai", "gemini"]},
+    "schema": {"type": "string", "enum": ["openai", "gemini", "runway", "huggingface"]},
 }
 
 
@@ -73,7 +74,7 @@ def list_api_keys():
             "type": "object",
             "required": ["provider", "key"],
             "properties": {
-                "provider": {"type": "string", "enum": ["openai", "gemini"]},
+                "provider": {"type": "string", "enum": ["openai", "gemini", "runway", "huggingface"]},
                 "key": {"type": "string", "minLength": 8, "maxLength": 512},
                 "use_own": {"type": "boolean"},
             },
@@ -85,7 +86,7 @@ def add_api_key():
     body = json_body()
     provider, key = body.get("provider"), body.get("key")
     if provider not in key_service.KEY_PROVIDERS:
-        raise validation_error({"provider": ["Choose openai or gemini."]})
+        raise validation_error({"provider": ["Choose openai, gemini, runway or huggingface."]})
     if not isinstance(key, str):
         raise validation_error({"key": ["Paste the whole key as a string."]})
     try:
@@ -191,6 +192,8 @@ def _provider_json(p) -> dict:
         "last_test_message": p.last_test_message,
         "last_tested_at": iso(p.last_tested_at),
         "price_table": p.price_table or {},
+        "tier": tier_of(p, p.name),
+        "options": p.options or {},
     }
 
 
@@ -251,7 +254,7 @@ PROVIDER_PATCH = {
             "required": ["name"],
             "properties": {
                 **PROVIDER_PATCH["properties"],
-                "name": {"type": "string", "enum": ["openai", "gemini", "local"]},
+                "name": {"type": "string", "enum": ["openai", "gemini", "runway", "huggingface", "local"]},
             },
         }
     },
@@ -288,7 +291,7 @@ def _patch_provider(row, body: dict):
     for k in unknown:
         errors[k] = ["Unknown field."]
     if "model" in body:
-        if body["model"] not in spec.models:
+        if not isinstance(body["model"], str) or not REGISTRY[row.name].accepts_model(body["model"]):
             errors["model"] = [f"Choose one of {', '.join(spec.models)}."]
         else:
             changes["model"] = body["model"]

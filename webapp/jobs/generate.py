@@ -28,7 +28,8 @@ from sqlalchemy.exc import IntegrityError
 from webapp.base_urls import BaseUrlRefused
 from webapp.extensions import db
 from webapp.imaging import FORMATS, AutoformatOptions, analyze, decode, encode, render
-from webapp.jobs.runner import JobContext, JobError, RetryableJobError, execute
+from webapp.jobs import provider_tasks
+from webapp.jobs.runner import JobCancelled, JobContext, JobError, RetryableJobError, execute
 from webapp.models import Asset, User, UserKey, utcnow
 from webapp.providers import (
     ContentBlocked,
@@ -38,6 +39,7 @@ from webapp.providers import (
     RateLimited,
     create_provider,
 )
+from webapp.providers.media import TaskCancelled
 from webapp.services import budget, ledger, ratelimit
 from webapp.services.assets import apply_analysis, storage_key
 from webapp.services.generation import full_prompt
@@ -185,6 +187,10 @@ def generate_variation(
             base_url=base_url,
             timeout=float(current_app.config.get("PROVIDER_TIMEOUT_SECONDS", 90)),
         )
+        provider.configure(route.provider_row.options if route.provider_row is not None else None)
+        hooks = provider_tasks.hooks_for(ctx, index) if hasattr(provider, "task_hooks") else None
+        if hooks is not None:
+            provider.task_hooks = hooks  # a task-based provider: the job row remembers the task
         size = provider.size_for(p["image_type"])
         quality = p.get("quality", "medium")
         price = estimate(route.provider_row, route.provider_name, route.model, size, quality, 1)
@@ -227,6 +233,24 @@ def generate_variation(
         db.session.commit()  # no transaction open while we wait on the provider
         try:
             images = _send(provider, request, p.get("operation"), source_bytes, bucket, per_minute)
+        except TaskCancelled:
+            # The provider was asked to stop its task, but a started task is not refunded (Runway):
+            # count it as possibly billed, like a timeout after sending, never as a silent $0.
+            if reservation is not None:
+                budget.settle(reservation, price)
+            ledger.record(
+                user.id,
+                route,
+                p.get("operation", "generate"),
+                size,
+                quality,
+                0,
+                price,
+                ctx.job_id,
+                "cancelled_maybe_billed",
+                "Cancelled while the provider's task ran; it was asked to stop.",
+            )
+            raise JobCancelled from None
         except _NoSlot as exc:
             if reservation is not None:
                 budget.settle(reservation, Decimal(0))  # never sent: release it, nothing spent
@@ -292,6 +316,8 @@ def generate_variation(
                 "provider": route.provider_name,
             }
         asset = _store(ctx, images[0], p, route, index, actual, size)
+        if hooks is not None:
+            provider_tasks.clear(ctx)
         return {
             "index": index,
             "status": "succeeded",

@@ -55,6 +55,9 @@ class Job(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    # The provider task (Runway) this job's current call waits on, committed before the first poll so
+    # a retried attempt resumes it instead of paying for a second one.
+    provider_task_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
 
     @property
     def is_final(self) -> bool:

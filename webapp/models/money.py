@@ -35,7 +35,11 @@ class Provider(db.Model):
     __tablename__ = "provider"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(32), unique=True)  # registry name: openai | gemini | local
+    name: Mapped[str] = mapped_column(String(32), unique=True)  # registry name: openai | gemini | local …
+    # free | budget | premium (services.pricing.TIERS gives the default; None means that default)
+    tier: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # Adapter options, e.g. {"routing": "fal-ai"} for Hugging Face.
+    options: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     model: Mapped[str] = mapped_column(String(64))
     enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
