@@ -49,6 +49,20 @@ def seconds_per_image(provider: str) -> float | None:
     return round(statistics.median(samples), 1) if samples else None
 
 
+def expected_seconds(name: str, images: int) -> tuple[float | None, str]:
+    """Seconds for `images` images on provider `name`, measured here when we can, else typical."""
+    per_image = seconds_per_image(name)
+    typical = TYPICAL_SECONDS.get(name)
+    if per_image is not None:
+        return per_image * images, f"median {per_image} s an image over recent {name} generations"
+    if typical is not None:
+        return (
+            typical * images,
+            f"typical {typical:g} s an image on {name}; not yet measured on this platform",
+        )
+    return None, "no finished generations on this provider yet to measure"
+
+
 def _text(body: dict[str, Any], key: str, default: str | None) -> str | None:
     value = body.get(key, default)
     if value is not None and not isinstance(value, str):
@@ -118,19 +132,7 @@ def estimate(user: User, body: dict[str, Any]) -> dict[str, Any]:
     except (generation.GenerationError, RoutingError, LookupError) as exc:
         message = getattr(exc, "message", None) or str(exc)
         raise EstimateError(message, {"request": [message]}) from None
-    name = q.route.provider_name
-    per_image = seconds_per_image(name)
-    typical = TYPICAL_SECONDS.get(name)
-    if per_image is not None:
-        seconds, basis = (
-            per_image * variations,
-            f"median {per_image} s an image over recent {name} generations",
-        )
-    elif typical is not None:
-        seconds = typical * variations
-        basis = f"typical {typical:g} s an image on {name}; not yet measured on this platform"
-    else:
-        seconds, basis = None, "no finished generations on this provider yet to measure"
+    seconds, basis = expected_seconds(q.route.provider_name, variations)
     return {
         "kind": "generate",
         "images": variations,

@@ -105,3 +105,50 @@ def choose(user: User, tier: str, image_type: str, quality: str, images: int, op
     raise TierError(
         "No provider can take this request: " + "; ".join(passed) + ". Add a key, ask an admin, or try later."
     )
+
+
+def status_for(user: User) -> list[dict]:
+    """What a producer may see about each provider: enabled, tier, prices of the model in use (USD),
+    whether their own key is set and used. Never a platform key, its suffix or a base URL."""
+    from webapp.services.keys import user_keys
+    from webapp.services.pricing import unit_price
+    from webapp.services.providers import ensure_providers
+
+    own = user_keys(user)
+    out = []
+    for row in ensure_providers():
+        cls = REGISTRY.get(row.name)
+        if cls is None:
+            continue
+        spec = cls.spec
+        prices: dict[str, dict[str, str]] = {}
+        for image_type in ("poster", "square", "banner"):
+            size = _size(row.name, image_type)
+            for quality in ("low", "medium", "high"):
+                try:
+                    value = unit_price(row, row.name, row.model, size, quality)
+                except PriceMissing:
+                    continue
+                prices.setdefault(image_type, {})[quality] = str(value.quantize(Decimal("0.0001")))
+        key_row = own.get(row.name)
+        out.append(
+            {
+                "name": row.name,
+                "display_name": spec.display_name,
+                "tier": tier_of(row, row.name),
+                "enabled": bool(
+                    row.enabled and cls.enabled() and (not spec.needs_key or row.encrypted_key is not None)
+                ),
+                "is_default": row.is_default,
+                "model": row.model,
+                "can_edit": spec.can_edit,
+                "video": hasattr(cls, "animate"),
+                "voice": hasattr(cls, "speak"),
+                "needs_key": spec.needs_key,
+                "prices": prices,
+                "currency": "USD",
+                "own_key_set": key_row is not None,
+                "own_key_in_use": bool(key_row is not None and key_row.use_own),
+            }
+        )
+    return out
