@@ -1,4 +1,5 @@
-"""providers: tier and options (Hugging Face routing) on provider; the provider task a job waits on
+"""providers: tier and options (Hugging Face routing) on provider; the provider task a job waits on;
+the tier of each ledger row
 
 Revision ID: 0009_i16providers
 Revises: 0007_sec_mfa
@@ -21,9 +22,13 @@ def upgrade():
         batch_op.add_column(sa.Column('options', sa.JSON(), nullable=True))
     with op.batch_alter_table('job', schema=None) as batch_op:
         batch_op.add_column(sa.Column('provider_task_id', sa.String(length=128), nullable=True))
+    with op.batch_alter_table('usage_event', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('tier', sa.String(length=16), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table('usage_event', schema=None) as batch_op:
+        batch_op.drop_column('tier')
     with op.batch_alter_table('job', schema=None) as batch_op:
         batch_op.drop_column('provider_task_id')
     with op.batch_alter_table('provider', schema=None) as batch_op:

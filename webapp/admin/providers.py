@@ -373,6 +373,7 @@ CSV_HEADER = (
     "key_owner",
     "job",
     "outcome",
+    "tier",
 )
 
 
@@ -411,6 +412,7 @@ def usage_csv() -> ResponseReturnValue:
                 event.key_owner,
                 event.job_id or "",
                 event.outcome,
+                ledger.tier_of_event(event),
             ]
         )
     filename = f"marquee-usage-{first:%Y%m%d}-{last:%Y%m%d}.csv"

@@ -444,6 +444,7 @@ def usage_stats():
         "images": totals["images"],
         "requests": totals["requests"],
         "by_provider": {k: {**v, "cost": str(v["cost"])} for k, v in totals["by_provider"].items()},
+        "by_tier": {k: {**v, "cost": str(v["cost"])} for k, v in totals["by_tier"].items()},
     }
     top = [{"email": e, "cost": str(c), "images": i} for e, c, i in ledger.top_users(lo, hi)]
     return jsonify(

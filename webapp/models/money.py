@@ -120,6 +120,8 @@ class UsageEvent(db.Model):
         ForeignKey("job.id", ondelete="SET NULL"), nullable=True, index=True
     )
     outcome: Mapped[str] = mapped_column(String(24))  # success | blocked | rate_limited | unavailable | ...
+    # The provider's tier when the call was made (None on rows from before tiers: see ledger.tier_of_event).
+    tier: Mapped[str | None] = mapped_column(String(16), nullable=True)
     detail: Mapped[str | None] = mapped_column(String(300), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
