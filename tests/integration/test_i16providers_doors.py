@@ -160,3 +160,24 @@ def test_usage_csv_has_the_tier(app, client, login, make_user, run_jobs, hf_fake
     assert sorted((r[2], r[-1]) for r in rows[1:]) == [("huggingface", "budget"), ("local", "free")]
     page = client.get("/admin/usage").get_data(as_text=True)
     assert "Per tier" in page
+
+
+def test_admin_api_patches_tier_and_routing(app, client, token_for):  # noqa: F811
+    _, admin = token_for(role="admin", scope="admin")
+    ok = client.patch(
+        "/api/v1/admin/ai-models/huggingface",
+        json={"tier": "premium", "routing": "together", "model": "acme/poster-xl"},
+        headers=admin,
+    )
+    assert ok.status_code == 200, ok.json
+    assert (ok.json["tier"], ok.json["options"]["routing"], ok.json["model"]) == (
+        "premium",
+        "together",
+        "acme/poster-xl",
+    )
+    bad = client.patch("/api/v1/admin/ai-models/runway", json={"routing": "together"}, headers=admin)
+    assert bad.status_code == 422
+    assert (
+        client.patch("/api/v1/admin/ai-models/runway", json={"tier": "gold"}, headers=admin).status_code
+        == 422
+    )

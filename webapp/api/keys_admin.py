@@ -236,6 +236,8 @@ PROVIDER_PATCH = {
         "user_images_per_hour": {"type": "integer", "minimum": 0},
         "monthly_budget": {"type": ["string", "number", "null"]},
         "alert_percent": {"type": "integer", "minimum": 1, "maximum": 100},
+        "tier": {"type": "string", "enum": ["free", "budget", "premium"]},
+        "routing": {"type": "string", "description": "Hugging Face only: hf-inference, auto, fal-ai, ..."},
         "key": {"type": "string", "description": "set or replace the platform key (tested first)"},
     },
 }
@@ -338,6 +340,18 @@ def _patch_provider(row, body: dict):
                 )
             except ValueError as exc:
                 errors["monthly_budget"] = [f"{exc} (USD, or null for no budget)"]
+    if "tier" in body:
+        if body["tier"] not in ("free", "budget", "premium"):
+            errors["tier"] = ["free, budget or premium."]
+        else:
+            changes["tier"] = body["tier"]
+    if "routing" in body:
+        from webapp.providers.huggingface_provider import ROUTINGS
+
+        if row.name != "huggingface" or body["routing"] not in ROUTINGS:
+            errors["routing"] = [f"Hugging Face only: one of {', '.join(ROUTINGS)}."]
+        else:
+            changes["options"] = {**(row.options or {}), "routing": body["routing"]}
     if "key" in body and not isinstance(body["key"], str):
         errors["key"] = ["Paste the key as a string."]
     if errors:

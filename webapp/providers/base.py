@@ -200,7 +200,9 @@ def key_suffix(key: str) -> str:
 
 # Shapes of OpenAI ("sk-…") and Google ("AIza…") keys, so a key echoed by a server is scrubbed even when
 # it is not the one we sent.
-_KEY_SHAPES = re.compile(r"\b(?:sk-[A-Za-z0-9_\-*]{6,}|AIza[0-9A-Za-z_\-]{10,})")
+_KEY_SHAPES = re.compile(
+    r"\b(?:sk-[A-Za-z0-9_\-*]{6,}|AIza[0-9A-Za-z_\-]{10,}|hf_[A-Za-z0-9]{10,}|key_[0-9a-f]{32,})"
+)
 
 
 def redact(text: str, key: str | None) -> str:
