@@ -136,7 +136,7 @@ def test_worker_killed_mid_runway_task_resumes_the_same_task(
     from webapp.services import actions
     from webapp.services import jobs as job_service
 
-    configure(app, "runway", key=RUNWAY_KEY, base_url=runway_fake.url)
+    pid = configure(app, "runway", key=RUNWAY_KEY, base_url=runway_fake.url)
     runway_fake.hold = True
     uid, _ = make_user()
     job_id = start(app, uid, image_type="square", provider="runway")
@@ -167,6 +167,34 @@ def test_worker_killed_mid_runway_task_resumes_the_same_task(
         rows = db.session.scalars(select(UsageEvent).where(UsageEvent.job_id == job_id)).all()
         assert [(r.outcome, r.images) for r in rows] == [("success", 1)]
         assert db.session.scalar(select(func.count()).select_from(UsageEvent)) == 1
+    # The retry took over the dead attempt's reservation: spent once, nothing left reserved.
+    assert spend(app, pid) == (Decimal("0.08"), Decimal(0))
+    assert job.provider_task_id is None
+
+
+def test_cancel_during_a_runway_task_deletes_it(
+    app, make_user, runway_fake, pg_url, media_root, queue_prefix
+):
+    from webapp.extensions import db
+    from webapp.models import User
+    from webapp.services import actions
+
+    configure(app, "runway", key=RUNWAY_KEY, base_url=runway_fake.url)
+    runway_fake.hold = True
+    uid, _ = make_user()
+    job_id = start(app, uid, image_type="poster", provider="runway")
+    w = _workers(pg_url, media_root, queue_prefix, {"RUNWAY_POLL_SECONDS": "0.05"})
+    try:
+        _wait(lambda: _jobs(app)[0].provider_task_id, "the task id on the job")
+        with app.app_context():
+            actions.cancel_job(db.session.get(User, uid), job_id)
+        _wait(lambda: runway_fake.deleted, "DELETE /v1/tasks/{id} at the fake")
+    finally:
+        w.stop()
+    assert runway_fake.deleted == [_jobs(app)[0].provider_task_id.split(":", 1)[1]]
+    assert _jobs(app)[0].status == "cancelled" and runway_fake.creates == 1
+    rows = ledger_rows(app)
+    assert [(r.outcome, r.images, r.cost) for r in rows] == [("cancelled_maybe_billed", 0, Decimal("0.08"))]
 
 
 def _workers(pg_url, media_root, queue_prefix, extra: dict) -> Workers:

@@ -188,7 +188,9 @@ def generate_variation(
             timeout=float(current_app.config.get("PROVIDER_TIMEOUT_SECONDS", 90)),
         )
         provider.configure(route.provider_row.options if route.provider_row is not None else None)
-        hooks = provider_tasks.hooks_for(ctx, index) if hasattr(provider, "task_hooks") else None
+        hooks, already_paid = (
+            provider_tasks.hooks_for(ctx, index) if hasattr(provider, "task_hooks") else (None, False)
+        )
         if hooks is not None:
             provider.task_hooks = hooks  # a task-based provider: the job row remembers the task
         size = provider.size_for(p["image_type"])
@@ -197,7 +199,12 @@ def generate_variation(
         per_minute = route.provider_row.images_per_minute if route.provider_row else 60
         bucket = ratelimit.fingerprint(route.provider_name, key)
         reservation = None
-        if route.key_owner == "platform" and price > 0:
+        if route.key_owner == "platform" and price > 0 and hooks is not None and hooks.resume_task_id:
+            # The attempt that created this task reserved its price before the create and died:
+            # take that reservation over (or, once in the ledger, there is nothing left to settle).
+            month = budget.current_month()
+            reservation = None if already_paid else budget.Reservation(route.provider_row.id, month, price)
+        elif route.key_owner == "platform" and price > 0:
             try:
                 reservation = budget.reserve(route.provider_row, price)
             except budget.BudgetExceeded as exc:
@@ -294,20 +301,24 @@ def generate_variation(
                 "retryable": exc.retryable and not billed_maybe,
             }
         actual = estimate(route.provider_row, route.provider_name, route.model, size, quality, len(images))
-        if reservation is not None:
-            budget.settle(reservation, actual)
-        ledger.record(
-            user.id,
-            route,
-            p.get("operation", "generate"),
-            size,
-            quality,
-            len(images),
-            actual,
-            ctx.job_id,
-            "success",
-            None,
-        )
+        if not already_paid:
+            task_id = images[0].usage.get("task_id") if images and hooks is not None else None
+            if task_id:
+                provider_tasks.mark_paid(ctx, index, str(task_id))  # committed with the ledger row
+            ledger.record(
+                user.id,
+                route,
+                p.get("operation", "generate"),
+                size,
+                quality,
+                len(images),
+                actual,
+                ctx.job_id,
+                "success",
+                None,
+            )
+            if reservation is not None:
+                budget.settle(reservation, actual)
         if not images:
             return {
                 "index": index,
