@@ -31,6 +31,13 @@ class FakeHF(FakeServer):
         return Response(401, {"error": "Invalid credentials in Authorization header"})
 
     def _handle(self, req: RecordedRequest) -> Response:
+        response = self._answer(req)
+        # The SDK's shared HTTP session keeps connections open; closing each one lets stop() return
+        # at once instead of waiting on an idle keep-alive connection.
+        response.headers["Connection"] = "close"
+        return response
+
+    def _answer(self, req: RecordedRequest) -> Response:
         if req.path == "/api/whoami-v2":
             self._record(req)
             req.key_ok = self.key_ok(req)

@@ -126,11 +126,12 @@ def test_tier_auto_picks_by_keys_and_budgets(app, make_user, run_jobs, runway_fa
     assert est["provider"] == "local"
 
 
-def test_worker_killed_mid_runway_task_resumes_the_same_task(
+def test_worker_killed_mid_runway_task_resumes_it_and_cancel_deletes_a_task(
     app, make_user, runway_fake, pg_url, media_root, queue_prefix
 ):
     """SIGKILL the worker while Runway's task runs; the retry polls the same task: one create, one
-    ledger row, nothing billed twice."""
+    ledger row, nothing billed twice. Then (same worker, to save a start-up) a producer's cancel
+    during a task sends DELETE /v1/tasks/{id}."""
     from webapp.extensions import db
     from webapp.models import UsageEvent, User
     from webapp.services import actions
@@ -140,7 +141,7 @@ def test_worker_killed_mid_runway_task_resumes_the_same_task(
     runway_fake.hold = True
     uid, _ = make_user()
     job_id = start(app, uid, image_type="square", provider="runway")
-    env = {"RUNWAY_POLL_SECONDS": "0.05"}
+    env = {"RUNWAY_POLL_SECONDS": "0.02"}
     w = _workers(pg_url, media_root, queue_prefix, env)
     try:
         _wait(lambda: _jobs(app)[0].provider_task_id, "the task id on the job")
@@ -158,42 +159,30 @@ def test_worker_killed_mid_runway_task_resumes_the_same_task(
     w2 = _workers(pg_url, media_root, queue_prefix, env)
     try:
         _wait(lambda: _jobs(app)[0].status in ("succeeded", "failed"), "the retry to finish")
+        job = _jobs(app)[0]
+        assert job.status == "succeeded", job.error
+        assert runway_fake.creates == 1 and runway_fake.deleted == []
+        with app.app_context():
+            rows = db.session.scalars(select(UsageEvent).where(UsageEvent.job_id == job_id)).all()
+            assert [(r.outcome, r.images) for r in rows] == [("success", 1)]
+            assert db.session.scalar(select(func.count()).select_from(UsageEvent)) == 1
+        # The retry took over the dead attempt's reservation: spent once, nothing left reserved.
+        assert spend(app, pid) == (Decimal("0.08"), Decimal(0))
+        assert job.provider_task_id is None
+
+        # Cancel while a task runs.
+        runway_fake.hold = True
+        second = start(app, uid, image_type="poster", provider="runway")
+        _wait(lambda: _jobs(app, id=second)[0].provider_task_id, "the second task id on the job")
+        with app.app_context():
+            actions.cancel_job(db.session.get(User, uid), second)
+        _wait(lambda: runway_fake.deleted, "DELETE /v1/tasks/{id} at the fake")
+        _wait(lambda: _jobs(app, id=second)[0].status == "cancelled", "the cancel")
     finally:
         w2.stop()
-    job = _jobs(app)[0]
-    assert job.status == "succeeded", job.error
-    assert runway_fake.creates == 1 and runway_fake.deleted == []
-    with app.app_context():
-        rows = db.session.scalars(select(UsageEvent).where(UsageEvent.job_id == job_id)).all()
-        assert [(r.outcome, r.images) for r in rows] == [("success", 1)]
-        assert db.session.scalar(select(func.count()).select_from(UsageEvent)) == 1
-    # The retry took over the dead attempt's reservation: spent once, nothing left reserved.
-    assert spend(app, pid) == (Decimal("0.08"), Decimal(0))
-    assert job.provider_task_id is None
-
-
-def test_cancel_during_a_runway_task_deletes_it(
-    app, make_user, runway_fake, pg_url, media_root, queue_prefix
-):
-    from webapp.extensions import db
-    from webapp.models import User
-    from webapp.services import actions
-
-    configure(app, "runway", key=RUNWAY_KEY, base_url=runway_fake.url)
-    runway_fake.hold = True
-    uid, _ = make_user()
-    job_id = start(app, uid, image_type="poster", provider="runway")
-    w = _workers(pg_url, media_root, queue_prefix, {"RUNWAY_POLL_SECONDS": "0.05"})
-    try:
-        _wait(lambda: _jobs(app)[0].provider_task_id, "the task id on the job")
-        with app.app_context():
-            actions.cancel_job(db.session.get(User, uid), job_id)
-        _wait(lambda: runway_fake.deleted, "DELETE /v1/tasks/{id} at the fake")
-    finally:
-        w.stop()
-    assert runway_fake.deleted == [_jobs(app)[0].provider_task_id.split(":", 1)[1]]
-    assert _jobs(app)[0].status == "cancelled" and runway_fake.creates == 1
-    rows = ledger_rows(app)
+    assert runway_fake.deleted == [_jobs(app, id=second)[0].provider_task_id.split(":", 1)[1]]
+    assert runway_fake.creates == 2
+    rows = [r for r in ledger_rows(app) if r.job_id == second]
     assert [(r.outcome, r.images, r.cost) for r in rows] == [("cancelled_maybe_billed", 0, Decimal("0.08"))]
 
 
