@@ -247,7 +247,8 @@ class FakeRunway(FakeServer):
         if task_id not in self.tasks:
             return Response(404, {"error": "expired"})
         if ext == "png":
-            return Response(200, png(*self.image_size), {"Content-Type": "image/png"})
+            number = int(task_id.split("-")[1])  # each task draws a different picture
+            return Response(200, png(*self.image_size, number), {"Content-Type": "image/png"})
         if ext == "wav":
             return Response(200, wav_bytes(), {"Content-Type": "audio/wav"})
         return Response(200, mp4_bytes(), {"Content-Type": "video/mp4"})

@@ -64,6 +64,12 @@ def test_runway_still_through_a_job_estimate_equals_ledger(app, make_user, run_j
     assert sum(r.cost for r in rows) == Decimal(est["cost"])
     assert spend(app, pid) == (Decimal("0.16"), Decimal(0))
     assert _jobs(app)[0].provider_task_id is None  # cleared once each image was recorded
+    with app.app_context():
+        from webapp.extensions import db
+        from webapp.models import Asset
+
+        tasks = [a.provenance["provider_task"] for a in db.session.query(Asset).filter_by(job_id=job_id)]
+    assert len({t["id"] for t in tasks}) == 2 and {t["credits"] for t in tasks} == {8}
 
 
 def test_huggingface_through_a_job_estimate_equals_ledger(app, make_user, run_jobs, hf_fake):

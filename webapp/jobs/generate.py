@@ -444,6 +444,13 @@ def _store(ctx: JobContext, image, p: dict, route: Route, index: int, cost: Deci
             "revised_prompt": image.revised_prompt,
             "job": ctx.job_id,
             "variation": index,
+            # A task-based provider's own figures (Runway: task id and the credits it charged), for
+            # reconciling the ledger (priced from our table) with the provider's invoice.
+            **(
+                {"provider_task": {"id": image.usage["task_id"], "credits": image.usage.get("credits")}}
+                if (image.usage or {}).get("task_id")
+                else {}
+            ),
         },
     )
     apply_analysis(asset, analyze(data), ctx.put)
