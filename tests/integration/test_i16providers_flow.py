@@ -208,3 +208,46 @@ def _workers(pg_url, media_root, queue_prefix, extra: dict) -> Workers:
         )
     ]
     return w
+
+
+def test_runway_task_timeout_keeps_the_task_and_retry_pays_once(
+    app, make_user, run_jobs, runway_fake, monkeypatch
+):
+    """The job gives up waiting (the task keeps running at Runway): nothing is counted as spent, and
+    Retry resumes the same task and pays for it once. A FAILED task is never resumed."""
+    from webapp.extensions import db
+    from webapp.models import User
+    from webapp.services import actions
+
+    pid = configure(app, "runway", key=RUNWAY_KEY, base_url=runway_fake.url)
+    uid, _ = make_user()
+    runway_fake.hold = True
+    monkeypatch.setenv("RUNWAY_TASK_TIMEOUT_SECONDS", "1")
+    job_id = start(app, uid, image_type="square", provider="runway")
+    run_jobs()
+    status, error, _ = job_state(app, job_id)
+    assert status == "failed" and "Retry resumes the same provider task" in error
+    assert spend(app, pid) == (Decimal(0), Decimal("0.08"))  # held for the task, not spent
+    runway_fake.hold = False
+    with app.app_context():
+        actions.retry_job(db.session.get(User, uid), job_id)
+    run_jobs()
+    status, error, _ = job_state(app, job_id)
+    assert status == "succeeded", error
+    assert runway_fake.creates == 1
+    assert [(r.outcome, r.cost) for r in ledger_rows(app)] == [
+        ("timeout_maybe_billed", Decimal(0)),
+        ("success", Decimal("0.08")),
+    ]
+    assert spend(app, pid) == (Decimal("0.08"), Decimal(0))
+
+    # A task that FAILED is over: the retry creates a new one.
+    runway_fake.enqueue("task_failed")
+    failed = start(app, uid, image_type="poster", provider="runway")
+    run_jobs()
+    assert job_state(app, failed)[0] == "failed"
+    assert _jobs(app, id=failed)[0].provider_task_id is None
+    with app.app_context():
+        actions.retry_job(db.session.get(User, uid), failed)
+    run_jobs()
+    assert job_state(app, failed)[0] == "succeeded" and runway_fake.creates == 3

@@ -269,6 +269,33 @@ def generate_variation(
             continue
         except ProviderError as exc:
             billed_maybe = bool(getattr(exc, "may_have_billed", False))
+            task_over = bool(getattr(exc, "task_finished", False))
+            if hooks is not None and task_over:
+                provider_tasks.clear(ctx)  # a retry must start a new task, not resume this one
+            if already_paid or (hooks is not None and not task_over and provider_tasks.pending(ctx, index)):
+                # The provider's task lives on (a retry of this job resumes it, and pays then, with
+                # the reservation taken now) or is already in the ledger: record nothing as spent.
+                ledger.record(
+                    user.id,
+                    route,
+                    p.get("operation", "generate"),
+                    size,
+                    quality,
+                    0,
+                    Decimal(0),
+                    ctx.job_id,
+                    _outcome(exc),
+                    f"{exc.message} The provider's task continues; Retry resumes it.",
+                )
+                return {
+                    "index": index,
+                    "status": "failed",
+                    "error": f"{exc.message} Retry resumes the same provider task (no second charge).",
+                    "provider": route.provider_name,
+                    "outcome": _outcome(exc),
+                    "retry_after": getattr(exc, "retry_after", None),
+                    "retryable": True,
+                }
             if reservation is not None:
                 # A timeout after sending may have been billed: count it, never silently $0.
                 budget.settle(reservation, price if billed_maybe else Decimal(0))

@@ -74,6 +74,14 @@ def mark_paid(ctx, index: int, task_id: str) -> None:
     )
 
 
+def pending(ctx, index: int) -> bool:
+    """True while variation ``index`` has a task stored that is not yet in the ledger (resumable)."""
+    if getattr(ctx, "attempt", None) is None or not ctx.job_id:
+        return False
+    stored = db.session.scalar(select(Job.provider_task_id).where(Job.id == ctx.job_id))
+    return bool(stored and stored.startswith(_tag(index)) and not stored.endswith(PAID))
+
+
 def clear(ctx) -> None:
     """Forget the task once its image is recorded (the next variation creates its own)."""
     if getattr(ctx, "attempt", None) is None or not ctx.job_id:

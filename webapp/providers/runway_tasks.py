@@ -117,13 +117,15 @@ class TaskRunner:
                 cost = getattr(task, "cost", None)
                 return TaskResult(task_id, outputs, getattr(cost, "credits", None))
             if status == "FAILED":
-                raise failure_error(task)
+                raise finished(failure_error(task))
             if status == "CANCELLED":
-                raise ProviderUnavailable(
-                    "The Runway task was cancelled outside Marquee (in Runway's dashboard or by another "
-                    "client). Start it again if you still want it.",
-                    retryable=False,
-                    detail=f"task {task_id} CANCELLED",
+                raise finished(
+                    ProviderUnavailable(
+                        "The Runway task was cancelled outside Marquee (in Runway's dashboard or by another "
+                        "client). Start it again if you still want it.",
+                        retryable=False,
+                        detail=f"task {task_id} CANCELLED",
+                    )
                 )
             if status == "RUNNING":
                 progress = float(getattr(task, "progress", 0) or 0)
@@ -146,6 +148,13 @@ class TaskRunner:
 
         with contextlib.suppress(Exception):
             self.client.tasks.delete(task_id)
+
+
+def finished(exc: ProviderError) -> ProviderError:
+    """Mark an error as "the task is over": a retried job must create a new task, not resume this one.
+    Errors without the mark leave the task resumable (a timeout, a failed poll or download)."""
+    exc.task_finished = True  # type: ignore[attr-defined]
+    return exc
 
 
 def failure_error(task: Any) -> ProviderError:
@@ -269,10 +278,12 @@ class ErrorTranslator:
                 f"Runway is having problems (HTTP {status}). Try again in a few minutes.", detail=detail
             )
         if status == 404 and self.task:
-            return ProviderUnavailable(
-                "Runway no longer knows this task (it was deleted). Start the job again.",
-                retryable=False,
-                detail=detail,
+            return finished(
+                ProviderUnavailable(
+                    "Runway no longer knows this task (it was deleted). Start the job again.",
+                    retryable=False,
+                    detail=detail,
+                )
             )
         if "credit" in message.lower():
             return RateLimited(
