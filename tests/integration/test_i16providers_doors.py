@@ -181,3 +181,38 @@ def test_admin_api_patches_tier_and_routing(app, client, token_for):  # noqa: F8
         client.patch("/api/v1/admin/ai-models/runway", json={"tier": "gold"}, headers=admin).status_code
         == 422
     )
+
+
+def test_own_hugging_face_key_is_tested_listed_and_used_by_auto(
+    app,
+    client,
+    token_for,  # noqa: F811  (the fixture imported above)
+    run_jobs,
+    monkeypatch,
+):
+    with FakeHF(valid_key="hf_producerOWNtoken4242") as fake:
+        # A producer's own key goes only to the operator's base URL (never an admin's).
+        monkeypatch.setitem(app.config, "HUGGINGFACE_BASE_URL", fake.url)
+        _, h = token_for()
+        bad = client.post(
+            "/api/v1/api-keys", json={"provider": "huggingface", "key": "hf_wrongWRONG0000"}, headers=h
+        )
+        assert bad.status_code == 422
+        ok = client.post(
+            "/api/v1/api-keys", json={"provider": "huggingface", "key": "hf_producerOWNtoken4242"}, headers=h
+        )
+        assert ok.status_code == 201, ok.json
+        items = {p["name"]: p for p in client.get("/api/v1/providers", headers=h).json["items"]}
+        assert items["huggingface"]["own_key_set"] and items["huggingface"]["own_key_in_use"]
+        est = client.post(
+            "/api/v1/estimate", json={"prompt": "jazz", "tier": "auto", "image_type": "poster"}, headers=h
+        ).json
+        assert (est["provider"], est["tier"], est["key_owner"]) == ("huggingface", "budget", "user")
+        assert "own key" in est["reason_chosen"]
+        started = client.post(
+            "/api/v1/ai-generate", json={"prompt": "jazz", "tier": "auto", "image_type": "poster"}, headers=h
+        )
+        assert started.status_code == 202, started.json
+        run_jobs()
+        gen = [r for r in fake.requests if r.path.startswith("/models/")]
+        assert len(gen) == 1 and gen[0].headers["authorization"] == "Bearer hf_producerOWNtoken4242"
