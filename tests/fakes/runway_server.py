@@ -38,6 +38,7 @@ CREATE_PATHS = {
 CREDITS = {"image": 8, "video": 25, "audio": 2}  # per task (gen4_image 1080p; 5 s gen4_turbo = 25)
 _TASK = re.compile(r"^/v1/tasks/([\w-]+)$")
 _OUTPUT = re.compile(r"^/outputs/([\w-]+)/(\d+)\.(png|mp4|wav)$")
+_BUCKET = re.compile(r"^/upload-bucket/(\d+)$")
 
 
 def wav_bytes(seconds: float = 1.0, rate: int = 8000) -> bytes:
@@ -71,6 +72,7 @@ class FakeRunway(FakeServer):
         self.hold = False
         self.credit_balance = 1000
         self.image_size = (96, 128)
+        self.uploads: dict[str, bytes] = {}  # runway:// URI -> bytes received at the bucket
         self._ids = itertools.count(1)
         self._task_lock = threading.Lock()
 
@@ -84,6 +86,7 @@ class FakeRunway(FakeServer):
             self.tasks.clear()
             self.deleted.clear()
             self.created_per_key.clear()
+            self.uploads.clear()
             self.running_polls, self.hold = 2, False
 
     @property
@@ -91,7 +94,7 @@ class FakeRunway(FakeServer):
         return sum(self.created_per_key.values())
 
     def key_ok(self, req: RecordedRequest) -> bool:
-        if _OUTPUT.match(req.path):
+        if _OUTPUT.match(req.path) or _BUCKET.match(req.path):  # signed URLs: no key
             return True
         if self.valid_key is None:  # any key is accepted
             return bool(req.headers.get("authorization"))
@@ -108,6 +111,23 @@ class FakeRunway(FakeServer):
         output = _OUTPUT.match(req.path)
         if output:
             return self._output(*output.groups())
+        if req.path == "/v1/uploads" and req.method == "POST":
+            number = str(next(self._ids))
+            return Response(
+                200,
+                {
+                    "runwayUri": f"runway://uploads/{number}",
+                    "uploadUrl": f"{self.root}/upload-bucket/{number}",
+                    "fields": {"key": f"uploads/{number}", "policy": "fake"},
+                },
+            )
+        bucket = _BUCKET.match(req.path)
+        if bucket and req.method == "POST":
+            files = req.files.get("file") or []
+            if not files or req.form.get("key") != [f"uploads/{bucket.group(1)}"]:
+                return Response(400, {"error": "bad upload form"})
+            self.uploads[f"runway://uploads/{bucket.group(1)}"] = files[0].data
+            return Response(204, None)
         task = _TASK.match(req.path)
         if task and req.method == "GET":
             return self._retrieve(task.group(1))
@@ -148,8 +168,9 @@ class FakeRunway(FakeServer):
             return Response(400, {"error": "Validation of body failed", "issues": [{"message": "ratio"}]})
         if req.path == "/v1/text_to_speech" and (body.get("voice") or {}).get("type") != "runway-preset":
             return Response(400, {"error": "Validation of body failed", "issues": [{"message": "voice"}]})
-        if req.path == "/v1/image_to_video" and not str(body.get("promptImage", "")).startswith(
-            "data:image/"
+        image = str(body.get("promptImage", ""))
+        if req.path == "/v1/image_to_video" and not (
+            image.startswith("data:image/") or image in self.uploads
         ):
             return Response(400, {"error": "Invalid promptImage"})
         return None

@@ -287,3 +287,15 @@ def test_hf_server_error_and_rate_limit(hf, hf_fake):
     with pytest.raises(RateLimited) as info:
         hf.generate(ImageRequest(prompt="jazz", image_type="banner"))
     assert info.value.retry_after == 9
+
+
+def test_runway_big_image_goes_through_an_ephemeral_upload(rw, runway_fake, monkeypatch):
+    import webapp.providers.runway_provider as runway_provider
+
+    monkeypatch.setattr(runway_provider, "DATA_URI_LIMIT", 1000)  # our still is bigger than this
+    image = still((200, 300))
+    rw.animate(VideoRequest(image=image, image_mime="image/png", format="landscape", seconds=10), TaskHooks())
+    body = runway_fake.requests_to("/v1/image_to_video")[0].json
+    assert body["promptImage"].startswith("runway://uploads/") and body["duration"] == 10
+    assert body["ratio"] == "1280:720"
+    assert runway_fake.uploads[body["promptImage"]] == image
