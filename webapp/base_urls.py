@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 OFFICIAL_HOSTS: dict[str, str] = {
     "openai": "api.openai.com",
     "gemini": "generativelanguage.googleapis.com",
+    "runway": "api.dev.runwayml.com",
+    "huggingface": "router.huggingface.co",
 }
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 

@@ -49,6 +49,8 @@ def provider_group() -> None:
 @click.option("--base-url", help="Proxy or gateway address (http/https); an empty string clears it.")
 @click.option("--monthly-budget", help="Hard stop in USD for each month; 'none' removes the budget.")
 @click.option("--images-per-minute", type=click.IntRange(1, 10000), help="Platform-wide images per minute.")
+@click.option("--tier", type=click.Choice(["free", "budget", "premium"]), help="The provider's tier.")
+@click.option("--routing", help="Hugging Face only: hf-inference, auto, fal-ai, together, ...")
 @with_appcontext
 def provider_set(
     name: str,
@@ -59,6 +61,8 @@ def provider_set(
     base_url: str | None,
     monthly_budget: str | None,
     images_per_minute: int | None,
+    tier: str | None = None,
+    routing: str | None = None,
 ) -> None:
     """Change a provider's settings and/or its key.
 
@@ -74,7 +78,7 @@ def provider_set(
     spec = REGISTRY[name].spec
     changes: dict[str, Any] = {}
     if model is not None:
-        if model not in spec.models:
+        if not REGISTRY[name].accepts_model(model):
             choices = ", ".join(spec.models)
             raise click.ClickException(f"{spec.display_name} has no model {model!r}; choose {choices}.")
         changes["model"] = model
@@ -89,6 +93,16 @@ def provider_set(
         changes["monthly_budget"] = _parse_budget(monthly_budget)
     if images_per_minute is not None:
         changes["images_per_minute"] = images_per_minute
+    if tier is not None:
+        changes["tier"] = tier
+    if routing is not None:
+        from webapp.providers.huggingface_provider import ROUTINGS
+
+        if name != "huggingface" or routing not in ROUTINGS:
+            raise click.ClickException(
+                f"--routing applies to huggingface only, one of {', '.join(ROUTINGS)}."
+            )
+        changes["options"] = {**(provider.options or {}), "routing": routing}
     key = None
     if key_stdin:
         if not spec.needs_key:
@@ -198,6 +212,11 @@ def keys_rotate() -> None:
 @click.argument("prompt")
 @click.option("--type", "image_type", type=click.Choice(["poster", "square", "banner"]), required=True)
 @click.option("--provider", "provider_name", help="Provider to use (default: the platform default).")
+@click.option(
+    "--tier",
+    type=click.Choice(["free", "budget", "premium", "auto"]),
+    help="Pick the cheapest usable provider of this tier (auto: the highest tier you can use).",
+)
 @click.option("--variations", type=click.IntRange(1, 4), default=1, show_default=True)
 @click.option("--quality", type=click.Choice(QUALITIES), default=None, help="Default: provider setting.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
@@ -237,6 +256,7 @@ def generate_command(
     edit_path: str | None = None,
     offset: int = 0,
     size_step: int = 0,
+    tier: str | None = None,
 ) -> None:
     """Generate images as the first admin account and write DIR/<type>-<job>-<n>.jpg.
 
@@ -258,6 +278,8 @@ def generate_command(
             "No admin account exists. Create one first: flask --app webapp create-admin EMAIL"
         )
     provider_service.ensure_providers()
+    if quality is None and tier and not provider_name:
+        quality = "medium"
     if quality is None:
         row = (
             provider_service.get_provider(provider_name)
@@ -283,6 +305,7 @@ def generate_command(
         prompt=prompt,
         image_type=image_type,
         provider=provider_name,
+        tier=tier,
         quality=quality,
         variations=variations,
         # The show's text is set by the CLI itself; linking the image to a show is for its owner.
@@ -296,6 +319,7 @@ def generate_command(
             f"Estimate: ${quote.total:.4f} with {quote.route.provider_name} {quote.route.model} "
             f"({quote.size}, {quality}, {variations} image(s))."
         )
+        click.echo(f"Provider: {quote.route.provider_name} (tier {quote.tier}). {quote.reason}")
         job = actions.generate(admin, req, inline=True)
     except actions.ActionError as exc:
         raise click.ClickException(exc.message) from None

@@ -47,7 +47,11 @@ def _slug(text: str) -> str:
 
 @click.command("bulk-generate")
 @click.argument("prompts_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--provider", default=None, help="openai, gemini or local; default: the platform default.")
+@click.option(
+    "--provider",
+    default=None,
+    help="openai, gemini, runway, huggingface or local; default: the platform default.",
+)
 @click.option("--model", default=None, help="Model; default: the provider's configured model.")
 @click.option(
     "--type",

@@ -108,6 +108,8 @@ class Settings:
     provider_rate_limit_wait_seconds: float = 5.0  # a 429 without Retry-After backs off this long
     openai_base_url: str | None = None
     gemini_base_url: str | None = None
+    runway_base_url: str | None = None
+    huggingface_base_url: str | None = None
     # Admins and staff must turn on two-factor before any admin page or admin-scope token works.
     marquee_require_admin_mfa: bool = False
     provider_base_url_allowlist: str = ""
@@ -235,6 +237,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         provider_rate_limit_wait_seconds=float(env.get("PROVIDER_RATE_LIMIT_WAIT_SECONDS", "5")),
         openai_base_url=_provider_url(env, "openai"),
         gemini_base_url=_provider_url(env, "gemini"),
+        runway_base_url=_provider_url(env, "runway"),
+        huggingface_base_url=_provider_url(env, "huggingface"),
         provider_base_url_allowlist=allowlist,
         trusted_hosts=tuple(h.strip() for h in env["TRUSTED_HOSTS"].split(",") if h.strip())
         if env.get("TRUSTED_HOSTS", "").strip()
@@ -259,7 +263,7 @@ def _check_provider_urls(env: Mapping[str, str]) -> str:
     allowlist = env.get("PROVIDER_BASE_URL_ALLOWLIST", "")
     try:
         parse_allowlist(allowlist)
-        for name in ("openai", "gemini"):
+        for name in ("openai", "gemini", "runway", "huggingface"):
             check(env.get(f"{name.upper()}_BASE_URL") or None, name, allowlist)
     except BaseUrlRefused as exc:
         raise ConfigError(f"{name.upper()}_BASE_URL: {exc}") from None

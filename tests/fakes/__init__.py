@@ -6,12 +6,16 @@
 
 from ._base import KINDS, RecordedRequest, Reply, UploadedFile, png
 from .gemini_server import FakeGemini, b64decode_any, inline_parts
+from .hf_server import FakeHF
 from .openai_server import FakeOpenAI
+from .runway_server import FakeRunway
 
 __all__ = [
     "KINDS",
     "FakeGemini",
+    "FakeHF",
     "FakeOpenAI",
+    "FakeRunway",
     "RecordedRequest",
     "Reply",
     "UploadedFile",

@@ -35,6 +35,10 @@ KINDS = (
     "safety",  # the provider's content-safety refusal
     "bad_request",  # 400 that is not about safety
     "not_found",  # 404 (unknown model)
+    "loading",  # Hugging Face 503 "model is loading" with estimated_time
+    "json_200",  # Hugging Face 200 whose body is JSON, not an image
+    "task_failed",  # Runway: the task is created, then ends FAILED
+    "task_cancelled",  # Runway: the task is created, then ends CANCELLED (by someone else)
 )
 
 
@@ -328,12 +332,20 @@ def _make_handler(server: FakeServer) -> type[BaseHTTPRequestHandler]:
                 response = server._handle(req)
             except Exception as exc:  # a bug in the fake must show up as a 500, not a hung client
                 response = Response(500, {"error": {"message": f"fake server bug: {exc!r}"}})
-            payload = json.dumps(response.body).encode()
+            headers = dict(response.headers)
+            if response.status == 204:
+                payload, ctype = b"", headers.pop("Content-Type", "application/json")
+            elif isinstance(response.body, bytes):  # raw media (image, video, audio)
+                payload = response.body
+                ctype = headers.pop("Content-Type", "application/octet-stream")
+            else:
+                payload = json.dumps(response.body).encode()
+                ctype = headers.pop("Content-Type", "application/json")
             try:
                 self.send_response(response.status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(payload)))
-                for name, value in response.headers.items():
+                for name, value in headers.items():
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(payload)

@@ -321,4 +321,10 @@ def test_provider_list_in_a_real_subprocess(app, pg_url, media_root):
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[0].startswith("NAME")
-    assert {line.split()[0] for line in proc.stdout.splitlines()[1:]} == {"openai", "gemini", "local"}
+    assert {line.split()[0] for line in proc.stdout.splitlines()[1:]} == {
+        "openai",
+        "gemini",
+        "runway",
+        "huggingface",
+        "local",
+    }

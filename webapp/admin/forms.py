@@ -26,7 +26,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from webapp.params import MAX_ID
-from webapp.services.pricing import DEFAULT_PRICES, QUALITIES
+from webapp.services.pricing import CREDIT_ROW, DEFAULT_PRICES, QUALITIES, TIER_ORDER, tier_of
 
 MAX_UNIT_PRICE = Decimal("1000")
 MAX_BUDGET = Decimal("10000000")
@@ -143,6 +143,10 @@ class ProviderForm(FlaskForm):
         "Alert at (% of budget)",
         validators=[InputRequired("Enter a percentage."), NumberRange(1, 100, "Between 1 and 100.")],
     )
+    tier = SelectField("Tier", choices=[SelectChoice(t, t.title()) for t in TIER_ORDER])
+    # Hugging Face only: any Hub model id (overrides the list above) and who serves it.
+    custom_model = StringField("Model id on the Hub", validators=[Optional(), Length(max=64)])
+    routing = SelectField("Routing", choices=[], validate_choice=False)
 
     price_fields: list[tuple[str, list[str], dict[str, dict[str, str]]]]
     provider_name: str | None = None
@@ -152,6 +156,20 @@ class ProviderForm(FlaskForm):
             field.data = validate_base_url(field.data, self.provider_name)
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
+
+    def validate_custom_model(self, field: Field) -> None:
+        from webapp.providers import REGISTRY
+
+        value = (field.data or "").strip()
+        if value and (
+            self.provider_name not in REGISTRY or not REGISTRY[self.provider_name].accepts_model(value)
+        ):
+            raise ValidationError("Enter a Hub model id like owner/name.")
+        field.data = value
+
+    def validate_routing(self, field: Field) -> None:
+        if self.routing.choices and field.data not in [c.value for c in self.routing.choices]:
+            raise ValidationError("Choose one of the listed routings.")
 
     def validate_monthly_budget(self, field: Field) -> None:
         try:
@@ -171,8 +189,9 @@ class ProviderForm(FlaskForm):
 
     def changes(self) -> dict[str, Any]:
         """Only the fields `services.providers.update_settings` accepts, in stored types."""
-        return {
-            "model": self.model.data,
+        changes = {
+            "model": self.custom_model.data or self.model.data,
+            "tier": self.tier.data,
             "enabled": bool(self.enabled.data),
             "fallback_order": self.fallback_order.data,
             "default_quality": self.default_quality.data,
@@ -183,6 +202,11 @@ class ProviderForm(FlaskForm):
             "monthly_budget": parse_money(self.monthly_budget.data, places=2),
             "alert_percent": self.alert_percent.data,
         }
+        if self.routing.choices:
+            changes["options"] = {**(self.options or {}), "routing": self.routing.data}
+        return changes
+
+    options: dict | None = None
 
 
 def provider_form(provider: Any, spec: Any, formdata: Any = None) -> ProviderForm:
@@ -190,7 +214,12 @@ def provider_form(provider: Any, spec: Any, formdata: Any = None) -> ProviderFor
     provider's table (else the list prices) on GET, from the posted data on POST."""
     table = provider.price_table or {}
     defaults = DEFAULT_PRICES.get(provider.name, {})
-    grid = price_grid(provider.name, spec.models, table)
+    # Every priced row: the adapter's models, plus the provider's other list-priced rows (the credit
+    # rate, video and voice models, a "*" fallback) and models the admin chose that are not listed.
+    extra = [m for m in (*defaults, *table) if m not in spec.models]
+    if provider.model not in spec.models:
+        extra.append(provider.model)
+    grid = price_grid(provider.name, tuple(dict.fromkeys((*spec.models, *extra))), table)
 
     class _Form(ProviderForm):
         pass
@@ -224,11 +253,20 @@ def provider_form(provider: Any, spec: Any, formdata: Any = None) -> ProviderFor
         "user_images_per_hour": provider.user_images_per_hour,
         "monthly_budget": "" if provider.monthly_budget is None else f"{provider.monthly_budget:.2f}",
         "alert_percent": provider.alert_percent,
+        "tier": tier_of(provider, provider.name),
+        "custom_model": provider.model if provider.model not in spec.models else "",
+        "routing": (provider.options or {}).get("routing", ""),
     }
     form = _Form(formdata=formdata, data=data) if formdata is not None else _Form(data=data)
     form.model.choices = [SelectChoice(m, m) for m in spec.models]
+    if provider.name == "huggingface":
+        from webapp.providers.huggingface_provider import ROUTINGS
+
+        form.routing.choices = [SelectChoice(r, r) for r in ROUTINGS]
     form.price_fields = price_fields
     form.provider_name = provider.name
+    form.options = provider.options
+    form.credit_row = CREDIT_ROW if CREDIT_ROW in defaults or CREDIT_ROW in table else None
     return form
 
 

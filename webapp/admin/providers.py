@@ -33,6 +33,7 @@ from webapp.services import audit as audit_service
 from webapp.services import budget, charts, ledger
 from webapp.services import keys as key_service
 from webapp.services import providers as provider_service
+from webapp.services.pricing import tier_of
 from webapp.templating import is_htmx
 
 AUDIT_PAGE_SIZE = 50
@@ -58,6 +59,7 @@ def _status(provider: Provider) -> dict[str, Any]:
     return {
         "provider": provider,
         "spec": REGISTRY[provider.name].spec,
+        "tier": tier_of(provider, provider.name),
         "spent": spent,
         "reserved": reserved,
         "percent": percent,
@@ -371,6 +373,7 @@ CSV_HEADER = (
     "key_owner",
     "job",
     "outcome",
+    "tier",
 )
 
 
@@ -409,6 +412,7 @@ def usage_csv() -> ResponseReturnValue:
                 event.key_owner,
                 event.job_id or "",
                 event.outcome,
+                ledger.tier_of_event(event),
             ]
         )
     filename = f"marquee-usage-{first:%Y%m%d}-{last:%Y%m%d}.csv"

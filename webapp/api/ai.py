@@ -26,7 +26,10 @@ GEN_INPUT = {
         "mode": {"type": "string", "enum": ["create", "edit"]},
         "source_asset_id": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
         "image_type": {"type": "string", "enum": list(generation.IMAGE_TYPES)},
-        "provider": {"type": ["string", "null"], "enum": ["openai", "gemini", "local", None]},
+        "provider": {
+            "type": ["string", "null"],
+            "enum": ["openai", "gemini", "runway", "huggingface", "local", None],
+        },
         "model": {"type": ["string", "null"]},
         "quality": {"type": "string", "enum": list(generation.QUALITIES)},
         "variations": {"type": "integer", "minimum": 1, "maximum": 4},
@@ -39,6 +42,7 @@ GEN_INPUT = {
         },
         "use_own_key": {"type": ["boolean", "null"]},
         "show_id": {"type": ["integer", "null"], "minimum": 1, "maximum": 2**31 - 1},
+        "tier": {"type": ["string", "null"], "enum": ["free", "budget", "premium", "auto", None]},
     },
 }
 
@@ -80,6 +84,7 @@ def start_generation():
         ("model", str),
         ("provider", str),
         ("style", str),
+        ("tier", str),
     ):
         if body.get(key) is not None and not isinstance(body[key], kind):
             raise validation_error({key: ["Must be a string."]})
@@ -103,6 +108,7 @@ def start_generation():
         show_id=show_id,
         operation="edit" if mode == "edit" else "generate",
         source_asset_id=source.id if source else None,
+        tier=body.get("tier"),
     )
     try:
         job = actions.generate(user, req, idempotency_key=idempotency_key())
@@ -345,7 +351,10 @@ def list_batches():
                     "maxItems": 500,
                     "items": {"type": "string", "minLength": 1, "maxLength": 1000},
                 },
-                "provider": {"type": ["string", "null"], "enum": ["openai", "gemini", "local", None]},
+                "provider": {
+                    "type": ["string", "null"],
+                    "enum": ["openai", "gemini", "runway", "huggingface", "local", None],
+                },
                 "model": {"type": ["string", "null"]},
                 "image_type": {"type": "string", "enum": list(generation.IMAGE_TYPES)},
                 "quality": {"type": "string", "enum": list(generation.QUALITIES)},

@@ -16,19 +16,20 @@ from webapp.services import keys as key_service
 from webapp.services import ledger
 from webapp.services import providers as provider_service
 from webapp.services.budget import month_spend
+from webapp.services.pricing import tier_of
 
 ERR = ref("Problem")
 PROVIDER = {
     "name": "provider",
     "in": "path",
     "required": True,
-    "schema": {"type": "string", "enum": ["openai", "gemini", "local"]},
+    "schema": {"type": "string", "enum": ["openai", "gemini", "runway", "huggingface", "local"]},
 }
 KEY_PROVIDER = {
     "name": "provider",
     "in": "path",
     "required": True,
-    "schema": {"type": "string", "enum": ["openai", "gemini"]},
+    "schema": {"type": "string", "enum": ["openai", "gemini", "runway", "huggingface"]},
 }
 
 
@@ -73,7 +74,7 @@ def list_api_keys():
             "type": "object",
             "required": ["provider", "key"],
             "properties": {
-                "provider": {"type": "string", "enum": ["openai", "gemini"]},
+                "provider": {"type": "string", "enum": ["openai", "gemini", "runway", "huggingface"]},
                 "key": {"type": "string", "minLength": 8, "maxLength": 512},
                 "use_own": {"type": "boolean"},
             },
@@ -85,7 +86,7 @@ def add_api_key():
     body = json_body()
     provider, key = body.get("provider"), body.get("key")
     if provider not in key_service.KEY_PROVIDERS:
-        raise validation_error({"provider": ["Choose openai or gemini."]})
+        raise validation_error({"provider": ["Choose openai, gemini, runway or huggingface."]})
     if not isinstance(key, str):
         raise validation_error({"key": ["Paste the whole key as a string."]})
     try:
@@ -191,6 +192,8 @@ def _provider_json(p) -> dict:
         "last_test_message": p.last_test_message,
         "last_tested_at": iso(p.last_tested_at),
         "price_table": p.price_table or {},
+        "tier": tier_of(p, p.name),
+        "options": p.options or {},
     }
 
 
@@ -233,6 +236,8 @@ PROVIDER_PATCH = {
         "user_images_per_hour": {"type": "integer", "minimum": 0},
         "monthly_budget": {"type": ["string", "number", "null"]},
         "alert_percent": {"type": "integer", "minimum": 1, "maximum": 100},
+        "tier": {"type": "string", "enum": ["free", "budget", "premium"]},
+        "routing": {"type": "string", "description": "Hugging Face only: hf-inference, auto, fal-ai, ..."},
         "key": {"type": "string", "description": "set or replace the platform key (tested first)"},
     },
 }
@@ -251,7 +256,7 @@ PROVIDER_PATCH = {
             "required": ["name"],
             "properties": {
                 **PROVIDER_PATCH["properties"],
-                "name": {"type": "string", "enum": ["openai", "gemini", "local"]},
+                "name": {"type": "string", "enum": ["openai", "gemini", "runway", "huggingface", "local"]},
             },
         }
     },
@@ -288,7 +293,7 @@ def _patch_provider(row, body: dict):
     for k in unknown:
         errors[k] = ["Unknown field."]
     if "model" in body:
-        if body["model"] not in spec.models:
+        if not isinstance(body["model"], str) or not REGISTRY[row.name].accepts_model(body["model"]):
             errors["model"] = [f"Choose one of {', '.join(spec.models)}."]
         else:
             changes["model"] = body["model"]
@@ -335,6 +340,18 @@ def _patch_provider(row, body: dict):
                 )
             except ValueError as exc:
                 errors["monthly_budget"] = [f"{exc} (USD, or null for no budget)"]
+    if "tier" in body:
+        if body["tier"] not in ("free", "budget", "premium"):
+            errors["tier"] = ["free, budget or premium."]
+        else:
+            changes["tier"] = body["tier"]
+    if "routing" in body:
+        from webapp.providers.huggingface_provider import ROUTINGS
+
+        if row.name != "huggingface" or body["routing"] not in ROUTINGS:
+            errors["routing"] = [f"Hugging Face only: one of {', '.join(ROUTINGS)}."]
+        else:
+            changes["options"] = {**(row.options or {}), "routing": body["routing"]}
     if "key" in body and not isinstance(body["key"], str):
         errors["key"] = ["Paste the key as a string."]
     if errors:
@@ -441,6 +458,7 @@ def usage_stats():
         "images": totals["images"],
         "requests": totals["requests"],
         "by_provider": {k: {**v, "cost": str(v["cost"])} for k, v in totals["by_provider"].items()},
+        "by_tier": {k: {**v, "cost": str(v["cost"])} for k, v in totals["by_tier"].items()},
     }
     top = [{"email": e, "cost": str(c), "images": i} for e, c, i in ledger.top_users(lo, hi)]
     return jsonify(

@@ -29,7 +29,8 @@ from webapp import metrics
 from webapp.base_urls import BaseUrlRefused
 from webapp.extensions import db
 from webapp.imaging import FORMATS, AutoformatOptions, analyze, decode, encode, render
-from webapp.jobs.runner import JobContext, JobError, RetryableJobError, execute
+from webapp.jobs import provider_tasks
+from webapp.jobs.runner import JobCancelled, JobContext, JobError, RetryableJobError, execute
 from webapp.models import Asset, User, UserKey, utcnow
 from webapp.providers import (
     ContentBlocked,
@@ -39,6 +40,7 @@ from webapp.providers import (
     RateLimited,
     create_provider,
 )
+from webapp.providers.media import TaskCancelled
 from webapp.services import budget, ledger, ratelimit
 from webapp.services.assets import apply_analysis, storage_key
 from webapp.services.generation import full_prompt
@@ -186,13 +188,24 @@ def generate_variation(
             base_url=base_url,
             timeout=float(current_app.config.get("PROVIDER_TIMEOUT_SECONDS", 90)),
         )
+        provider.configure(route.provider_row.options if route.provider_row is not None else None)
+        hooks, already_paid = (
+            provider_tasks.hooks_for(ctx, index) if hasattr(provider, "task_hooks") else (None, False)
+        )
+        if hooks is not None:
+            provider.task_hooks = hooks  # a task-based provider: the job row remembers the task
         size = provider.size_for(p["image_type"])
         quality = p.get("quality", "medium")
         price = estimate(route.provider_row, route.provider_name, route.model, size, quality, 1)
         per_minute = route.provider_row.images_per_minute if route.provider_row else 60
         bucket = ratelimit.fingerprint(route.provider_name, key)
         reservation = None
-        if route.key_owner == "platform" and price > 0:
+        if route.key_owner == "platform" and price > 0 and hooks is not None and hooks.resume_task_id:
+            # The attempt that created this task reserved its price before the create and died:
+            # take that reservation over (or, once in the ledger, there is nothing left to settle).
+            month = budget.current_month()
+            reservation = None if already_paid else budget.Reservation(route.provider_row.id, month, price)
+        elif route.key_owner == "platform" and price > 0:
             try:
                 reservation = budget.reserve(route.provider_row, price)
             except budget.BudgetExceeded as exc:
@@ -230,6 +243,24 @@ def generate_variation(
         try:
             images = _send(provider, request, p.get("operation"), source_bytes, bucket, per_minute)
             metrics.provider_latency(route.provider_name, "success", time.monotonic() - sent_at)
+        except TaskCancelled:
+            # The provider was asked to stop its task, but a started task is not refunded (Runway):
+            # count it as possibly billed, like a timeout after sending, never as a silent $0.
+            if reservation is not None:
+                budget.settle(reservation, price)
+            ledger.record(
+                user.id,
+                route,
+                p.get("operation", "generate"),
+                size,
+                quality,
+                0,
+                price,
+                ctx.job_id,
+                "cancelled_maybe_billed",
+                "Cancelled while the provider's task ran; it was asked to stop.",
+            )
+            raise JobCancelled from None
         except _NoSlot as exc:
             if reservation is not None:
                 budget.settle(reservation, Decimal(0))  # never sent: release it, nothing spent
@@ -242,6 +273,33 @@ def generate_variation(
         except ProviderError as exc:
             metrics.provider_latency(route.provider_name, _outcome(exc), time.monotonic() - sent_at)
             billed_maybe = bool(getattr(exc, "may_have_billed", False))
+            task_over = bool(getattr(exc, "task_finished", False))
+            if hooks is not None and task_over:
+                provider_tasks.clear(ctx)  # a retry must start a new task, not resume this one
+            if already_paid or (hooks is not None and not task_over and provider_tasks.pending(ctx, index)):
+                # The provider's task lives on (a retry of this job resumes it, and pays then, with
+                # the reservation taken now) or is already in the ledger: record nothing as spent.
+                ledger.record(
+                    user.id,
+                    route,
+                    p.get("operation", "generate"),
+                    size,
+                    quality,
+                    0,
+                    Decimal(0),
+                    ctx.job_id,
+                    _outcome(exc),
+                    f"{exc.message} The provider's task continues; Retry resumes it.",
+                )
+                return {
+                    "index": index,
+                    "status": "failed",
+                    "error": f"{exc.message} Retry resumes the same provider task (no second charge).",
+                    "provider": route.provider_name,
+                    "outcome": _outcome(exc),
+                    "retry_after": getattr(exc, "retry_after", None),
+                    "retryable": True,
+                }
             if reservation is not None:
                 # A timeout after sending may have been billed: count it, never silently $0.
                 budget.settle(reservation, price if billed_maybe else Decimal(0))
@@ -274,20 +332,24 @@ def generate_variation(
                 "retryable": exc.retryable and not billed_maybe,
             }
         actual = estimate(route.provider_row, route.provider_name, route.model, size, quality, len(images))
-        if reservation is not None:
-            budget.settle(reservation, actual)
-        ledger.record(
-            user.id,
-            route,
-            p.get("operation", "generate"),
-            size,
-            quality,
-            len(images),
-            actual,
-            ctx.job_id,
-            "success",
-            None,
-        )
+        if not already_paid:
+            task_id = images[0].usage.get("task_id") if images and hooks is not None else None
+            if task_id:
+                provider_tasks.mark_paid(ctx, index, str(task_id))  # committed with the ledger row
+            ledger.record(
+                user.id,
+                route,
+                p.get("operation", "generate"),
+                size,
+                quality,
+                len(images),
+                actual,
+                ctx.job_id,
+                "success",
+                None,
+            )
+            if reservation is not None:
+                budget.settle(reservation, actual)
         if not images:
             return {
                 "index": index,
@@ -296,6 +358,8 @@ def generate_variation(
                 "provider": route.provider_name,
             }
         asset = _store(ctx, images[0], p, route, index, actual, size)
+        if hooks is not None:
+            provider_tasks.clear(ctx)
         return {
             "index": index,
             "status": "succeeded",
@@ -411,6 +475,13 @@ def _store(ctx: JobContext, image, p: dict, route: Route, index: int, cost: Deci
             "revised_prompt": image.revised_prompt,
             "job": ctx.job_id,
             "variation": index,
+            # A task-based provider's own figures (Runway: task id and the credits it charged), for
+            # reconciling the ledger (priced from our table) with the provider's invoice.
+            **(
+                {"provider_task": {"id": image.usage["task_id"], "credits": image.usage.get("credits")}}
+                if (image.usage or {}).get("task_id")
+                else {}
+            ),
         },
     )
     apply_analysis(asset, analyze(data), ctx.put)

@@ -35,7 +35,11 @@ class Provider(db.Model):
     __tablename__ = "provider"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(32), unique=True)  # registry name: openai | gemini | local
+    name: Mapped[str] = mapped_column(String(32), unique=True)  # registry name: openai | gemini | local …
+    # free | budget | premium (services.pricing.TIERS gives the default; None means that default)
+    tier: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # Adapter options, e.g. {"routing": "fal-ai"} for Hugging Face.
+    options: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     model: Mapped[str] = mapped_column(String(64))
     enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -116,6 +120,8 @@ class UsageEvent(db.Model):
         ForeignKey("job.id", ondelete="SET NULL"), nullable=True, index=True
     )
     outcome: Mapped[str] = mapped_column(String(24))  # success | blocked | rate_limited | unavailable | ...
+    # The provider's tier when the call was made (None on rows from before tiers: see ledger.tier_of_event).
+    tier: Mapped[str | None] = mapped_column(String(16), nullable=True)
     detail: Mapped[str | None] = mapped_column(String(300), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 

@@ -1,4 +1,5 @@
-"""AI image providers behind one interface: OpenAI, Google Gemini, and an offline local renderer.
+"""AI image providers behind one interface: OpenAI, Google Gemini, Runway, Hugging Face, and an offline
+local renderer.
 
 Usage::
 
@@ -11,7 +12,13 @@ installed. Adding a provider = a module with an ``ImageProvider`` subclass decor
 imported below.
 """
 
-from . import gemini_provider, local_provider, openai_provider  # noqa: F401  (they register themselves)
+from . import (  # noqa: F401  (they register themselves)
+    gemini_provider,
+    huggingface_provider,
+    local_provider,
+    openai_provider,
+    runway_provider,
+)
 from .base import (
     IMAGE_TYPES,
     MAX_IMAGES,
@@ -33,8 +40,10 @@ from .base import (
     key_suffix,
 )
 from .gemini_provider import GeminiProvider
+from .huggingface_provider import HuggingFaceProvider
 from .local_provider import LocalProvider
 from .openai_provider import OpenAIProvider
+from .runway_provider import RunwayProvider
 
 __all__ = [
     "IMAGE_TYPES",
@@ -46,6 +55,7 @@ __all__ = [
     "ContentBlocked",
     "GeminiProvider",
     "GeneratedImage",
+    "HuggingFaceProvider",
     "ImageProvider",
     "ImageRequest",
     "InvalidKey",
@@ -55,6 +65,7 @@ __all__ = [
     "ProviderSpec",
     "ProviderUnavailable",
     "RateLimited",
+    "RunwayProvider",
     "create_provider",
     "get_provider_class",
     "key_suffix",
@@ -68,6 +79,6 @@ def preload_sdks() -> None:
     import contextlib
     import importlib
 
-    for module in ("openai", "google.genai", "google.genai.types"):
+    for module in ("openai", "google.genai", "google.genai.types", "runwayml", "huggingface_hub"):
         with contextlib.suppress(ImportError):
             importlib.import_module(module)

@@ -200,7 +200,9 @@ def key_suffix(key: str) -> str:
 
 # Shapes of OpenAI ("sk-…") and Google ("AIza…") keys, so a key echoed by a server is scrubbed even when
 # it is not the one we sent.
-_KEY_SHAPES = re.compile(r"\b(?:sk-[A-Za-z0-9_\-*]{6,}|AIza[0-9A-Za-z_\-]{10,})")
+_KEY_SHAPES = re.compile(
+    r"\b(?:sk-[A-Za-z0-9_\-*]{6,}|AIza[0-9A-Za-z_\-]{10,}|hf_[A-Za-z0-9]{10,}|key_[0-9a-f]{32,})"
+)
 
 
 def redact(text: str, key: str | None) -> str:
@@ -331,6 +333,15 @@ class ImageProvider(ABC):
     @abstractmethod
     def size_for(self, image_type: str) -> str:
         """The provider-native size or aspect ratio requested for an image type (a price table key)."""
+
+    @classmethod
+    def accepts_model(cls, model: str) -> bool:
+        """Whether ``model`` is one this provider can be asked for (a fixed list unless overridden)."""
+        return model in cls.spec.models
+
+    def configure(self, options: dict[str, Any] | None) -> None:
+        """Apply the provider row's extra options (e.g. Hugging Face routing); most adapters have none."""
+        return None
 
     def model_for(self, request: ImageRequest) -> str:
         """The model to use; unknown names are refused here so no call is made (and billed) for them."""

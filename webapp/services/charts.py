@@ -22,7 +22,13 @@ from markupsafe import Markup, escape
 
 # Fixed colours per provider so a provider keeps its colour across charts and pages; chosen to be
 # distinguishable for common colour-vision deficiencies and readable on light and dark surfaces.
-SERIES_COLOURS = {"openai": "#0f766e", "gemini": "#2563eb", "local": "#a21caf"}
+SERIES_COLOURS = {
+    "openai": "#0f766e",
+    "gemini": "#2563eb",
+    "local": "#a21caf",
+    "runway": "#b45309",
+    "huggingface": "#ca8a04",
+}
 EXTRA_COLOURS = ("#d97706", "#7c3aed", "#dc2626", "#4d7c0f", "#0891b2")
 OWNER_COLOURS = {"platform": "#7c3aed", "own key": "#0f766e"}
 

@@ -19,6 +19,9 @@ from webapp.services import bulk, generation
 from webapp.services.providers import RoutingError
 
 SAMPLE = 50
+# Seconds an image typically takes, shown until this platform has measured its own (a Runway task
+# queues, runs and is downloaded; Hugging Face may first load the model).
+TYPICAL_SECONDS = {"local": 1.0, "openai": 20.0, "gemini": 10.0, "runway": 30.0, "huggingface": 10.0}
 
 
 class EstimateError(ValueError):
@@ -46,6 +49,20 @@ def seconds_per_image(provider: str) -> float | None:
     return round(statistics.median(samples), 1) if samples else None
 
 
+def expected_seconds(name: str, images: int) -> tuple[float | None, str]:
+    """Seconds for `images` images on provider `name`, measured here when we can, else typical."""
+    per_image = seconds_per_image(name)
+    typical = TYPICAL_SECONDS.get(name)
+    if per_image is not None:
+        return per_image * images, f"median {per_image} s an image over recent {name} generations"
+    if typical is not None:
+        return (
+            typical * images,
+            f"typical {typical:g} s an image on {name}; not yet measured on this platform",
+        )
+    return None, "no finished generations on this provider yet to measure"
+
+
 def _text(body: dict[str, Any], key: str, default: str | None) -> str | None:
     value = body.get(key, default)
     if value is not None and not isinstance(value, str):
@@ -65,6 +82,7 @@ def estimate(user: User, body: dict[str, Any]) -> dict[str, Any]:
         "model": _text(body, "model", None),
         "quality": _text(body, "quality", "medium") or "medium",
     }
+    tier = _text(body, "tier", None)
     prompts = body.get("prompts")
     if prompts is not None:
         if not isinstance(prompts, list) or not prompts or not all(isinstance(p, str) for p in prompts):
@@ -106,6 +124,7 @@ def estimate(user: User, body: dict[str, Any]) -> dict[str, Any]:
         variations=variations,
         use_own_key=own if isinstance(own, bool) else None,
         operation="edit" if body.get("mode") == "edit" else "generate",
+        tier=tier,
         **common,
     )
     try:
@@ -113,20 +132,18 @@ def estimate(user: User, body: dict[str, Any]) -> dict[str, Any]:
     except (generation.GenerationError, RoutingError, LookupError) as exc:
         message = getattr(exc, "message", None) or str(exc)
         raise EstimateError(message, {"request": [message]}) from None
-    per_image = seconds_per_image(q.route.provider_name)
+    seconds, basis = expected_seconds(q.route.provider_name, variations)
     return {
         "kind": "generate",
         "images": variations,
         "cost": str(q.total),
         "currency": "USD",
-        "seconds": round(per_image * variations, 1) if per_image is not None else None,
-        "seconds_basis": (
-            f"median {per_image} s an image over recent {q.route.provider_name} generations"
-            if per_image is not None
-            else "no finished generations on this provider yet to measure"
-        ),
+        "seconds": round(seconds, 1) if seconds is not None else None,
+        "seconds_basis": basis,
         "provider": q.route.provider_name,
         "model": q.route.model,
+        "tier": q.tier,
+        "reason_chosen": q.reason,
         "key_owner": q.route.key_owner,
         "allowed": q.allowance is None
         or q.allowance.remaining is None

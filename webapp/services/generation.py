@@ -6,6 +6,7 @@ The estimate shown before a generation, the budget reservation and the ledger ro
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from typing import Any
 from webapp.models import User
 from webapp.providers import REGISTRY
 from webapp.services import limits
-from webapp.services.pricing import estimate
+from webapp.services.pricing import estimate, tier_of
 from webapp.services.providers import Route, plan
 from webapp.text import with_article
 
@@ -69,6 +70,7 @@ class GenerationRequest:
     operation: str = "generate"
     source_asset_id: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    tier: str | None = None  # free | budget | premium | auto (services.tiers); ignored with a provider
 
 
 @dataclass
@@ -78,6 +80,9 @@ class Quote:
     unit_price: Decimal
     total: Decimal
     allowance: limits.Allowance | None
+    tier: str = "free"
+    reason: str = ""
+    chosen: bool = False  # the provider was picked by tier, not named
 
 
 def size_for(provider_name: str, image_type: str) -> str:
@@ -95,12 +100,25 @@ def quote(user: User, req: GenerationRequest) -> Quote:
         raise GenerationError("Choose low, medium or high quality.")
     if not 1 <= int(req.variations) <= 4:
         raise GenerationError("Ask for 1 to 4 variations.")
+    chosen = None
+    if req.tier and not req.provider:
+        from webapp.services import tiers
+
+        try:
+            chosen = tiers.choose(
+                user, req.tier, req.image_type, req.quality, int(req.variations), req.operation
+            )
+        except tiers.TierError as exc:
+            raise GenerationError(str(exc)) from None
+        req = dataclasses.replace(
+            req, provider=chosen.provider, use_own_key=chosen.use_own_key or req.use_own_key
+        )
     routes = plan(user, req.provider, req.operation, req.use_own_key, req.model)
     route = routes[0]
     cls = REGISTRY[route.provider_name]
     if req.operation == "edit" and not cls.spec.can_edit:
         raise GenerationError(f"{cls.spec.display_name} cannot edit images; choose another provider.")
-    if route.model not in cls.spec.models:
+    if not cls.accepts_model(route.model):
         raise GenerationError(f"{route.model} is not {with_article(cls.spec.display_name)} image model.")
     size = size_for(route.provider_name, req.image_type)
     unit = estimate(route.provider_row, route.provider_name, route.model, size, req.quality, 1)
@@ -111,7 +129,14 @@ def quote(user: User, req: GenerationRequest) -> Quote:
     if route.key_owner == "platform" and cls.spec.needs_key:
         override = route.provider_row.user_images_per_hour if route.provider_row else None
         allowance = limits.allowance("ai", user, override)
-    return Quote(route, size, unit, total, allowance)
+    tier = tier_of(route.provider_row, route.provider_name)
+    if chosen is not None:
+        reason = chosen.reason
+    elif req.provider:
+        reason = f"You chose {cls.spec.display_name} ({tier} tier)."
+    else:
+        reason = f"{cls.spec.display_name} is the platform's default provider ({tier} tier)."
+    return Quote(route, size, unit, total, allowance, tier, reason, chosen is not None)
 
 
 def payload_for(user: User, req: GenerationRequest, q: Quote) -> dict[str, Any]:
@@ -124,18 +149,21 @@ def payload_for(user: User, req: GenerationRequest, q: Quote) -> dict[str, Any]:
         "prompt": prompt,
         "negative": negative,
         "image_type": req.image_type,
-        "provider": req.provider,
+        "provider": q.route.provider_name if q.chosen else req.provider,
+        "use_own_key": True if q.chosen and q.route.key_owner == "user" else req.use_own_key,
         "model": req.model,
         "quality": req.quality,
         "variations": int(req.variations),
         "style": req.style if req.style in STYLES else None,
         "palette": [c for c in req.palette if re.fullmatch(r"#[0-9a-fA-F]{6}", c)][:8],
-        "use_own_key": req.use_own_key,
         "seed": req.seed,
         "show_id": req.show_id,
         "operation": req.operation,
         "source_asset_id": req.source_asset_id,
         "estimate": str(q.total),
+        "tier": q.tier,
+        "tier_asked": req.tier,
+        "choice_reason": q.reason,
         **req.extra,
     }
 

@@ -20,7 +20,7 @@ from webapp.models import Provider, User, UserKey, utcnow
 from webapp.providers import REGISTRY, InvalidKey, ProviderError, create_provider, key_suffix
 from webapp.services import audit
 
-KEY_PROVIDERS = ("openai", "gemini")
+KEY_PROVIDERS = ("openai", "gemini", "runway", "huggingface")
 
 
 class KeyRefused(ValueError):
@@ -177,7 +177,7 @@ def user_keys(user: User) -> dict[str, UserKey]:
 
 def add_user_key(user: User, provider_name: str, key: str) -> UserKey:
     if provider_name not in KEY_PROVIDERS:
-        raise KeyRefused("Choose OpenAI or Google Gemini.")
+        raise KeyRefused("Choose OpenAI, Google Gemini, Runway or Hugging Face.")
     key = _clean(key)
     existing = user_keys(user).get(provider_name)
     action = "user_key.replace" if existing else "user_key.add"

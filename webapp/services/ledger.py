@@ -11,6 +11,12 @@ from sqlalchemy import case, func, select
 from webapp import metrics
 from webapp.extensions import db
 from webapp.models import UsageEvent, User
+from webapp.services.pricing import TIERS, tier_of
+
+
+def tier_of_event(event: UsageEvent) -> str:
+    """The tier recorded on a ledger row, else the provider's default tier."""
+    return event.tier or TIERS.get(event.provider, "premium")
 
 
 def record(
@@ -38,6 +44,7 @@ def record(
         job_id=job_id,
         outcome=outcome,
         detail=(detail or None) and detail[:300],
+        tier=tier_of(getattr(route, "provider_row", None), route.provider_name),
     )
     db.session.add(event)
     db.session.commit()
@@ -81,18 +88,25 @@ def totals(start: datetime, end: datetime, user_id: int | None = None) -> dict[s
         func.sum(UsageEvent.cost),
         func.sum(UsageEvent.images),
         func.count(),
+        UsageEvent.tier,
     ).where(UsageEvent.created_at >= start, UsageEvent.created_at < end)
     if user_id is not None:
         q = q.where(UsageEvent.user_id == user_id)
-    rows = db.session.execute(q.group_by(UsageEvent.provider, UsageEvent.key_owner)).all()
+    rows = db.session.execute(q.group_by(UsageEvent.provider, UsageEvent.key_owner, UsageEvent.tier)).all()
     out: dict[str, Any] = {
+        "by_tier": {},
         "by_provider": {},
         "platform": Decimal(0),
         "own_key": Decimal(0),
         "images": 0,
         "requests": 0,
     }
-    for provider, owner, cost, images, count in rows:
+    for provider, owner, cost, images, count, tier in rows:
+        tier = tier or TIERS.get(provider, "premium")
+        by_tier = out["by_tier"].setdefault(tier, {"cost": Decimal(0), "images": 0, "requests": 0})
+        by_tier["cost"] += Decimal(cost or 0)
+        by_tier["images"] += int(images or 0)
+        by_tier["requests"] += int(count)
         entry = out["by_provider"].setdefault(
             provider,
             {

@@ -17,7 +17,7 @@ from webapp.extensions import db
 from webapp.models import Provider, User
 from webapp.providers import REGISTRY
 from webapp.services import audit
-from webapp.services.pricing import DEFAULT_PRICES
+from webapp.services.pricing import DEFAULT_PRICES, TIERS
 
 
 class RoutingError(ValueError):
@@ -28,7 +28,7 @@ def ensure_providers() -> list[Provider]:
     """One row per registered provider; the offline generator is enabled and default on a fresh
     install so the whole app works without any key."""
     existing = {p.name: p for p in db.session.scalars(select(Provider))}
-    order = {"local": 30, "openai": 10, "gemini": 20}
+    order = {"local": 30, "openai": 10, "gemini": 20, "runway": 15, "huggingface": 25}
     for name, cls in REGISTRY.items():
         if name in existing:
             continue
@@ -41,6 +41,8 @@ def ensure_providers() -> list[Provider]:
             price_table=DEFAULT_PRICES.get(name, {}),
             images_per_minute=600 if name == "local" else 60,
             user_images_per_hour=5,
+            tier=TIERS.get(name, "premium"),
+            options={"routing": "hf-inference"} if name == "huggingface" else None,
         )
         db.session.add(row)
         existing[name] = row
@@ -89,12 +91,14 @@ def update_settings(provider: Provider, changes: dict, actor: User | None = None
         "price_table",
         "monthly_budget",
         "alert_percent",
+        "tier",
+        "options",
     }
     changed = {}
     for field, value in changes.items():
         if field in allowed and getattr(provider, field) != value:
             setattr(provider, field, value)
-            changed[field] = str(value)[:60] if field != "price_table" else "updated"
+            changed[field] = str(value)[:60] if field not in ("price_table", "options") else "updated"
     key_cleared = "base_url" in changed and provider.encrypted_key is not None
     if key_cleared:
         changed["key_cleared"] = provider.key_suffix or "yes"

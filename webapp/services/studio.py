@@ -172,6 +172,15 @@ def move_template(row: PromptTemplate, step: int) -> None:
 # --------------------------------------------------------------------------- what the page offers
 
 
+# "Let Marquee choose" entries of the provider select (services.tiers): value, label.
+TIER_OPTIONS = (
+    ("tier:auto", "Auto — the best tier I can use"),
+    ("tier:premium", "Premium — cheapest of Runway, OpenAI, Gemini"),
+    ("tier:budget", "Budget — Hugging Face (Stable Diffusion / FLUX)"),
+    ("tier:free", "Free — built-in artwork, offline"),
+)
+
+
 @dataclass
 class ModelOption:
     value: str  # "provider:model"
@@ -226,6 +235,7 @@ class Estimate:
     error: str | None
     allowance: str | None
     variations: int
+    seconds: float | None = None  # expected time (services.estimates: measured, else typical)
 
 
 def quote_for(user: User, req: generation.GenerationRequest) -> Estimate:
@@ -235,7 +245,10 @@ def quote_for(user: User, req: generation.GenerationRequest) -> Estimate:
     except (generation.GenerationError, RoutingError, PriceMissing) as exc:
         return Estimate(None, str(exc), None, int(req.variations))
     allowance = q.allowance.describe() if q.allowance is not None else None
-    return Estimate(q, None, allowance, int(req.variations))
+    from webapp.services.estimates import expected_seconds
+
+    seconds = expected_seconds(q.route.provider_name, int(req.variations))[0]
+    return Estimate(q, None, allowance, int(req.variations), seconds)
 
 
 def recent_images(user: User, limit: int = RECENT_IMAGES) -> list[Asset]:

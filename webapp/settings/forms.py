@@ -7,7 +7,12 @@ from wtforms import BooleanField, PasswordField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
-PROVIDER_CHOICES = [SelectChoice("openai", "OpenAI"), SelectChoice("gemini", "Google Gemini")]
+PROVIDER_CHOICES = [
+    SelectChoice("openai", "OpenAI"),
+    SelectChoice("gemini", "Google Gemini"),
+    SelectChoice("runway", "Runway"),
+    SelectChoice("huggingface", "Hugging Face"),
+]
 
 
 class AddKeyForm(FlaskForm):

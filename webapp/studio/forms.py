@@ -97,7 +97,11 @@ class StudioForm(FlaskForm):
 
     def to_request(self, palette: list[str], use_own: bool | None) -> GenerationRequest:
         provider, model = self.provider_model()
+        tier = None
+        if provider == "tier":  # "tier:auto", "tier:budget", …: services.tiers picks the provider
+            provider, model, tier = None, None, model
         return GenerationRequest(
+            tier=tier,
             prompt=self.prompt.data or "",
             image_type=self.image_type.data or "poster",
             provider=provider,

@@ -81,8 +81,12 @@ def _setup(form: StudioForm) -> dict[str, Any]:
     image_type = form.image_type.data if form.image_type.data in generation.IMAGE_TYPES else "poster"
     quality = form.quality.data if form.quality.data in generation.QUALITIES else "medium"
     options = studio_service.model_options(image_type, quality)
-    form.model.choices = [SelectChoice(o.value, o.label) for o in options]
-    if not form.model.data or form.model.data not in {o.value for o in options}:
+    tier_values = [value for value, _label in studio_service.TIER_OPTIONS]
+    form.model.choices = [
+        *(SelectChoice(v, label) for v, label in studio_service.TIER_OPTIONS),
+        *(SelectChoice(o.value, o.label) for o in options),
+    ]
+    if not form.model.data or form.model.data not in {o.value for o in options} | set(tier_values):
         form.model.data = studio_service.default_model(image_type)
     form.show.choices = _show_choices()
     recent = studio_service.recent_images(current_user)
@@ -93,7 +97,12 @@ def _setup(form: StudioForm) -> dict[str, Any]:
     keys = user_keys(current_user)
     return {
         "options": options,
-        "limits": {o.value: REGISTRY[o.provider].spec.prompt_limit for o in options},
+        "limits": {
+            **{o.value: REGISTRY[o.provider].spec.prompt_limit for o in options},
+            # A tier may pick any provider: the smallest limit of all.
+            **dict.fromkeys(tier_values, min(cls.spec.prompt_limit for cls in REGISTRY.values())),
+        },
+        "tier_options": studio_service.TIER_OPTIONS,
         "recent": recent,
         "colours": colours,
         "colour_source": colour_source,
