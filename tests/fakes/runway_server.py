@@ -52,6 +52,37 @@ def wav_bytes(seconds: float = 1.0, rate: int = 8000) -> bytes:
     return buf.getvalue()
 
 
+_CLIP: bytes | None = None
+
+
+def clip_bytes() -> bytes:
+    """A real, playable 1 s 128x228 H.264 MP4 made with PyAV (what Runway's CDN would serve), so
+    the app's validation of provider output is exercised for real; cached per process."""
+    global _CLIP
+    if _CLIP is None:
+        import tempfile
+        from pathlib import Path
+
+        import av
+        import numpy as np
+
+        folder = tempfile.mkdtemp(prefix="fake-runway-")
+        path = Path(folder) / "clip.mp4"  # +faststart rewrites the file: a path, not a buffer
+        with av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"}) as out:
+            stream = out.add_stream("libx264", rate=24)
+            stream.width, stream.height, stream.pix_fmt = 128, 228, "yuv420p"
+            for i in range(24):
+                frame = np.full((228, 128, 3), (i * 10) % 255, dtype=np.uint8)
+                for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                    out.mux(packet)
+            for packet in stream.encode():
+                out.mux(packet)
+        _CLIP = path.read_bytes()
+        path.unlink()
+        Path(folder).rmdir()
+    return _CLIP
+
+
 def mp4_bytes() -> bytes:
     """A minimal ISO-BMFF file (``ftyp`` + empty ``moov``/``mdat``): enough for content sniffing; the
     media layer's own tests use real clips."""
@@ -272,4 +303,4 @@ class FakeRunway(FakeServer):
             return Response(200, png(*self.image_size, number), {"Content-Type": "image/png"})
         if ext == "wav":
             return Response(200, wav_bytes(), {"Content-Type": "audio/wav"})
-        return Response(200, mp4_bytes(), {"Content-Type": "video/mp4"})
+        return Response(200, clip_bytes(), {"Content-Type": "video/mp4"})

@@ -96,6 +96,71 @@ def _call(fn: Any) -> Any:
         raise (RetryableJobError if exc.retryable else JobError)(str(exc)) from None
 
 
+def _paid(
+    ctx: JobContext, name: str, operation: str, size: str, model: str, units: dict[str, int], call: Any
+) -> Any:
+    """A remote clip or voice-over goes through the same money rules as a still: priced from the
+    price table (`pricing.media_estimate`, what the estimate showed), reserved on a platform key's
+    monthly budget before the call, settled and written to the ledger after it. A cancelled task
+    was started and is not refunded, so it is recorded as possibly billed, never as $0. The free
+    offline renderer costs nothing and records nothing."""
+    if name == media.LOCAL:
+        return _call(call)
+    from decimal import Decimal
+
+    from webapp.providers import ProviderError
+    from webapp.services import budget, ledger
+    from webapp.services.pricing import media_estimate
+    from webapp.services.providers import RoutingError, plan
+
+    user = db.session.get(User, ctx.owner_id)
+    try:
+        route = plan(user, name, "video")[0]
+    except (RoutingError, IndexError) as exc:
+        raise JobError(str(exc) or f"{name} is not set up.") from None
+    route = type(route)(route.provider_name, model, route.key_owner, route.provider_row, route.user_key_id)
+    price = media_estimate(route.provider_row, name, model, **units)
+    reservation = None
+    if route.key_owner == "platform" and route.provider_row is not None:
+        try:
+            reservation = budget.reserve(route.provider_row, price)
+        except budget.BudgetExceeded as exc:
+            raise JobError(str(exc)) from None
+    db.session.commit()  # no transaction open while the provider works
+
+    def settle(cost: Decimal, outcome: str, detail: str | None) -> None:
+        if reservation is not None:
+            budget.settle(reservation, cost)
+        ledger.record(
+            user.id,
+            route,
+            operation,
+            size,
+            "medium",
+            1 if outcome == "success" else 0,
+            cost,
+            ctx.job_id,
+            outcome,
+            detail,
+        )
+
+    try:
+        result = call()
+    except TaskCancelled:
+        settle(
+            price, "cancelled_maybe_billed", "Cancelled while the provider's task ran; it was asked to stop."
+        )
+        raise JobCancelled from None
+    except ProviderError as exc:
+        settle(price if exc.may_have_billed else Decimal(0), type(exc).__name__.lower(), exc.message)
+        raise (RetryableJobError if exc.retryable else JobError)(str(exc)) from None
+    except media.MediaUnavailable as exc:
+        settle(Decimal(0), "unavailable", str(exc))
+        raise JobError(str(exc)) from None
+    settle(price, "success", None)
+    return result
+
+
 def _store(ctx: JobContext, result: Any, **fields: Any) -> Asset:
     from webapp.media.probe import MediaRejected, probe, thumbnail
 
@@ -143,7 +208,18 @@ def _animate(ctx: JobContext) -> None:
     )
     hooks = _hooks(ctx, 5, 85)
     ctx.progress(5, "Rendering the clip" if name == media.LOCAL else "Asking the provider for the clip")
-    result = _call(lambda: adapter.animate(request, hooks))
+    billed = request.seconds
+    if name != media.LOCAL and (request.model or "gen4_turbo") == "gen4_turbo":
+        billed = 5 if request.seconds <= 7 else 10  # the only lengths gen4_turbo makes (and bills)
+    result = _paid(
+        ctx,
+        name,
+        "video",
+        request.format,
+        request.model or "gen4_turbo",
+        {"seconds": billed},
+        lambda: adapter.animate(request, hooks),
+    )
     ctx.progress(92, "Checking and saving the clip")
     stem = filename.rsplit(".", 1)[0] or "clip"
     asset = _store(
@@ -177,7 +253,15 @@ def _speak(ctx: JobContext) -> None:
     request = SpeechRequest(text=ctx.input["text"], voice=ctx.input.get("voice"))
     hooks = _hooks(ctx, 5, 85)
     ctx.progress(5, "Asking the provider to read the script")
-    result = _call(lambda: adapter.speak(request, hooks))
+    result = _paid(
+        ctx,
+        name,
+        "voice",
+        "speech",
+        request.model or "eleven_multilingual_v2",
+        {"chars": len(request.text)},
+        lambda: adapter.speak(request, hooks),
+    )
     ctx.progress(92, "Checking and saving the voice promo")
     ext = {"audio/mpeg": "mp3", "audio/wav": "wav", "audio/mp4": "m4a"}.get(result.mime, "mp3")
     asset = _store(

@@ -1,0 +1,84 @@
+"""Premium video and voice end to end: the studio's doors (API) → a real RQ job → the official
+`runwayml` SDK against the Runway fake → a validated clip/voice asset; the price table's estimate,
+the budget and the ledger agree to the cent, and the fake saw exactly one paid task each."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from tests.fakes import FakeRunway
+from tests.integration.test_budget_and_ledger import configure, ledger_rows, spend
+from tests.integration.test_i16video_media import _job, producer  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.usefixtures("app")
+KEY = "key_platform_runway_0003"
+
+
+@pytest.fixture(autouse=True)
+def fast_polls(monkeypatch):
+    monkeypatch.setenv("RUNWAY_POLL_SECONDS", "0.01")
+
+
+@pytest.fixture
+def runway_fake():
+    with FakeRunway(valid_key=None) as fake:
+        yield fake
+
+
+def test_runway_clip_and_voice_estimate_budget_and_ledger_agree(app, producer, run_jobs, runway_fake):  # noqa: F811
+    from webapp.extensions import db
+    from webapp.models import Asset, Provider
+    from webapp.services.pricing import media_estimate
+
+    pid = configure(app, "runway", key=KEY, base_url=runway_fake.url, monthly_budget=Decimal("5"))
+    resp = producer["api"].post(
+        "/api/v1/videos",
+        json={
+            "asset_id": producer["asset"],
+            "format": "story",
+            "seconds": 6,
+            "provider": "runway",
+            "prompt": "lanterns drift over the crowd",
+        },
+        headers=producer["auth"],
+    )
+    assert resp.status_code == 202, resp.get_json()
+    clip_job = resp.get_json()["id"]
+    resp = producer["api"].post(
+        "/api/v1/voiceovers",
+        json={
+            "text": "The Night Parade. One night only at the Blue Room. Tickets on sale now.",
+            "voice": "Maya",
+            "provider": "runway",
+        },
+        headers=producer["auth"],
+    )
+    assert resp.status_code == 202, resp.get_json()
+    voice_job = resp.get_json()["id"]
+    run_jobs()
+
+    for job_id in (clip_job, voice_job):
+        job = _job(app, job_id)
+        assert job.status == "succeeded", job.error
+    assert runway_fake.creates == 2 and runway_fake.deleted == []
+    with app.app_context():
+        row = db.session.get(Provider, pid)
+        clip_price = media_estimate(row, "runway", "gen4_turbo", seconds=5)  # gen4_turbo bills 5 s for 6
+        voice_price = media_estimate(
+            row,
+            "runway",
+            "eleven_multilingual_v2",
+            chars=len("The Night Parade. One night only at the Blue Room. Tickets on sale now."),
+        )
+        clip = db.session.query(Asset).filter_by(job_id=clip_job).one()
+        voice = db.session.query(Asset).filter_by(job_id=voice_job).one()
+        assert (clip.media_kind, clip.codec) == ("video", "h264") and clip.duration_s > 0
+        assert voice.media_kind == "audio"
+    rows = ledger_rows(app)
+    assert sorted((r.operation, r.outcome, r.cost) for r in rows) == sorted(
+        [("video", "success", clip_price), ("voice", "success", voice_price)]
+    )
+    assert clip_price == Decimal("0.2500")  # 5 credits a second x 5 s x $0.01 a credit
+    assert spend(app, pid) == (clip_price + voice_price, Decimal(0))
