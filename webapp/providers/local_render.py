@@ -1,24 +1,22 @@
-"""Entry points of the local artwork: ``render`` (new image) and ``stylise`` (treatment of a photo)."""
+"""``render``: one new image of the local artwork, from brief to finished pixels.
+
+Order: palette and motifs from the brief and the style's recipe; background (a sky when the prompt says
+day or night); motifs; calm space where the title will sit; tone curve; the style's guard (the measurable
+look each style promises, enforced rather than hoped for); explicit palette areas; grain.
+"""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
-from PIL import Image, ImageChops, ImageFilter, ImageOps
+from PIL import Image, ImageChops, ImageFilter
 
-from .local_motifs import MOTIFS, Z_ORDER, Canvas, _mask_image, _paste_mask, _smooth, background
-from .local_palette import (
-    _WORD,
-    DEFAULT_STYLES,
-    RECIPES,
-    Recipe,
-    _hex,
-    _mix,
-    _seed_of,
-    build_palette,
-    choose_motifs,
-)
+from .local_canvas import Canvas, _mask_image, _paste_mask, _smooth, background
+from .local_palette import DEFAULT_STYLES, RECIPES, Recipe, _hex, _mix, _seed_of, build_palette, choose_motifs
+from .local_scenes import MOTIFS, Z_ORDER
+from .local_style import calm_space, guard_style
+from .local_words import Brief, read_prompt
 
 # --------------------------------------------------------------------------------------------------------
 # Finishing: haze, vignette, lift, grain, paper
@@ -44,9 +42,10 @@ def _tone(cv: Canvas, img: Image.Image) -> Image.Image:
             (W, H), Image.Resampling.BILINEAR
         )
         img = ImageChops.multiply(img, Image.merge("RGB", (vig_img,) * 3))
-    if r.contrast != 1.0 or r.lift:
+    contrast = r.contrast * cv.contrast
+    if contrast != 1.0 or r.lift:
         v = np.arange(256, dtype=np.float32) / 255
-        v = np.clip((v - 0.5) * r.contrast + 0.5, 0, 1)
+        v = np.clip((v - 0.5) * contrast + 0.5, 0, 1)
         lut = []
         for target in (1.0, 0.95, 0.85):  # lifted blacks go warm, like faded print
             ch = v * (1 - r.lift) + r.lift * target
@@ -87,13 +86,13 @@ def _screen(base: Image.Image, light: np.ndarray, size: tuple[int, int]) -> Imag
 # Entry points
 
 
-def _recipe_for(style: str | None, words: list[str], seed: int | None) -> tuple[str, Recipe]:
+def _recipe_for(style: str | None, brief: Brief, seed: int | None) -> tuple[str, Recipe]:
     key = (style or "").strip().lower()
     if key in RECIPES:
         return key, RECIPES[key]
-    if "neon" in words:
+    if "neon" in brief.words:
         return "neon", RECIPES["neon"]
-    name = DEFAULT_STYLES[_seed_of("style", words, key, seed) % len(DEFAULT_STYLES)]
+    name = DEFAULT_STYLES[_seed_of("style", brief.words, key, seed) % len(DEFAULT_STYLES)]
     return name, RECIPES[name]
 
 
@@ -106,14 +105,17 @@ def render(
     palette: list[str] | None = None,
 ) -> Image.Image:
     """Draw one image. Deterministic for (prompt, size, style, seed, palette)."""
-    words = _WORD.findall(prompt.lower())
-    style_name, recipe = _recipe_for(style, words, seed)
+    brief = read_prompt(prompt)
+    style_name, recipe = _recipe_for(style, brief, seed)
     # Layout and colour choices do not depend on the size, so one request looks alike in every format.
-    rng = np.random.default_rng(_seed_of(words, style_name, seed, tuple(palette or ())))
-    pal = build_palette(words, recipe, rng, palette)
-    motifs = choose_motifs(words, recipe, rng)
-    cv = Canvas(size, pal, rng, recipe, words)
-    background(cv, recipe.background)
+    rng = np.random.default_rng(_seed_of(brief.words, style_name, seed, tuple(palette or ())))
+    pal = build_palette(brief, recipe, rng, palette, style_name)
+    motifs = choose_motifs(brief, recipe, rng)
+    if style_name == "neon" and "neon" not in motifs:
+        motifs.append("neon")  # neon promises glowing, saturated light whatever the subject
+    cv = Canvas(size, pal, rng, recipe, brief.words, density=brief.mood.density)
+    cv.contrast = brief.mood.contrast
+    background(cv, "sky" if brief.time and not recipe.flat else recipe.background)
     if recipe.haze:
         x, y = cv.grid()
         fog = np.exp(-(((y - rng.uniform(0.2, 0.5)) / 0.25) ** 2)) * np.exp(
@@ -131,7 +133,9 @@ def render(
     img = _screen(soft, cv.light, size)
     for draw in cv.top:
         draw(img)
+    img = calm_space(img, style_name, pal.bg0, brief.mood.density)
     img = _tone(cv, img)
+    img = guard_style(img, style_name)
     if palette:  # after lights and tone, which shift colours; before grain, which is texture on top
         colours = [_hex(c) for c in palette]
         _ensure_palette_areas(cv, img, colours)
@@ -218,70 +222,3 @@ def _pull_to_palette(img: Image.Image, colours: list[np.ndarray]) -> Image.Image
 def _smooth_step(x: np.ndarray) -> np.ndarray:
     x = np.clip(x, 0.0, 1.0)
     return x * x * (3 - 2 * x)
-
-
-TREATMENTS = {
-    "vintage": "duotone",
-    "bold": "duotone",
-    "modern": "duotone",
-    "minimalist": "duotone",
-    "artistic": "paint",
-    "realistic": "paint",
-    "cinematic": "paint",
-    "neon": "glow",
-}
-
-
-def stylise(
-    source: Image.Image,
-    size: tuple[int, int],
-    *,
-    prompt: str = "",
-    style: str | None = None,
-    seed: int | None = 0,
-    palette: list[str] | None = None,
-) -> Image.Image:
-    """A deterministic treatment of a photo, cropped to ``size``: posterised duotone, painterly, or neon glow.
-
-    The treatment follows the style (vintage/bold/modern -> duotone print, artistic/realistic -> painterly,
-    neon -> glow); other styles pick by seed. Colours come from the palette or the prompt's colour words.
-    """
-    words = _WORD.findall(prompt.lower())
-    style_name, recipe = _recipe_for(style, words, seed)
-    rng = np.random.default_rng(_seed_of("edit", words, style_name, seed, tuple(palette or ())))
-    pal = build_palette(words, recipe, rng, palette)
-    img = ImageOps.fit(source, size, Image.Resampling.LANCZOS, centering=(0.5, 0.45))
-    treatment = TREATMENTS.get(style_name)
-    if style is None or (style or "").lower() not in RECIPES:
-        treatment = ["duotone", "paint", "glow"][int(rng.integers(0, 3))]
-    # Denoise first (reduce, blur, enlarge): posterising or edge-finding a noisy photo amplifies the noise.
-    smooth = img.reduce(4).filter(ImageFilter.GaussianBlur(1.2)).resize(size, Image.Resampling.BICUBIC)
-    grey = np.asarray(ImageOps.autocontrast(smooth.convert("L"), cutoff=1), dtype=np.float32) / 255
-    if treatment == "duotone":
-        levels = int(rng.integers(4, 7))
-        t = np.round(grey * (levels - 1)) / (levels - 1)
-        dark = pal.bg0 if pal.dark else _mix(pal.accent(1), np.zeros(3, np.float32), 0.6)
-        light = _mix(pal.accent(0), pal.hi, 0.35)
-        arr = dark * (1 - t[..., None]) + light * t[..., None]
-    elif treatment == "paint":
-        small = img.reduce(3).filter(ImageFilter.ModeFilter(5)).filter(ImageFilter.SMOOTH_MORE)
-        painted = np.asarray(small.resize(size, Image.Resampling.BICUBIC), dtype=np.float32) / 255
-        tint = _mix(pal.accent(0), pal.bg1, 0.5)
-        arr = painted * 0.78 + tint * 0.22 * (1 - grey[..., None]) + 0.1 * grey[..., None] * pal.hi
-    else:
-        edges = np.asarray(smooth.convert("L").filter(ImageFilter.FIND_EDGES), dtype=np.float32) / 255
-        edges = _smooth((edges - 0.02) * 12)
-        edges[:3, :] = edges[-3:, :] = 0  # FIND_EDGES sees the frame itself as an edge
-        edges[:, :3] = edges[:, -3:] = 0
-        glow = (
-            np.asarray(
-                Image.fromarray((edges * 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(6)),
-                dtype=np.float32,
-            )
-            / 255
-        )
-        base = pal.bg0 * 0.6 + grey[..., None] * 0.25 * pal.accent(1)
-        arr = base + edges[..., None] * pal.hi * 0.8 + np.clip(glow * 3, 0, 1)[..., None] * pal.accent(0)
-    cv = Canvas(size, pal, rng, recipe, words)
-    out = Image.fromarray((np.clip(arr, 0, 1) * 255 + 0.5).astype(np.uint8))
-    return _finish(cv, out, np.random.default_rng(_seed_of("grain-edit", seed, size)))

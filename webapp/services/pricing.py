@@ -39,7 +39,8 @@ DEFAULT_PRICES: dict[str, dict[str, dict[str, dict[str, str]]]] = {
         "gemini-3.1-flash-image": _flat("0.045", GEMINI_ASPECTS),
         "gemini-3-pro-image": _flat("0.134", GEMINI_ASPECTS),
     },
-    "local": {"procedural-v1": _flat("0", ("1024x1024", "1024x1536", "1536x1024"))},
+    # 2160x1089: the offline generator draws banners at the banner format; 1536x1024 stays for old jobs.
+    "local": {"procedural-v1": _flat("0", ("1024x1024", "1024x1536", "1536x1024", "2160x1089"))},
 }
 
 
@@ -53,7 +54,16 @@ def unit_price(provider: Provider | None, provider_name: str, model: str, size: 
     ) or DEFAULT_PRICES.get(provider_name, {})
     try:
         return Decimal(str(table[model][size][quality]))
-    except (KeyError, TypeError, ArithmeticError) as exc:
+    except (KeyError, TypeError, ArithmeticError):
+        pass
+    try:
+        # A size added to a priced model after its row's table was saved (the offline banner at
+        # 2160x1089) costs its list price until an admin edits it. A model missing from the table, or a
+        # size the table has without this quality, is a real gap and stays refused.
+        if size in table[model]:
+            raise KeyError(size)
+        return Decimal(str(DEFAULT_PRICES[provider_name][model][size][quality]))
+    except (KeyError, TypeError, ArithmeticError, AttributeError) as exc:
         raise PriceMissing(
             f"No price is set for {provider_name} {model} at {size} / {quality}. "
             "An admin can add it in the provider's price table."
