@@ -136,6 +136,8 @@ def background(cv: Canvas, kind: str) -> None:
     if kind == "mesh" and not cv.recipe.flat:
         if p.explicit:  # the producer's colours, each in a region of its own
             colours = [p.bg0, p.bg0, p.bg1, *p.accents]
+        elif p.named:  # colours the prompt named: large areas of them, around a deeper ground
+            colours = [p.bg0, p.bg1, *p.accents[:2], *p.accents[:2]]
         else:
             colours = [p.bg0, p.bg1, p.bg0, *(_deep(c, p.dark) for c in p.accents[:2])]
         num = np.zeros((sh, sw, 3), np.float32)
@@ -143,7 +145,9 @@ def background(cv: Canvas, kind: str) -> None:
         for c in colours:
             cx, cy, r = rng.uniform(0, aspect), rng.uniform(0, 1), rng.uniform(0.25, 0.55)
             # sharper falloff for explicit palettes: each colour keeps its identity instead of mixing to grey
-            wgt = np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * r * r) * (6.0 if p.explicit else 1.2))
+            wgt = np.exp(
+                -((x - cx) ** 2 + (y - cy) ** 2) / (2 * r * r) * (6.0 if p.explicit or p.named else 1.2)
+            )
             num += wgt[..., None] * c
             den += wgt
         small = num / den[..., None]
@@ -151,10 +155,10 @@ def background(cv: Canvas, kind: str) -> None:
         horizon = rng.uniform(0.55, 0.75)
         t = _smooth(y / horizon)[..., None]
         if p.dark:  # deep at the zenith, the second tone and a hint of accent glow low down
-            low = _mix(p.bg1, p.accents[0], 0.18)
+            low = _mix(p.bg1, p.accents[0], 0.6 if p.named else 0.18)
             small = p.bg0 * (1 - t) + low * t
         else:  # pale sky above, warm light near the horizon
-            top = _mix(p.bg1, p.accents[0], 0.12)
+            top = _mix(p.bg1, p.accents[0], 0.35 if p.named else 0.12)
             low = _mix(p.bg0, p.accents[-1], 0.22)
             small = top * (1 - t) + low * t
         small = np.broadcast_to(small, (sh, sw, 3)).astype(np.float32)

@@ -91,12 +91,13 @@ def stylise(
         colours = [pal.bg0, pal.bg1, *pal.accents, pal.hi]
     img = ImageOps.fit(source.convert("RGB"), size, Image.Resampling.LANCZOS, centering=(0.5, 0.45))
     grey = _grey(img)
+    exposure = float(np.asarray(img.convert("L").reduce(4), dtype=np.float32).mean() / 255)
     if treatment == "duotone":
-        out = _duotone(grey, colours, dark_ground=key == "neon")
+        out = _duotone(grey, colours, exposure, dark_ground=key == "neon")
     elif treatment == "halftone":
-        out = _halftone(grey, colours)
+        out = _halftone(grey, colours, exposure)
     elif treatment == "vintage":
-        out = _vintage(img, grey, colours, rng)
+        out = _vintage(img, grey, colours, rng, exposure)
     else:
         out = _grade(img, grey)
     return out
@@ -132,21 +133,41 @@ def _gradient_map(t: np.ndarray, stops: list[Colour]) -> np.ndarray:
     return arr[i] * (1 - f) + arr[i + 1] * f
 
 
+_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+
+
+def _exposed(t: np.ndarray, stops: list[Colour], target: float) -> np.ndarray:
+    """``t`` bent by a gamma so the gradient-mapped picture has the photo's mean luminance: a palette
+    with a dark middle colour would otherwise turn a normal photo into a murky one."""
+    sample = t[::4, ::4]
+    lo, hi = -2.0, 2.0  # log2 of the gamma
+    for _ in range(12):
+        mid = (lo + hi) / 2
+        mean = float((_gradient_map(sample ** (2**mid), stops) @ _LUMA).mean())
+        lo, hi = (mid, hi) if mean > target else (lo, mid)
+    return np.clip(t, 0, 1) ** (2 ** ((lo + hi) / 2))
+
+
 def _to_image(arr: np.ndarray) -> Image.Image:
     return Image.fromarray((np.clip(arr, 0, 1) * 255 + 0.5).astype(np.uint8))
 
 
-def _duotone(grey: np.ndarray, colours: list[Colour], dark_ground: bool = False) -> Image.Image:
+def _duotone(
+    grey: np.ndarray, colours: list[Colour], exposure: float, dark_ground: bool = False
+) -> Image.Image:
     dark, mid, light = _ends(colours)
     if dark_ground:  # neon: vivid accent as the highlight, so it glows off a dark ground
         light = _mix(mid, np.ones(3, np.float32), 0.35)
+        exposure *= 0.85
     t = grey * grey * (3 - 2 * grey) * 0.35 + grey * 0.65  # a gentle S-curve keeps midtone detail
-    return _to_image(_gradient_map(t, [dark, mid, light]))
+    stops = [dark, mid, light]
+    return _to_image(_gradient_map(_exposed(t, stops, exposure), stops))
 
 
-def _halftone(grey: np.ndarray, colours: list[Colour]) -> Image.Image:
+def _halftone(grey: np.ndarray, colours: list[Colour], exposure: float) -> Image.Image:
     dark, mid, light = _ends(colours)
     paper = _mix(light, np.array([0.96, 0.93, 0.85], np.float32), 0.5)
+    grey = _exposed(grey, [dark, _mix(paper, mid, 0.3), paper], exposure)  # dot area ~ the photo's tones
     H, W = grey.shape
     cell = max(3.0, min(W, H) / 110)
     blurred = (
@@ -170,12 +191,13 @@ def _halftone(grey: np.ndarray, colours: list[Colour]) -> Image.Image:
 
 
 def _vintage(
-    img: Image.Image, grey: np.ndarray, colours: list[Colour], rng: np.random.Generator
+    img: Image.Image, grey: np.ndarray, colours: list[Colour], rng: np.random.Generator, exposure: float
 ) -> Image.Image:
     dark, mid, _light = _ends(colours)
     muted = np.asarray(ImageEnhance.Color(img).enhance(0.45), dtype=np.float32) / 255
     cream = np.array([0.95, 0.9, 0.78], np.float32)
-    mapped = _gradient_map(grey, [_mix(dark, np.array([0.2, 0.12, 0.08], np.float32), 0.5), mid, cream])
+    stops = [_mix(dark, np.array([0.2, 0.12, 0.08], np.float32), 0.5), mid, cream]
+    mapped = _gradient_map(_exposed(grey, stops, exposure), stops)
     arr = muted * 0.45 + mapped * 0.55
     arr = arr * 0.86 + 0.08 * np.array([1.0, 0.93, 0.8], np.float32)  # lifted, warm blacks; softer whites
     H, W = grey.shape

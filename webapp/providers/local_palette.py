@@ -150,6 +150,7 @@ class Palette:
     hi: Colour
     dark: bool
     explicit: bool = False
+    named: bool = False  # accents are colours the prompt named: show them in the background too
 
     def accent(self, i: int) -> Colour:
         return self.accents[i % len(self.accents)]
@@ -233,7 +234,7 @@ def build_palette(
     hi = _mix(accents[0], np.ones(3, np.float32), 0.7)
     tint = np.array(recipe.tint, dtype=np.float32)
     fix = lambda c: np.clip(c * tint, 0, 1).astype(np.float32)  # noqa: E731
-    return Palette(fix(bg0), fix(bg1), [fix(c) for c in accents], fix(hi), dark)
+    return Palette(fix(bg0), fix(bg1), [fix(c) for c in accents], fix(hi), dark, named=bool(named))
 
 
 _SCHEMES = {

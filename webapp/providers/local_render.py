@@ -140,6 +140,8 @@ def render(
         colours = [_hex(c) for c in palette]
         _ensure_palette_areas(cv, img, colours)
         img = _pull_to_palette(img, colours)
+    elif brief.colours and style_name not in ("vintage", "neon"):  # named colours: each gets an area
+        _ensure_palette_areas(cv, img, [_hex(c) for c in brief.colours[:3]])
     return _grain(cv, img, np.random.default_rng(_seed_of("grain", seed, size)))
 
 

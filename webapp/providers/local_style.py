@@ -114,8 +114,8 @@ def guard_style(img: Image.Image, style: str) -> Image.Image:
         if spread < 0.2:  # a pale or murky picture: spread its tones over the whole range
             img = _equalise_luma(img, 0.7)
     elif style == "vintage":
-        if sat > 0.24:
-            img = _saturate(img, sat, 0.22)
+        if sat > 0.22:
+            img = _saturate(img, sat, 0.2)
     elif (style == "cinematic" or style == "modern") and spread < 0.15:
         img = _spread(img, min(2.5, 0.16 / max(spread, 1e-3)), mean)
     if style in ("realistic", "artistic", "modern", "minimalist", "cinematic"):
