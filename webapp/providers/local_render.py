@@ -15,7 +15,7 @@ from PIL import Image, ImageChops, ImageFilter
 from .local_canvas import Canvas, _mask_image, _paste_mask, _smooth, background
 from .local_palette import DEFAULT_STYLES, RECIPES, Recipe, _hex, _mix, _seed_of, build_palette, choose_motifs
 from .local_scenes import MOTIFS, Z_ORDER
-from .local_style import calm_space, guard_style
+from .local_style import calm_space, guard_style, title_side
 from .local_words import Brief, read_prompt
 
 # --------------------------------------------------------------------------------------------------------
@@ -135,13 +135,13 @@ def render(
         draw(img)
     img = calm_space(img, style_name, pal.bg0, brief.mood.density)
     img = _tone(cv, img)
+    if brief.colours and not palette and style_name not in ("vintage", "neon"):  # named colours: an area each
+        img = _wash_named(cv, img, [_hex(c) for c in brief.colours[:3]])
     img = guard_style(img, style_name)
     if palette:  # after lights and tone, which shift colours; before grain, which is texture on top
         colours = [_hex(c) for c in palette]
         _ensure_palette_areas(cv, img, colours)
         img = _pull_to_palette(img, colours)
-    elif brief.colours and style_name not in ("vintage", "neon"):  # named colours: each gets an area
-        _ensure_palette_areas(cv, img, [_hex(c) for c in brief.colours[:3]])
     return _grain(cv, img, np.random.default_rng(_seed_of("grain", seed, size)))
 
 
@@ -164,10 +164,10 @@ def _nearest(small: np.ndarray, colours: list[np.ndarray]) -> tuple[np.ndarray, 
     return nearest, np.take_along_axis(dist, nearest[..., None], axis=-1)[..., 0]
 
 
-def _share_near(img: Image.Image, colour: np.ndarray) -> float:
+def _share_near(img: Image.Image, colour: np.ndarray, within: float = NEAR_DE) -> float:
     small = np.asarray(img.reduce(8), dtype=np.float32) / 255
     _, d = _nearest(small, [colour])
-    return float((d < NEAR_DE).mean())
+    return float((d < within).mean())
 
 
 def _ensure_palette_areas(cv: Canvas, img: Image.Image, colours: list[np.ndarray]) -> None:
@@ -197,6 +197,38 @@ def _ensure_palette_areas(cv: Canvas, img: Image.Image, colours: list[np.ndarray
             r *= 1.2  # the blurred rim counts only partly
             draw.ellipse((cx - r, cy - r * 0.85, cx + r, cy + r * 0.85), fill=255)
             _paste_mask(img, mask.filter(ImageFilter.GaussianBlur(r * 0.2)), colour, 1.0, aa=0)
+
+
+NAMED_SHARE = 0.08  # a colour the prompt names should be seen on at least this fraction of the picture
+NAMED_DE = 12.0  # a named colour is a family ("blue"): shades this close (CIELAB) count as showing it
+
+
+def _wash_named(cv: Canvas, img: Image.Image, colours: list[np.ndarray]) -> Image.Image:
+    """A soft wash of coloured light for each named colour the motifs left scarce, in the focal part.
+
+    A pool of light rather than a disc, so it reads as lighting of the scene; placed away from the
+    title's calm space (the upper part of a poster or square, the right of a banner).
+    """
+    W, H = cv.size
+    banner = title_side(cv.size) == "left"
+    spots = [(0.72, 0.3), (0.88, 0.7), (0.55, 0.55)] if banner else [(0.3, 0.28), (0.72, 0.22), (0.5, 0.45)]
+    order = cv.rng.permutation(len(spots))
+    sw, sh = max(8, W // 8), max(8, H // 8)
+    ys = (np.arange(sh, dtype=np.float32) + 0.5) / sh
+    xs = (np.arange(sw, dtype=np.float32) + 0.5) / sw
+    used = 0
+    for colour in colours:
+        share = _share_near(img, colour, NAMED_DE)
+        if share >= NAMED_SHARE:
+            continue
+        fx, fy = spots[order[used % len(spots)]]
+        used += 1
+        rx, ry = (0.2, 0.38) if banner else (0.32, 0.2)
+        d2 = ((xs[None, :] - fx) / rx) ** 2 + ((ys[:, None] - fy) / ry) ** 2
+        alpha = np.clip(np.exp(-d2 * 1.2) * 1.25, 0, 0.95)
+        mask = Image.fromarray((alpha * 255).astype(np.uint8)).resize((W, H), Image.Resampling.BICUBIC)
+        img = Image.composite(Image.new("RGB", (W, H), tuple(int(c * 255 + 0.5) for c in colour)), img, mask)
+    return img
 
 
 def _pull_to_palette(img: Image.Image, colours: list[np.ndarray]) -> Image.Image:

@@ -35,8 +35,8 @@ def title_side(size: tuple[int, int]) -> str:
 def calm_space(img: Image.Image, style: str, ground: np.ndarray, density: float = 1.0) -> Image.Image:
     """Blend the title area towards a heavily blurred, slightly grounded copy of the picture itself."""
     W, H = img.size
-    share = 0.62 if style == "minimalist" else 0.4 if density < 0.8 else 0.34
-    strength = 0.92 if style == "minimalist" else 0.8
+    share = 0.46 if style == "minimalist" else 0.4 if density < 0.8 else 0.34
+    strength = 0.9 if style == "minimalist" else 0.8
     small = img.reduce(8) if min(W, H) >= 128 else img.copy()
     radius = max(2.0, min(small.size) * 0.08)
     blurred = small.filter(ImageFilter.GaussianBlur(radius))
@@ -114,8 +114,13 @@ def guard_style(img: Image.Image, style: str) -> Image.Image:
         if spread < 0.2:  # a pale or murky picture: spread its tones over the whole range
             img = _equalise_luma(img, 0.7)
     elif style == "vintage":
-        if sat > 0.22:
-            img = _saturate(img, sat, 0.2)
+        if sat > 0.34:  # muted, but warm like old ink on cream paper rather than grey
+            img = _saturate(img, sat, 0.32)
+        sepia = ImageOps.colorize(img.convert("L"), black="#33231b", white="#f7eed8", mid="#b08d68")
+        img = Image.blend(img, sepia, 0.2)
+        mean, spread, sat = _stats(img)
+        if sat > 0.34:  # deep warm colours keep a high saturation through the sepia: settle it
+            img = _saturate(img, sat, 0.32)
     elif (style == "cinematic" or style == "modern") and spread < 0.15:
         img = _spread(img, min(2.5, 0.16 / max(spread, 1e-3)), mean)
     if style in ("realistic", "artistic", "modern", "minimalist", "cinematic"):
