@@ -67,7 +67,7 @@ STYLE_RULES = {
     "neon": {"mean": (0, 0.2), "highlight_chroma": (0.5, 1), "saturation": (0.35, 1)},
     "bold": {"saturation": (0.5, 1), "contrast": (0.16, 1)},
     # muted: no vivid colour anywhere (HSV saturation of warm darks runs high, so chroma is measured too)
-    "vintage": {"saturation": (0, 0.42), "highlight_chroma": (0, 0.45), "grain": (0.04, 1)},
+    "vintage": {"saturation": (0, 0.45), "highlight_chroma": (0, 0.5), "grain": (0.035, 1)},
     "minimalist": {"calm": (0.55, 1), "grain": (0, 0.04)},  # grain here also counts crisp edges
     "cinematic": {"vignette": (0, 0.6), "contrast": (0.09, 1)},
     "realistic": {"saturation": (0.12, 0.76), "grain": (0.02, 0.07), "calm": (0, 0.6)},

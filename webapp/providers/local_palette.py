@@ -76,9 +76,9 @@ RECIPES: dict[str, Recipe] = {
         flat=True,
     ),
     "vintage": Recipe(
-        "radial", 0.65, 0.55, 0.055, 0.5,
+        "radial", 0.65, 0.6, 0.05, 0.5,
         {"sun": 3, "rays": 2.2, "halftone": 2, "stripes": 2, "hills": 1, "waves": 0.8}, (2, 3),
-        lift=0.07, tint=(1.06, 0.99, 0.86), paper=0.8, contrast=0.95,
+        lift=0.07, tint=(1.06, 0.99, 0.86), paper=0.45, contrast=1.12,
     ),
     "minimalist": Recipe(
         "linear", 0.6, 0.6, 0.01, 0.05,

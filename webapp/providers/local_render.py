@@ -13,7 +13,17 @@ import numpy as np
 from PIL import Image, ImageChops, ImageFilter
 
 from .local_canvas import Canvas, _mask_image, _paste_mask, _smooth, background
-from .local_palette import DEFAULT_STYLES, RECIPES, Recipe, _hex, _mix, _seed_of, build_palette, choose_motifs
+from .local_palette import (
+    CATEGORY,
+    DEFAULT_STYLES,
+    RECIPES,
+    Recipe,
+    _hex,
+    _mix,
+    _seed_of,
+    build_palette,
+    choose_motifs,
+)
 from .local_scenes import MOTIFS, Z_ORDER
 from .local_style import calm_space, guard_style, title_side
 from .local_words import Brief, read_prompt
@@ -111,8 +121,12 @@ def render(
     rng = np.random.default_rng(_seed_of(brief.words, style_name, seed, tuple(palette or ())))
     pal = build_palette(brief, recipe, rng, palette, style_name)
     motifs = choose_motifs(brief, recipe, rng)
+    # Each style's signature, whatever the subject: neon's glowing tubes, artistic's brush strokes (which
+    # take the texture slot from a subject's texture such as strings).
     if style_name == "neon" and "neon" not in motifs:
-        motifs.append("neon")  # neon promises glowing, saturated light whatever the subject
+        motifs.append("neon")
+    if style_name == "artistic" and "brush" not in motifs:
+        motifs = [m for m in motifs if CATEGORY[m] != "texture"] + ["brush"]
     cv = Canvas(size, pal, rng, recipe, brief.words, density=brief.mood.density)
     cv.contrast = brief.mood.contrast
     background(cv, "sky" if brief.time and not recipe.flat else recipe.background)

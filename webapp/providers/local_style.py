@@ -9,7 +9,7 @@ not bold). Each guard measures a reduced copy and corrects only as far as needed
 
 * neon — dark ground (mean luminance <= 0.22) and saturated highlights (its colours are pushed);
 * bold — saturated (mean HSV saturation >= 0.5) and contrasted (luminance spread >= 0.2);
-* vintage — muted (mean saturation <= 0.3) and faded (lifted blacks, done by the recipe), grain after;
+* vintage — muted (mean saturation <= 0.38, a sepia cast) and faded (lifted blacks), grain after;
 * minimalist — calm (its calm space covers most of the picture, set in ``calm_space``);
 * cinematic — dark edges around a lit centre (the vignette), contrast at least 0.14;
 * realistic, artistic, modern — saturation kept in a natural band (0.15..0.75).
@@ -114,13 +114,13 @@ def guard_style(img: Image.Image, style: str) -> Image.Image:
         if spread < 0.2:  # a pale or murky picture: spread its tones over the whole range
             img = _equalise_luma(img, 0.7)
     elif style == "vintage":
-        if sat > 0.34:  # muted, but warm like old ink on cream paper rather than grey
-            img = _saturate(img, sat, 0.32)
+        if sat > 0.38:  # muted, but warm like old ink on cream paper rather than grey
+            img = _saturate(img, sat, 0.36)
         sepia = ImageOps.colorize(img.convert("L"), black="#33231b", white="#f7eed8", mid="#b08d68")
         img = Image.blend(img, sepia, 0.2)
         mean, spread, sat = _stats(img)
-        if sat > 0.34:  # deep warm colours keep a high saturation through the sepia: settle it
-            img = _saturate(img, sat, 0.32)
+        if sat > 0.38:  # deep warm colours keep a high saturation through the sepia: settle it
+            img = _saturate(img, sat, 0.36)
     elif (style == "cinematic" or style == "modern") and spread < 0.15:
         img = _spread(img, min(2.5, 0.16 / max(spread, 1e-3)), mean)
     if style in ("realistic", "artistic", "modern", "minimalist", "cinematic"):
