@@ -133,10 +133,11 @@ def motif_curtains(cv: Canvas) -> None:
     x, y = cv.grid()
     aspect = cv.aspect
     cloth = p.accent(0) if p.dark else _mix(p.accent(0), p.bg0, 0.15)
-    shadow = _deep(cloth, True) * 0.6
-    folds = rng.uniform(9, 14) / max(aspect, 0.7)
+    shadow = _deep(cloth, True) * 0.45
+    folds = rng.uniform(12, 18)  # folds per canvas height, so a banner's curtains fold like a poster's
     px = 1.5 / cv.work_size[1]
-    width = aspect * rng.uniform(0.14, 0.2)
+    width = min(aspect, 1.0) * rng.uniform(0.16, 0.22)
+    cv.soft *= 0.55  # the stage between the curtains is darker than the velvet
     for left in (True, False):
         u = x if left else aspect - x
         # the curtain's inner edge: tied back at ~60 % height, so the edge curves towards the frame
@@ -144,7 +145,7 @@ def motif_curtains(cv: Canvas) -> None:
         edge = width * (1.0 + 0.6 * np.cos(np.clip((y - 0.0) / tie, 0, 1) * math.pi / 2) ** 2)
         edge = np.where(y > tie, width * 0.75 + (y - tie) * 0.8 * width, edge)
         mask = _smooth((edge - u) / px)
-        shade = 0.35 + 0.65 * np.cos(u * folds * math.pi) ** 2
+        shade = 0.2 + 0.8 * np.cos(u * folds * math.pi) ** 2
         shade = shade * (0.55 + 0.45 * np.clip(1 - u / (edge + 1e-3), 0, 1))
         colour = shadow[None, None, :] + (cloth - shadow)[None, None, :] * shade[..., None]
         cv.soft += (colour - cv.soft) * mask[..., None]

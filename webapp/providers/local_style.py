@@ -20,7 +20,7 @@ Pillow C routines on the full image; statistics on a copy reduced 8x.
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image, ImageEnhance, ImageFilter, ImageOps, ImageStat
+from PIL import Image, ImageChops, ImageEnhance, ImageFilter, ImageOps, ImageStat
 
 # Fraction of the short side the calm ramp takes to go from busy to calm.
 _CALM_FEATHER = 0.16
@@ -77,6 +77,35 @@ def _spread(img: Image.Image, factor: float, pivot: float) -> Image.Image:
     return img.point(lut * 3)
 
 
+def _corner_ratio(img: Image.Image) -> float:
+    """Mean luminance of the four corner patches (1/8 of the height) over the central ninth's."""
+    lum = np.asarray(img.convert("L").reduce(4) if min(img.size) >= 256 else img.convert("L"), np.float32)
+    h, w = lum.shape
+    k = max(1, h // 8)
+    corners = np.concatenate([lum[:k, :k], lum[:k, -k:], lum[-k:, :k], lum[-k:, -k:]]).mean()
+    centre = lum[h // 3 : 2 * h // 3, w // 3 : 2 * w // 3].mean()
+    return float(corners / max(float(centre), 1.0))
+
+
+def _deepen_vignette(img: Image.Image, target: float) -> Image.Image:
+    """Darken towards the corners until their luminance is at most ``target`` x the centre's."""
+    for _ in range(3):
+        ratio = _corner_ratio(img)
+        if ratio <= target:
+            break
+        depth = min(0.85, 1 - target / ratio + 0.1)
+        W, H = img.size
+        w, h = max(8, W // 16), max(8, H // 16)
+        ys = (np.arange(h, dtype=np.float32) + 0.5) / h - 0.5
+        xs = (np.arange(w, dtype=np.float32) + 0.5) / w - 0.5
+        d = np.clip(np.sqrt(xs[None, :] ** 2 + ys[:, None] ** 2) * 2 - 0.35, 0, 1) / 0.65
+        mask = Image.fromarray(((1 - depth * d * d * (3 - 2 * d)) * 255).astype(np.uint8)).resize(
+            img.size, Image.Resampling.BILINEAR
+        )
+        img = ImageChops.multiply(img, Image.merge("RGB", (mask,) * 3))
+    return img
+
+
 def _equalise_luma(img: Image.Image, amount: float) -> Image.Image:
     """Blend towards a histogram-equalised luminance, keeping each pixel's hue and saturation."""
     grey = img.convert("L")
@@ -121,7 +150,10 @@ def guard_style(img: Image.Image, style: str) -> Image.Image:
         mean, spread, sat = _stats(img)
         if sat > 0.38:  # deep warm colours keep a high saturation through the sepia: settle it
             img = _saturate(img, sat, 0.36)
-    elif (style == "cinematic" or style == "modern") and spread < 0.15:
+    if style == "cinematic":  # the lit centre and dark edges of a film frame, whatever the motifs did
+        img = _deepen_vignette(img, 0.5)
+        mean, spread, sat = _stats(img)
+    if style in ("cinematic", "modern") and spread < 0.15:
         img = _spread(img, min(2.5, 0.16 / max(spread, 1e-3)), mean)
     if style in ("realistic", "artistic", "modern", "minimalist", "cinematic"):
         mean, spread, sat = _stats(img)
