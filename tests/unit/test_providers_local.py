@@ -17,7 +17,7 @@ from webapp.providers import (
     get_provider_class,
 )
 
-SMALL = {"poster": (1024, 1536), "square": (1024, 1024), "banner": (1536, 1024)}
+SMALL = {"poster": (1024, 1536), "square": (1024, 1024), "banner": (2160, 1089)}  # banner: full format
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +153,7 @@ def test_edit_transforms_the_source_deterministically(provider):
 def test_edit_treatments_work_for_other_styles(provider, style):
     source = one(provider, prompt="Harbour lights", seed=6)
     (img,) = provider.edit(ImageRequest("restyle", "banner", style=style, seed=1), [source])
-    assert (img.width, img.height) == (1536, 1024)
+    assert (img.width, img.height) == (2160, 1089)
 
 
 def test_edit_without_source_or_with_garbage_is_a_bad_request(provider):

@@ -28,7 +28,8 @@ from sqlalchemy.exc import IntegrityError
 from webapp import metrics
 from webapp.base_urls import BaseUrlRefused
 from webapp.extensions import db
-from webapp.imaging import FORMATS, AutoformatOptions, analyze, decode, encode, render
+from webapp.imaging import FORMATS, analyze, decode, encode
+from webapp.imaging.bleed import full_bleed
 from webapp.jobs import provider_tasks
 from webapp.jobs.runner import JobCancelled, JobContext, JobError, RetryableJobError, execute
 from webapp.models import Asset, User, UserKey, utcnow
@@ -431,10 +432,10 @@ def _seed(job_id: int, index: int) -> int:
 
 
 def _store(ctx: JobContext, image, p: dict, route: Route, index: int, cost: Decimal, size: str) -> Asset:
-    """Bring the image to the exact format size (crop when little is lost, else the blurred
-    backdrop), store it, and commit its asset row right away."""
+    """Bring the image to the exact format size full-bleed (crop when little is lost, else extend
+    the art from its own edges: never a pad; see imaging.bleed), store it, and commit its asset row."""
     target = FORMATS[p["image_type"]]
-    canvas = render(decode(image.data), target, AutoformatOptions(fill="crop", darken=0.1))
+    canvas = full_bleed(decode(image.data), target.size)
     data = encode(canvas, "jpeg")
     sha = hashlib.sha256(data).hexdigest()
     existing = db.session.query(Asset).filter_by(owner_id=ctx.owner_id, sha256=sha).one_or_none()

@@ -3,17 +3,22 @@
 It exists so the app works out of the box (no key, no network, no cost) and so every test above the adapters
 can run without a fake server. The pictures are meant to be usable backdrops, not test patterns:
 
-* the *style* picks a recipe (background kind, which motifs it likes, grain, vignette, saturation);
-* the *prompt* picks the palette (colour words such as "gold", "ocean", "neon" pull the hues; mood words
-  such as "night" or "pastel" pull the brightness) and the motifs (e.g. "concert" -> stage beams, "party" ->
-  confetti, "ocean" -> waves), with a hash of its words breaking ties and choosing positions;
+* the *prompt* is read as a brief (``local_words``): named colours dominate the palette, day or night words
+  set the sky, mood words (calm, energetic, dark, romantic, festive) set density, contrast and saturation,
+  and its nouns pick a motif family (music -> waveforms/strings/notes, theatre -> curtains and spotlights,
+  dance -> ribbons, comedy -> bursts, nature -> leaves, city -> skyline, sea -> waves, space -> planets and
+  stars, jazz/club -> bokeh and neon, party -> confetti; otherwise abstract shapes);
+* the *style* picks a recipe (background, grain, vignette, saturation, motif flavour) and a guard that
+  enforces its measurable look (``local_style``); the title area is kept calm;
 * explicit *palette* hex colours replace the derived colours and each one covers a visible area;
 * the *seed* varies everything else. Same (prompt, style, seed, palette) -> the same pixels; composition is
   laid out in relative coordinates so a poster, square and banner of one request belong together.
 
-Layout: ``local_palette`` (words/styles -> colours and motifs), ``local_motifs`` (canvas and drawing),
-``local_render`` (``render`` and ``stylise``). Speed: about 100-300 ms CPU per 1024x1536 PNG, encoding
-included (soft layers at half resolution, finishing in Pillow's C code).
+A banner is drawn at the banner format itself (2160x1089), so it is full-bleed without any fitting.
+Layout: ``local_words`` (prompt -> brief), ``local_palette`` (styles/briefs -> colours and motifs),
+``local_canvas`` (canvas, backgrounds), ``local_motifs``/``local_grounds``/``local_scenes`` (motifs),
+``local_style`` (calm space, style guards), ``local_render`` (``render``), ``local_edit`` (``stylise``,
+the edit treatments). Speed: a few hundred ms CPU per poster, encoding included.
 """
 
 from __future__ import annotations
@@ -31,14 +36,17 @@ from .base import (
     ProviderSpec,
     register,
 )
-from .local_render import render, stylise
+from .local_edit import stylise
+from .local_render import render
 
-SIZES = {"poster": (1024, 1536), "square": (1024, 1024), "banner": (1536, 1024)}
+# Poster and square as OpenAI draws them (the job scales them to 1200x1800 / 1200x1200 without loss); the
+# banner at the banner format itself, since only a provider limited to stock sizes needs fitting.
+SIZES = {"poster": (1024, 1536), "square": (1024, 1024), "banner": (2160, 1089)}
 
 
 @register
 class LocalProvider(ImageProvider):
-    """Procedural artwork; sizes match OpenAI's so code downstream sees the same dimensions."""
+    """Procedural artwork, drawn at any size: posters and squares at OpenAI's sizes, banners full-format."""
 
     spec: ClassVar[ProviderSpec] = ProviderSpec(
         name="local",

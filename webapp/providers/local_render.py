@@ -1,15 +1,20 @@
-"""Entry points of the local artwork: ``render`` (new image) and ``stylise`` (treatment of a photo)."""
+"""``render``: one new image of the local artwork, from brief to finished pixels.
+
+Order: palette and motifs from the brief and the style's recipe; background (a sky when the prompt says
+day or night); motifs; calm space where the title will sit; tone curve; the style's guard (the measurable
+look each style promises, enforced rather than hoped for); explicit palette areas; grain.
+"""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
-from PIL import Image, ImageChops, ImageFilter, ImageOps
+from PIL import Image, ImageChops, ImageFilter
 
-from .local_motifs import MOTIFS, Z_ORDER, Canvas, _mask_image, _paste_mask, _smooth, background
+from .local_canvas import Canvas, _mask_image, _paste_mask, _smooth, background
 from .local_palette import (
-    _WORD,
+    CATEGORY,
     DEFAULT_STYLES,
     RECIPES,
     Recipe,
@@ -19,6 +24,9 @@ from .local_palette import (
     build_palette,
     choose_motifs,
 )
+from .local_scenes import MOTIFS, Z_ORDER
+from .local_style import calm_space, guard_style, title_side
+from .local_words import Brief, read_prompt
 
 # --------------------------------------------------------------------------------------------------------
 # Finishing: haze, vignette, lift, grain, paper
@@ -44,9 +52,10 @@ def _tone(cv: Canvas, img: Image.Image) -> Image.Image:
             (W, H), Image.Resampling.BILINEAR
         )
         img = ImageChops.multiply(img, Image.merge("RGB", (vig_img,) * 3))
-    if r.contrast != 1.0 or r.lift:
+    contrast = r.contrast * cv.contrast
+    if contrast != 1.0 or r.lift:
         v = np.arange(256, dtype=np.float32) / 255
-        v = np.clip((v - 0.5) * r.contrast + 0.5, 0, 1)
+        v = np.clip((v - 0.5) * contrast + 0.5, 0, 1)
         lut = []
         for target in (1.0, 0.95, 0.85):  # lifted blacks go warm, like faded print
             ch = v * (1 - r.lift) + r.lift * target
@@ -87,13 +96,13 @@ def _screen(base: Image.Image, light: np.ndarray, size: tuple[int, int]) -> Imag
 # Entry points
 
 
-def _recipe_for(style: str | None, words: list[str], seed: int | None) -> tuple[str, Recipe]:
+def _recipe_for(style: str | None, brief: Brief, seed: int | None) -> tuple[str, Recipe]:
     key = (style or "").strip().lower()
     if key in RECIPES:
         return key, RECIPES[key]
-    if "neon" in words:
+    if "neon" in brief.words:
         return "neon", RECIPES["neon"]
-    name = DEFAULT_STYLES[_seed_of("style", words, key, seed) % len(DEFAULT_STYLES)]
+    name = DEFAULT_STYLES[_seed_of("style", brief.words, key, seed) % len(DEFAULT_STYLES)]
     return name, RECIPES[name]
 
 
@@ -106,14 +115,21 @@ def render(
     palette: list[str] | None = None,
 ) -> Image.Image:
     """Draw one image. Deterministic for (prompt, size, style, seed, palette)."""
-    words = _WORD.findall(prompt.lower())
-    style_name, recipe = _recipe_for(style, words, seed)
+    brief = read_prompt(prompt)
+    style_name, recipe = _recipe_for(style, brief, seed)
     # Layout and colour choices do not depend on the size, so one request looks alike in every format.
-    rng = np.random.default_rng(_seed_of(words, style_name, seed, tuple(palette or ())))
-    pal = build_palette(words, recipe, rng, palette)
-    motifs = choose_motifs(words, recipe, rng)
-    cv = Canvas(size, pal, rng, recipe, words)
-    background(cv, recipe.background)
+    rng = np.random.default_rng(_seed_of(brief.words, style_name, seed, tuple(palette or ())))
+    pal = build_palette(brief, recipe, rng, palette, style_name)
+    motifs = choose_motifs(brief, recipe, rng)
+    # Each style's signature, whatever the subject: neon's glowing tubes, artistic's brush strokes (which
+    # take the texture slot from a subject's texture such as strings).
+    if style_name == "neon" and "neon" not in motifs:
+        motifs.append("neon")
+    if style_name == "artistic" and "brush" not in motifs:
+        motifs = [m for m in motifs if CATEGORY[m] != "texture"] + ["brush"]
+    cv = Canvas(size, pal, rng, recipe, brief.words, density=brief.mood.density)
+    cv.contrast = brief.mood.contrast
+    background(cv, "sky" if brief.time and not recipe.flat else recipe.background)
     if recipe.haze:
         x, y = cv.grid()
         fog = np.exp(-(((y - rng.uniform(0.2, 0.5)) / 0.25) ** 2)) * np.exp(
@@ -131,7 +147,11 @@ def render(
     img = _screen(soft, cv.light, size)
     for draw in cv.top:
         draw(img)
+    img = calm_space(img, style_name, pal.bg0, brief.mood.density)
     img = _tone(cv, img)
+    if brief.colours and not palette and style_name not in ("vintage", "neon"):  # named colours: an area each
+        img = _wash_named(cv, img, [_hex(c) for c in brief.colours[:3]])
+    img = guard_style(img, style_name)
     if palette:  # after lights and tone, which shift colours; before grain, which is texture on top
         colours = [_hex(c) for c in palette]
         _ensure_palette_areas(cv, img, colours)
@@ -158,10 +178,10 @@ def _nearest(small: np.ndarray, colours: list[np.ndarray]) -> tuple[np.ndarray, 
     return nearest, np.take_along_axis(dist, nearest[..., None], axis=-1)[..., 0]
 
 
-def _share_near(img: Image.Image, colour: np.ndarray) -> float:
+def _share_near(img: Image.Image, colour: np.ndarray, within: float = NEAR_DE) -> float:
     small = np.asarray(img.reduce(8), dtype=np.float32) / 255
     _, d = _nearest(small, [colour])
-    return float((d < NEAR_DE).mean())
+    return float((d < within).mean())
 
 
 def _ensure_palette_areas(cv: Canvas, img: Image.Image, colours: list[np.ndarray]) -> None:
@@ -193,6 +213,38 @@ def _ensure_palette_areas(cv: Canvas, img: Image.Image, colours: list[np.ndarray
             _paste_mask(img, mask.filter(ImageFilter.GaussianBlur(r * 0.2)), colour, 1.0, aa=0)
 
 
+NAMED_SHARE = 0.08  # a colour the prompt names should be seen on at least this fraction of the picture
+NAMED_DE = 12.0  # a named colour is a family ("blue"): shades this close (CIELAB) count as showing it
+
+
+def _wash_named(cv: Canvas, img: Image.Image, colours: list[np.ndarray]) -> Image.Image:
+    """A soft wash of coloured light for each named colour the motifs left scarce, in the focal part.
+
+    A pool of light rather than a disc, so it reads as lighting of the scene; placed away from the
+    title's calm space (the upper part of a poster or square, the right of a banner).
+    """
+    W, H = cv.size
+    banner = title_side(cv.size) == "left"
+    spots = [(0.72, 0.3), (0.88, 0.7), (0.55, 0.55)] if banner else [(0.3, 0.28), (0.72, 0.22), (0.5, 0.45)]
+    order = cv.rng.permutation(len(spots))
+    sw, sh = max(8, W // 8), max(8, H // 8)
+    ys = (np.arange(sh, dtype=np.float32) + 0.5) / sh
+    xs = (np.arange(sw, dtype=np.float32) + 0.5) / sw
+    used = 0
+    for colour in colours:
+        share = _share_near(img, colour, NAMED_DE)
+        if share >= NAMED_SHARE:
+            continue
+        fx, fy = spots[order[used % len(spots)]]
+        used += 1
+        rx, ry = (0.2, 0.38) if banner else (0.32, 0.2)
+        d2 = ((xs[None, :] - fx) / rx) ** 2 + ((ys[:, None] - fy) / ry) ** 2
+        alpha = np.clip(np.exp(-d2 * 1.2) * 1.25, 0, 0.95)
+        mask = Image.fromarray((alpha * 255).astype(np.uint8)).resize((W, H), Image.Resampling.BICUBIC)
+        img = Image.composite(Image.new("RGB", (W, H), tuple(int(c * 255 + 0.5) for c in colour)), img, mask)
+    return img
+
+
 def _pull_to_palette(img: Image.Image, colours: list[np.ndarray]) -> Image.Image:
     """Grade areas that are near one of the producer's colours towards exactly that colour.
 
@@ -218,70 +270,3 @@ def _pull_to_palette(img: Image.Image, colours: list[np.ndarray]) -> Image.Image
 def _smooth_step(x: np.ndarray) -> np.ndarray:
     x = np.clip(x, 0.0, 1.0)
     return x * x * (3 - 2 * x)
-
-
-TREATMENTS = {
-    "vintage": "duotone",
-    "bold": "duotone",
-    "modern": "duotone",
-    "minimalist": "duotone",
-    "artistic": "paint",
-    "realistic": "paint",
-    "cinematic": "paint",
-    "neon": "glow",
-}
-
-
-def stylise(
-    source: Image.Image,
-    size: tuple[int, int],
-    *,
-    prompt: str = "",
-    style: str | None = None,
-    seed: int | None = 0,
-    palette: list[str] | None = None,
-) -> Image.Image:
-    """A deterministic treatment of a photo, cropped to ``size``: posterised duotone, painterly, or neon glow.
-
-    The treatment follows the style (vintage/bold/modern -> duotone print, artistic/realistic -> painterly,
-    neon -> glow); other styles pick by seed. Colours come from the palette or the prompt's colour words.
-    """
-    words = _WORD.findall(prompt.lower())
-    style_name, recipe = _recipe_for(style, words, seed)
-    rng = np.random.default_rng(_seed_of("edit", words, style_name, seed, tuple(palette or ())))
-    pal = build_palette(words, recipe, rng, palette)
-    img = ImageOps.fit(source, size, Image.Resampling.LANCZOS, centering=(0.5, 0.45))
-    treatment = TREATMENTS.get(style_name)
-    if style is None or (style or "").lower() not in RECIPES:
-        treatment = ["duotone", "paint", "glow"][int(rng.integers(0, 3))]
-    # Denoise first (reduce, blur, enlarge): posterising or edge-finding a noisy photo amplifies the noise.
-    smooth = img.reduce(4).filter(ImageFilter.GaussianBlur(1.2)).resize(size, Image.Resampling.BICUBIC)
-    grey = np.asarray(ImageOps.autocontrast(smooth.convert("L"), cutoff=1), dtype=np.float32) / 255
-    if treatment == "duotone":
-        levels = int(rng.integers(4, 7))
-        t = np.round(grey * (levels - 1)) / (levels - 1)
-        dark = pal.bg0 if pal.dark else _mix(pal.accent(1), np.zeros(3, np.float32), 0.6)
-        light = _mix(pal.accent(0), pal.hi, 0.35)
-        arr = dark * (1 - t[..., None]) + light * t[..., None]
-    elif treatment == "paint":
-        small = img.reduce(3).filter(ImageFilter.ModeFilter(5)).filter(ImageFilter.SMOOTH_MORE)
-        painted = np.asarray(small.resize(size, Image.Resampling.BICUBIC), dtype=np.float32) / 255
-        tint = _mix(pal.accent(0), pal.bg1, 0.5)
-        arr = painted * 0.78 + tint * 0.22 * (1 - grey[..., None]) + 0.1 * grey[..., None] * pal.hi
-    else:
-        edges = np.asarray(smooth.convert("L").filter(ImageFilter.FIND_EDGES), dtype=np.float32) / 255
-        edges = _smooth((edges - 0.02) * 12)
-        edges[:3, :] = edges[-3:, :] = 0  # FIND_EDGES sees the frame itself as an edge
-        edges[:, :3] = edges[:, -3:] = 0
-        glow = (
-            np.asarray(
-                Image.fromarray((edges * 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(6)),
-                dtype=np.float32,
-            )
-            / 255
-        )
-        base = pal.bg0 * 0.6 + grey[..., None] * 0.25 * pal.accent(1)
-        arr = base + edges[..., None] * pal.hi * 0.8 + np.clip(glow * 3, 0, 1)[..., None] * pal.accent(0)
-    cv = Canvas(size, pal, rng, recipe, words)
-    out = Image.fromarray((np.clip(arr, 0, 1) * 255 + 0.5).astype(np.uint8))
-    return _finish(cv, out, np.random.default_rng(_seed_of("grain-edit", seed, size)))

@@ -63,7 +63,8 @@ DEFAULT_PRICES: dict[str, dict[str, dict[str, dict[str, str]]]] = {
         "gemini-3.1-flash-image": _flat("0.045", GEMINI_ASPECTS),
         "gemini-3-pro-image": _flat("0.134", GEMINI_ASPECTS),
     },
-    "local": {"procedural-v1": _flat("0", ("1024x1024", "1024x1536", "1536x1024"))},
+    # 2160x1089: the offline generator draws banners at the banner format; 1536x1024 stays for old jobs.
+    "local": {"procedural-v1": _flat("0", ("1024x1024", "1024x1536", "1536x1024", "2160x1089"))},
     # Credits (Runway's list: gen4_image 1080p 8 credits; gen4_turbo 5 credits/s; gen4.5 12 credits/s;
     # speech about 1 credit per 50 characters) and the credit's USD price.
     "runway": {
@@ -109,16 +110,31 @@ def credit_rate(provider: Provider | None, provider_name: str) -> Decimal | None
         raise PriceMissing(f"The {provider_name} credit price is not set.") from exc
 
 
+def _list_price(provider_name: str, model: str, size: str, quality: str, table: dict) -> Decimal | None:
+    """A size added to a priced model after its row's table was saved (the offline banner at
+    2160x1089) costs its list price until an admin edits it. A model missing from the table, or a
+    size the table has without this quality, is a real gap and stays refused (None)."""
+    try:
+        if model not in table or size in table[model]:
+            return None
+        return Decimal(str(DEFAULT_PRICES[provider_name][model][size][quality]))
+    except (KeyError, TypeError, ArithmeticError, AttributeError):
+        return None
+
+
 def unit_price(provider: Provider | None, provider_name: str, model: str, size: str, quality: str) -> Decimal:
     table = _prices_of(provider, provider_name)
     try:
         row = table[model] if model in table else table["*"]
         value = Decimal(str(row[size][quality]))
     except (KeyError, TypeError, ArithmeticError) as exc:
-        raise PriceMissing(
-            f"No price is set for {provider_name} {model} at {size} / {quality}. "
-            "An admin can add it in the provider's price table."
-        ) from exc
+        listed = _list_price(provider_name, model, size, quality, table)
+        if listed is None:
+            raise PriceMissing(
+                f"No price is set for {provider_name} {model} at {size} / {quality}. "
+                "An admin can add it in the provider's price table."
+            ) from exc
+        value = listed
     rate = credit_rate(provider, provider_name)
     return value if rate is None else value * rate
 
