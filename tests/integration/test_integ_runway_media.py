@@ -82,3 +82,33 @@ def test_runway_clip_and_voice_estimate_budget_and_ledger_agree(app, producer, r
     )
     assert clip_price == Decimal("0.2500")  # 5 credits a second x 5 s x $0.01 a credit
     assert spend(app, pid) == (clip_price + voice_price, Decimal(0))
+
+
+def test_estimate_for_clips_and_voiceovers_matches_the_ledger_price(app, producer, runway_fake):  # noqa: F811
+    from webapp.extensions import db
+    from webapp.models import Provider
+    from webapp.services.pricing import media_estimate
+
+    pid = configure(app, "runway", key=KEY, base_url=runway_fake.url)
+    api, auth = producer["api"], producer["auth"]
+    free = api.post("/api/v1/estimate", json={"media": "video", "seconds": 6}, headers=auth).get_json()
+    assert (free["kind"], free["provider"], free["tier"], free["cost"]) == ("video", "local", "free", "0")
+    assert free["seconds"] > 0 and free["seconds_basis"]
+    clip = api.post(
+        "/api/v1/estimate", json={"media": "video", "seconds": 6, "provider": "runway"}, headers=auth
+    ).get_json()
+    script = "Tickets on sale now."
+    voice = api.post(
+        "/api/v1/estimate", json={"media": "voiceover", "text": script, "provider": "runway"}, headers=auth
+    ).get_json()
+    with app.app_context():
+        row = db.session.get(Provider, pid)
+        assert clip["cost"] == str(media_estimate(row, "runway", "gen4_turbo", seconds=5))
+        assert voice["cost"] == str(
+            media_estimate(row, "runway", "eleven_multilingual_v2", chars=len(script))
+        )
+    assert clip["tier"] == voice["tier"] == "premium"
+    bad = api.post("/api/v1/estimate", json={"media": "video", "seconds": 30}, headers=auth)
+    assert bad.status_code == 422
+    nothing = api.post("/api/v1/estimate", json={"media": "voiceover", "text": " "}, headers=auth)
+    assert nothing.status_code == 422 and "script" in str(nothing.get_json())

@@ -92,13 +92,16 @@ ESTIMATE_INPUT = {
         "variations": {"type": "integer", "minimum": 1, "maximum": 4},
         "use_own_key": {"type": ["boolean", "null"]},
         "tier": {"type": ["string", "null"], "enum": ["free", "budget", "premium", "auto", None]},
+        "media": {"type": "string", "enum": ["video", "voiceover"]},
+        "seconds": {"type": "integer", "minimum": 2, "maximum": 10},
+        "text": {"type": "string", "maxLength": 1000},
     },
     "additionalProperties": False,
 }
 ESTIMATE = {
     "type": "object",
     "properties": {
-        "kind": {"type": "string", "enum": ["generate", "bulk"]},
+        "kind": {"type": "string", "enum": ["generate", "bulk", "video", "voiceover"]},
         "images": {"type": "integer"},
         "cost": {"type": "string"},
         "currency": {"type": "string"},
@@ -119,7 +122,8 @@ ESTIMATE = {
 @operation(
     "POST",
     "/estimate",
-    summary="Cost and expected time of a generation (`prompt`) or a bulk run (`prompts`)",
+    summary="Cost and expected time of a generation (`prompt`), a bulk run (`prompts`), a clip "
+    "(`media: video`, `seconds`) or a voice-over (`media: voiceover`, `text`)",
     scope="read",
     tag="ai",
     body={"json": ESTIMATE_INPUT},

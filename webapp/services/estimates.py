@@ -9,6 +9,7 @@ generations, per image; bulk runs are also bounded by the provider's images-per-
 from __future__ import annotations
 
 import statistics
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -70,8 +71,99 @@ def _text(body: dict[str, Any], key: str, default: str | None) -> str | None:
     return value
 
 
+# Typical seconds of work per second of clip (offline renderer) and per task (Runway), until this
+# platform has finished media jobs to measure.
+TYPICAL_MEDIA_SECONDS = {("video", "local"): 1.5, ("video", "runway"): 60.0, ("voiceover", "runway"): 20.0}
+
+
+def _media_seconds(kind: str, provider: str, clip_seconds: int) -> tuple[float, str]:
+    """Median wall time of this platform's last finished jobs of this kind and provider, else typical."""
+    job_kind = "video" if kind == "video" else "voice"
+    rows = db.session.execute(
+        select(Job.started_at, Job.finished_at, Job.input)
+        .where(Job.kind == job_kind, Job.status == "succeeded", Job.started_at.is_not(None))
+        .order_by(Job.id.desc())
+        .limit(50)
+    ).all()
+    samples = sorted(
+        (finished - started).total_seconds()
+        / (max(1, int((payload or {}).get("seconds", 1))) if kind == "video" else 1)
+        for started, finished, payload in rows
+        if finished and ((payload or {}).get("provider") or "local") == provider
+    )
+    unit = clip_seconds if kind == "video" and provider == "local" else 1
+    if samples:
+        return samples[len(samples) // 2] * unit, f"measured on the last {len(samples)} {job_kind} jobs"
+    typical = TYPICAL_MEDIA_SECONDS.get((kind, provider), 60.0)
+    return typical * unit, f"typical for {provider}; not yet measured on this platform"
+
+
+def media_estimate_for(user: User, body: dict[str, Any]) -> dict[str, Any]:
+    """A clip (`seconds`) or a voice-over (`text`): cost from the price table (what the job will
+    record in the ledger), the tier, and the expected time."""
+    from webapp.services import pricing
+    from webapp.services.providers import plan
+
+    kind = body["media"]
+    provider = _text(body, "provider", None) or ("local" if kind == "video" else "runway")
+    model = _text(body, "model", None)
+    seconds = body.get("seconds", 6)
+    if kind == "video" and (
+        not isinstance(seconds, int) or isinstance(seconds, bool) or not 2 <= seconds <= 10
+    ):
+        raise EstimateError("A clip is 2 to 10 seconds long.", {"seconds": ["2 to 10."]})
+    text = _text(body, "text", "") or ""
+    if kind == "voiceover" and not text.strip():
+        raise EstimateError("Write the script to estimate.", {"text": ["Required for a voice-over."]})
+    if kind == "voiceover" and provider == "local":
+        raise EstimateError(
+            "Voice-overs need a premium provider such as Runway.", {"provider": ["No offline voice."]}
+        )
+    if provider == "local":
+        cost, tier, owner, model = Decimal(0), "free", "platform", "offline-kenburns"
+    else:
+        try:
+            route = plan(user, provider, "video")[0]
+        except (RoutingError, IndexError) as exc:
+            message = str(exc) or f"{provider} is not set up."
+            raise EstimateError(message, {"provider": [message]}) from None
+        model = model or ("gen4_turbo" if kind == "video" else "eleven_multilingual_v2")
+        billed = (5 if seconds <= 7 else 10) if (kind == "video" and model == "gen4_turbo") else seconds
+        try:
+            cost = (
+                pricing.media_estimate(route.provider_row, provider, model, seconds=billed)
+                if kind == "video"
+                else pricing.media_estimate(route.provider_row, provider, model, chars=len(text))
+            )
+        except LookupError as exc:
+            raise EstimateError(str(exc), {"provider": [str(exc)]}) from None
+        tier, owner = pricing.tier_of(route.provider_row, provider), route.key_owner
+    wait, basis = _media_seconds(kind, provider, seconds if isinstance(seconds, int) else 6)
+    return {
+        "kind": kind,
+        "images": 0,
+        "cost": str(cost),
+        "currency": "USD",
+        "seconds": round(wait, 1),
+        "seconds_basis": basis,
+        "provider": provider,
+        "model": model,
+        "tier": tier,
+        "reason_chosen": "the provider you chose",
+        "key_owner": owner,
+        "allowed": True,
+        "reason": None,
+        "allowance": None,
+    }
+
+
 def estimate(user: User, body: dict[str, Any]) -> dict[str, Any]:
-    """`prompt` (one generation) or `prompts` (a bulk run) with the same options as starting it."""
+    """`prompt` (one generation), `prompts` (a bulk run), or `media` (a clip or a voice-over) with
+    the same options as starting it."""
+    if body.get("media") is not None:
+        if body.get("media") not in ("video", "voiceover"):
+            raise EstimateError("media is video or voiceover.", {"media": ["video or voiceover."]})
+        return media_estimate_for(user, body)
     variations = body.get("variations", 1)
     if not isinstance(variations, int) or isinstance(variations, bool) or not 1 <= variations <= 4:
         raise EstimateError("Ask for 1 to 4 variations.", {"variations": ["1 to 4."]})
