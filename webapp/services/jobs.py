@@ -15,15 +15,13 @@ from importlib import import_module
 from typing import Any
 
 from flask import current_app
-from rq import Retry
-from rq.job import Job as RQJob
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
 from webapp.models import Asset, Job, JobMode, JobStatus, User, utcnow
 from webapp.services import limits
-from webapp.services.queue import REDIS_DOWN, get_queue, get_redis
+from webapp.services.queue import get_queue, get_redis, redis_down
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +114,8 @@ def enqueue(job: Job) -> None:
         job.mode = JobMode.ASYNC.value
         job.stage = "Waiting for a worker"
         db.session.commit()
+        from rq import Retry
+
         intervals = list(current_app.config.get("JOB_RETRY_INTERVALS", (5, 30, 120)))
         try:
             queue.enqueue(
@@ -129,7 +129,7 @@ def enqueue(job: Job) -> None:
                 description=f"{job.kind} job {job.id}",
             )
             return
-        except REDIS_DOWN as exc:
+        except redis_down() as exc:
             log.warning("queue unreachable (%s); running job %s in-process", type(exc).__name__, job.id)
     run_in_process(job)
 
@@ -175,6 +175,8 @@ def cancel(job: Job) -> bool:
     if rows and was == JobStatus.QUEUED.value and job.rq_id:
         conn = get_redis()
         if conn is not None:
+            from rq.job import Job as RQJob
+
             try:
                 RQJob.fetch(job.rq_id, connection=conn).cancel()
             except Exception as exc:  # the row is the truth; RQ cleanup is best effort
@@ -285,12 +287,14 @@ def requeue_lost_jobs() -> list[int]:
             )
         )
     )
+    from rq.job import Job as RQJob
+
     requeued = []
     for job in candidates:
         try:
             if job.rq_id and RQJob.exists(job.rq_id, connection=conn):
                 continue
-        except REDIS_DOWN:
+        except redis_down():
             return requeued
         enqueue(job)
         requeued.append(job.id)
