@@ -1,8 +1,10 @@
-"""Load test: gunicorn (2 workers) + 2 RQ workers on this machine, 50 simulated producers for 60 s.
+"""Load test: gunicorn (as configured by gunicorn.conf.py) + 2 RQ workers on this machine, 50 simulated
+producers for 60 s.
 
 Everything runs on loopback against a throwaway Postgres database and a unique Redis queue
 prefix, and is torn down at the end. In production web and worker processes run on separate
-machines; here they share two cores, so the workers run at nice 10 to stand in for that isolation.
+machines; here they share two cores, so the workers run at a lower priority (`--job-nice`, 15 as in
+the Procfile) to stand in for that isolation.
 Producers behave like people: a click every 2-5 s, and while a job page is open the partial is
 polled once a second until it is final (as htmx does). Producers log in through the real form (CSRF on), then
 browse the library and the jobs page, poll job partials the way htmx does, and upload images.
@@ -11,7 +13,8 @@ as the floor, and each p95 as a ratio to it), auto-format jobs completed per min
 every job finished exactly once. Then a second phase enqueues 1,000 auto-format jobs at once and
 reports how fast 2 workers drain them and that none was lost.
 
-    .venv/bin/python benchmarks/load.py [--producers 50] [--seconds 60] [--drain-jobs 1000]
+    .venv/bin/python benchmarks/load.py [--producers 50] [--seconds 60] [--drain-jobs 1000] [--runs 3]
+        [--web-class sync|gthread] [--web-workers N] [--web-threads N] [--job-workers N] [--job-nice N]
 
 Targets: p95 <= 50 ms for pages and partials; no errors. Always exits 0 (no timed assertions).
 """
@@ -77,7 +80,10 @@ def artwork(seed: int) -> bytes:
 class Stack:
     """Throwaway database + gunicorn + RQ workers, all on loopback."""
 
-    def __init__(self) -> None:
+    def __init__(self, web_args: list[str], job_workers: int, job_nice: int) -> None:
+        self.web_args = web_args
+        self.job_workers = job_workers
+        self.job_nice = job_nice
         self.db = f"marquee_load_{uuid.uuid4().hex[:8]}"
         self.media = Path(tempfile.mkdtemp(prefix="marquee-load-"))
         self.port = free_port()
@@ -111,9 +117,8 @@ class Stack:
             subprocess.Popen(
                 [
                     gunicorn,
-                    "webapp:create_app()",
-                    "--workers",
-                    "2",
+                    "webapp:create_app()",  # the rest from gunicorn.conf.py, as in the Procfile
+                    *self.web_args,
                     "--bind",
                     f"127.0.0.1:{self.port}",
                     "--log-level",
@@ -125,11 +130,11 @@ class Stack:
                 stderr=subprocess.DEVNULL,
             )
         )
-        for _ in range(2):
+        for _ in range(self.job_workers):
             self.procs.append(
                 subprocess.Popen(
                     [sys.executable, "worker.py"],
-                    preexec_fn=lambda: os.nice(10),
+                    preexec_fn=lambda: os.nice(self.job_nice),
                     cwd=ROOT,
                     env=self.env,
                     stdout=subprocess.DEVNULL,
@@ -353,12 +358,44 @@ def main() -> int:
     parser.add_argument("--producers", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--drain-jobs", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=1, help="repeat the load phase on fresh stacks")
+    parser.add_argument("--web-class", help="gunicorn worker class (default: gunicorn.conf.py's)")
+    parser.add_argument("--web-workers", type=int, help="gunicorn workers (default: gunicorn.conf.py's)")
+    parser.add_argument("--web-threads", type=int, help="threads per gthread worker")
+    parser.add_argument("--job-workers", type=int, default=2)
+    parser.add_argument("--job-nice", type=int, default=15, help="nice level of the job workers (Procfile)")
     args = parser.parse_args()
-    print(
-        f"Load test: gunicorn x2 + 2 RQ workers, {args.producers} producers for {args.seconds:.0f} s, "
-        f"{os.cpu_count()} cores"
-    )
-    with Stack() as stack:
+    web_args: list[str] = []
+    if args.web_class:
+        web_args += ["--worker-class", args.web_class]
+    if args.web_workers:
+        web_args += ["--workers", str(args.web_workers)]
+    if args.web_threads:
+        web_args += ["--threads", str(args.web_threads)]
+    summary: list[dict[str, float]] = []
+    for run in range(args.runs):
+        print(
+            f"\nRun {run + 1}/{args.runs}. Load test: gunicorn {' '.join(web_args) or '(gunicorn.conf.py)'}"
+            " + "
+            f"{args.job_workers} RQ workers at nice {args.job_nice}, {args.producers} producers for "
+            f"{args.seconds:.0f} s, {os.cpu_count()} cores, load average before {os.getloadavg()[0]:.2f}"
+        )
+        summary.append(one_run(args, web_args, drain=args.drain_jobs if run == args.runs - 1 else 0))
+    if args.runs > 1:
+        print("\nSpread over the runs (p95 ms):")
+        for key in ("health", "page", "partial", "upload"):
+            values = [r[key] for r in summary]
+            print(
+                f"  {key:<8} "
+                + "  ".join(f"{v:8.1f}" for v in values)
+                + f"   min {min(values):.1f} max {max(values):.1f}"
+            )
+    return 0
+
+
+def one_run(args, web_args: list[str], drain: int) -> dict[str, float]:
+    p95s: dict[str, float] = {}
+    with Stack(web_args, args.job_workers, args.job_nice) as stack:
         lat: dict[str, list[float]] = defaultdict(list)
         errors: list[str] = []
         started: list[int] = []
@@ -389,6 +426,7 @@ def main() -> int:
                 f"{kind:<10} {len(v):>6} {percentile(v, 50):>8.1f} {p95:>8.1f} {percentile(v, 99):>8.1f} "
                 f"{p95 / floor:>11.1f}"
             )
+            p95s[kind] = p95
         for e in sorted(set(errors))[:10]:
             print("  error:", e)
         app = stack.app()
@@ -406,9 +444,10 @@ def main() -> int:
         print(f"{'PASS' if not errors else 'MISS'}  no errors ({len(errors)})")
         exactly_once = result["counts"].get("succeeded", 0) == len(started) and result["max_attempts"] <= 1
         print(f"{'PASS' if exactly_once else 'MISS'}  every job finished exactly once")
-        if args.drain_jobs:
-            drain_phase(stack, args.drain_jobs)
-    return 0
+        print(f"  load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        if drain:
+            drain_phase(stack, drain)
+    return p95s
 
 
 if __name__ == "__main__":
