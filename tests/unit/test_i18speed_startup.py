@@ -15,7 +15,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-NOT_AT_STARTUP = ("openai", "google.genai", "sklearn", "rq", "redis", "flask_migrate", "alembic")
+NOT_AT_STARTUP = (
+    "openai",
+    "google.genai",
+    "sklearn",
+    "rq",
+    "redis",
+    "flask_migrate",
+    "alembic",
+    "cryptography",
+    "pyotp",
+    "segno",
+)
 
 
 def _run(code: str, tmp_path: Path, argv: list[str] | None = None) -> subprocess.CompletedProcess:
