@@ -13,16 +13,11 @@ import os
 import sys
 import threading
 
-import av  # noqa: F401  preload for clip jobs (PyAV loads the bundled FFmpeg libraries)
-import numpy  # noqa: F401  preload
-import PIL.Image
-import PIL.ImageFilter  # noqa: F401  preload
-import sklearn.cluster  # noqa: F401  preload for palette jobs
 from rq import Queue, Worker
 
 from webapp import create_app
 from webapp.jobs.runner import set_worker_app
-from webapp.providers import preload_sdks
+from webapp.preload import preload
 from webapp.services.queue import QUEUE_NAMES, get_redis, queue_name
 
 log = logging.getLogger("marquee.worker")
@@ -44,7 +39,7 @@ def _housekeeping(app, stop: threading.Event, every: float) -> None:
 def main(argv: list[str]) -> int:
     # Work horses record /metrics under this worker's id, not one file per forked job.
     os.environ["MARQUEE_WORKER_PID"] = str(os.getpid())
-    preload_sdks()  # the openai / google-genai imports cost 1-3 s: pay them once, before forking
+    preload()  # SDKs, numpy, scikit-learn, PyAV, the job modules: 1-3 s paid once, before forking
     app = create_app()
     set_worker_app(app)
     with app.app_context():

@@ -44,6 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_metrics(app)
     register_cli(app)
     register_template_helpers(app)
+    register_in_process_jobs(app)
     return app
 
 
@@ -51,6 +52,31 @@ def register_metrics(app: Flask) -> None:
     from webapp import metrics
 
     metrics.init_app(app)
+
+
+def register_in_process_jobs(app: Flask) -> None:
+    """At a web process's first request, look once for in-process jobs (no job queue) that a
+    previous process left unfinished: resume those that never started, fail the interrupted ones
+    with Retry (`services.jobs.recover_in_process_jobs`). Not at start-up itself: `create_app`
+    also runs for `flask db upgrade`, before the tables exist."""
+    import threading
+
+    pending = threading.Event()
+    pending.set()
+
+    @app.before_request
+    def _recover_in_process_jobs() -> None:
+        if not pending.is_set():
+            return
+        pending.clear()
+        from webapp.extensions import db
+        from webapp.services.jobs import recover_in_process_jobs
+
+        try:
+            recover_in_process_jobs()
+        except Exception:
+            db.session.rollback()
+            app.logger.exception("could not recover in-process jobs of a previous process")
 
 
 def register_converters(app: Flask) -> None:

@@ -30,14 +30,14 @@ def _workers_listening() -> bool:
     would wait in Redis for ever, so the CLI drains the batch itself."""
     from rq import Worker
 
-    from webapp.services.queue import REDIS_DOWN, get_queue
+    from webapp.services.queue import get_queue, redis_down
 
     queue = get_queue("ai")
     if queue is None:
         return False
     try:
         return Worker.count(queue=queue) > 0
-    except REDIS_DOWN:
+    except redis_down():
         return False
 
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
 
 from webapp.config import INSTANCE_DIR
+
+if TYPE_CHECKING:  # `cryptography` loads when a vault is first used, not at start-up (issue 18)
+    from cryptography.fernet import Fernet, MultiFernet
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +36,8 @@ class Vault:
         return self._fernet.encrypt(plaintext.encode("utf-8"))
 
     def decrypt(self, token: bytes) -> str:
+        from cryptography.fernet import InvalidToken
+
         try:
             return self._fernet.decrypt(bytes(token)).decode("utf-8")
         except InvalidToken as exc:
@@ -44,6 +49,8 @@ class Vault:
     def rotate(self, token: bytes) -> bytes:
         """Re-encrypt under the newest key (no-op content-wise). VaultError when no configured key
         opens it — the usual operator mistake of removing the old key before rotating."""
+        from cryptography.fernet import InvalidToken
+
         try:
             return self._fernet.rotate(bytes(token))
         except InvalidToken as exc:
@@ -56,6 +63,8 @@ class Vault:
 
 
 def parse_keys(value: str) -> list[Fernet]:
+    from cryptography.fernet import Fernet
+
     keys = [k.strip() for k in value.split(",") if k.strip()]
     try:
         return [Fernet(k.encode()) for k in keys]
@@ -72,6 +81,8 @@ def _development_keys(name: str) -> str:
     if path.exists():
         return path.read_text().strip()
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    from cryptography.fernet import Fernet
+
     key = Fernet.generate_key().decode()
     path.write_text(key)
     path.chmod(0o600)
@@ -89,6 +100,8 @@ def _vault(config_key: str, name: str) -> Vault:
             raise VaultError(f"{config_key} is not set: production refuses to store keys without it.")
         value = _development_keys(name)
     fernets = parse_keys(value)
+    from cryptography.fernet import MultiFernet
+
     vault = Vault(name=name, _fernet=MultiFernet(fernets), key_count=len(fernets))
     cache[name] = vault
     return vault

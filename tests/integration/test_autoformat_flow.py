@@ -10,6 +10,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from tests.conftest import encode_image
+from tests.jobwait import wait_for_job
 
 pytestmark = pytest.mark.usefixtures("app")
 
@@ -261,7 +262,8 @@ def test_redis_unreachable_runs_job_in_process_and_says_so(
     assert c.post("/login", data={"email": email, "password": PASSWORD}).status_code == 302
     resp = _upload(c, photo_jpeg)
     assert resp.status_code == 302
-    job = _job(app)
+    # The request returns at once; the job runs on the web process's background pool.
+    job = wait_for_job(app, _job(app).id)
     assert job.mode == "sync" and job.status == "succeeded"
     page = c.get(f"/jobs/{job.id}").get_data(as_text=True)
     assert "job queue was not available" in page
@@ -279,8 +281,14 @@ def test_no_redis_configured_runs_jobs_in_process(
     c.post("/login", data={"email": email, "password": PASSWORD})
     resp = _upload(c, photo_jpeg, htmx=True)
     assert resp.status_code == 200
-    assert "Download all three" in resp.get_data(as_text=True)
-    assert _job(app).mode == "sync"
+    # Issue 18: the request no longer runs the job; it answers with the polling partial at once,
+    # and the same partial then shows the finished job.
+    job = _job(app)
+    assert job.mode == "sync"
+    assert f'id="job-{job.id}"' in resp.get_data(as_text=True)
+    wait_for_job(app, job.id)
+    partial = c.get(f"/jobs/{job.id}/status", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Download all three" in partial
 
 
 def test_another_producer_gets_404_for_jobs_assets_and_zips(app, client, login, run_jobs, photo_jpeg):

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import ADMIN_DB_URL, PASSWORD, free_port, make_config
+from tests.jobwait import wait_for_job
 
 pytestmark = pytest.mark.usefixtures("app")
 
@@ -87,6 +88,7 @@ def test_redis_stopped_during_use_then_back_with_its_queue_lost(
         assert c.get("/library").status_code == 200
         assert c.get(f"/jobs/{first_id}").status_code == 200
         second = c.post("/autoformat", data=_form(photo_png, "b.png"), content_type="multipart/form-data")
+        wait_for_job(own, int(second.headers["Location"].rsplit("/", 1)[1]))  # runs on the web pool
         page = c.get(second.headers["Location"]).get_data(as_text=True)
         assert "job queue was not available" in page and 'data-job-status="succeeded"' in page
         assert own.test_client().get("/readyz").status_code == 503

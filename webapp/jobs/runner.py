@@ -66,7 +66,13 @@ def _app() -> Flask:
 
 
 def worker_name() -> str:
-    """The RQ worker's own name when under RQ (a forked work horse has a pid of its own)."""
+    """The RQ worker's own name when under RQ (a forked work horse has a pid of its own); the
+    owning web process's name on the in-process pool (so a restart can tell its jobs were cut off)."""
+    from webapp.services.inprocess import running_as
+
+    in_process = running_as()
+    if in_process:
+        return in_process
     rq_job = get_current_job()
     if rq_job is not None and getattr(rq_job, "worker_name", None):
         return str(rq_job.worker_name)

@@ -15,6 +15,7 @@ too. Nothing is stored, so there is no table of live reset secrets to steal.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 from dataclasses import dataclass
@@ -31,7 +32,15 @@ from webapp.services import audit, throttle
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 256
-_DUMMY_HASH = generate_password_hash("not-a-real-password-just-for-timing")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to check unknown e-mails' passwords against, so they cost the same time as known ones.
+
+    Computed on first use, not at import: it is deliberately slow (~350 ms), and every CLI call,
+    web process and worker imports this module."""
+    return generate_password_hash("not-a-real-password-just-for-timing")
 
 
 class AccountError(ValueError):
@@ -187,7 +196,7 @@ def authenticate(email: str, password: str, client: str) -> LoginOutcome:
     if refused.allowed:
         refused = throttle.check("login_account", pair)
     user = find_user(email)
-    ok = user.check_password(password) if user is not None else check_password_hash(_DUMMY_HASH, password)
+    ok = user.check_password(password) if user is not None else check_password_hash(_dummy_hash(), password)
     if not refused.allowed:
         audit.record(
             "auth.login.throttled",

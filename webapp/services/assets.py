@@ -9,6 +9,7 @@ import secrets
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import select
@@ -16,19 +17,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import undefer
 
 from webapp.extensions import db
-from webapp.imaging import (
-    NEAR_DUPLICATE_MAX_DISTANCE,
-    Analysis,
-    ImageInfo,
-    ImageRejected,
-    UploadLimits,
-    analyze,
-    hamming,
-    inspect_upload,
-)
+from webapp.imaging import ImageInfo, ImageRejected, UploadLimits, inspect_upload
 from webapp.imaging.metadata import MetadataError, strip_private
 from webapp.models import Asset, AssetColor, AssetKind, User
 from webapp.storage import get_storage
+
+if TYPE_CHECKING:
+    from webapp.imaging import Analysis
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +138,7 @@ def find_near_duplicates(
     Without a signature there is no confirmation, so nothing is reported. Hashes are 16 hex
     characters; comparing a few thousand in Python costs well under a millisecond each, and keeps
     the query portable (SQLite and Postgres)."""
+    from webapp.imaging import NEAR_DUPLICATE_MAX_DISTANCE, hamming  # numpy: imported on use
     from webapp.imaging.likeness import is_current, same_picture
 
     if not is_current(likeness):
@@ -274,6 +270,8 @@ def ingest_upload(owner: User, data: bytes, filename: str | None) -> IngestResul
     stem = stem_of(name)
     ext = EXTENSIONS[info.mime_type]
     key = storage_key(owner.id, sha, info.mime_type, upload_writer())
+    from webapp.imaging import analyze  # numpy (and scikit-learn): imported where used, not at start-up
+
     analysis = analyze(data)
     store = get_storage()
     written: list[str] = []

@@ -34,7 +34,7 @@ from webapp.services.generation import (
     quote,
 )
 from webapp.services.providers import RoutingError
-from webapp.services.queue import REDIS_DOWN, get_queue
+from webapp.services.queue import get_queue, redis_down
 
 MAX_PROMPTS = 500
 MAX_PROMPT_CHARS = 1000
@@ -349,7 +349,7 @@ def start_pumps(batch: BulkBatch, count: int | None = None) -> None:
                     description=f"bulk batch {batch.id} pump",
                 )
             return
-        except REDIS_DOWN:
+        except redis_down():
             pass
     # No queue (development without Redis): drain the batch on a thread of this process, so the
     # page returns at once and shows progress like it would with workers.

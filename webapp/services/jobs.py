@@ -1,8 +1,9 @@
 """Starting, cancelling, retrying and sweeping jobs.
 
 The rule that keeps work from being lost: the Job row is committed BEFORE anything is enqueued,
-and if the queue cannot be reached the same entry point runs in this process right away
-(mode "sync"). Postgres holds the truth; the RQ id is kept for cancel and debugging only.
+and if the queue cannot be reached (or none is configured) the same entry point runs on a small
+background pool in this web process (mode "sync", `services.inprocess`); the request never waits
+for it. Postgres holds the truth; the RQ id is kept for cancel and debugging only.
 """
 
 from __future__ import annotations
@@ -15,15 +16,13 @@ from importlib import import_module
 from typing import Any
 
 from flask import current_app
-from rq import Retry
-from rq.job import Job as RQJob
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
 from webapp.models import Asset, Job, JobMode, JobStatus, User, utcnow
-from webapp.services import limits
-from webapp.services.queue import REDIS_DOWN, get_queue, get_redis
+from webapp.services import inprocess, limits
+from webapp.services.queue import get_queue, get_redis, redis_down
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +117,8 @@ def enqueue(job: Job) -> None:
         job.mode = JobMode.ASYNC.value
         job.stage = "Waiting for a worker"
         db.session.commit()
+        from rq import Retry
+
         intervals = list(current_app.config.get("JOB_RETRY_INTERVALS", (5, 30, 120)))
         try:
             queue.enqueue(
@@ -131,13 +132,84 @@ def enqueue(job: Job) -> None:
                 description=f"{job.kind} job {job.id}",
             )
             return
-        except REDIS_DOWN as exc:
+        except redis_down() as exc:
             log.warning("queue unreachable (%s); running job %s in-process", type(exc).__name__, job.id)
-    run_in_process(job)
+    submit_in_process(job)
+
+
+def submit_in_process(job: Job) -> None:
+    """No queue: hand the committed job to this web process's background pool and return at once
+    (`services.inprocess`). The row names this process as its owner, so a restart can tell a job
+    that never started (run it) from one that was cut off (failed, with Retry)."""
+    job.mode = JobMode.SYNC.value
+    job.rq_id = None
+    job.worker = inprocess.identity()
+    job.stage = "Waiting to run in the web process (no job queue)"
+    db.session.commit()
+    inprocess.submit(current_app._get_current_object(), _entry_point(job.kind), job.id)  # type: ignore[attr-defined]
+
+
+INTERRUPTED_MESSAGE = (
+    "The web process running this job stopped (it was restarted) before the job finished. "
+    "Press Retry to run it again."
+)
+
+
+def recover_in_process_jobs(job_ids: list[int] | None = None, resume: bool = True) -> dict[str, list[int]]:
+    """Rows of in-process jobs whose owning process is gone: running ones are marked failed with
+    Retry (and their allowance settled); queued ones, which never started, are enqueued again
+    (`resume`: on RQ when it is reachable, else on this process's pool). Web processes call it at
+    their first request and when such a job is displayed; the sweep (worker, `flask jobs sweep`)
+    only fails the interrupted ones, as a short-lived process must not take jobs over."""
+    query = select(Job).where(
+        Job.mode == JobMode.SYNC.value,
+        Job.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value]),
+        Job.worker.is_not(None),
+    )
+    if job_ids is not None:
+        query = query.where(Job.id.in_(job_ids))
+    resumed: list[int] = []
+    failed: list[int] = []
+    for job in list(db.session.scalars(query)):
+        if inprocess.owner_alive(job.worker) is not False:
+            continue
+        previous = job.worker
+        if job.status == JobStatus.QUEUED.value:
+            if not resume:
+                continue
+            taken = db.session.execute(
+                update(Job)
+                .where(Job.id == job.id, Job.status == JobStatus.QUEUED.value, Job.worker == previous)
+                .values(worker=inprocess.identity())
+            ).rowcount
+            db.session.commit()
+            if taken:
+                db.session.refresh(job)
+                enqueue(job)
+                resumed.append(job.id)
+            continue
+        lost = db.session.execute(
+            update(Job)
+            .where(Job.id == job.id, Job.status == JobStatus.RUNNING.value, Job.worker == previous)
+            .values(
+                status=JobStatus.FAILED.value,
+                error=INTERRUPTED_MESSAGE,
+                stage="Interrupted",
+                finished_at=utcnow(),
+            )
+        ).rowcount
+        db.session.commit()
+        if lost:
+            limits.settle_job(job.id)
+            failed.append(job.id)
+    if resumed or failed:
+        log.warning("in-process jobs of a stopped process: resumed %s, marked failed %s", resumed, failed)
+    return {"resumed": resumed, "failed_interrupted": failed}
 
 
 def run_in_process(job: Job) -> None:
-    """Run the job's entry point in this process. Failures are recorded on the row, not raised."""
+    """Run the job's entry point in this process, now, and return when it is done (the CLI: an
+    operator waits for the result). Failures are recorded on the row, not raised."""
     job.mode = JobMode.SYNC.value
     job.rq_id = None
     job.stage = "Running in the web process (the job queue is not available)"
@@ -177,6 +249,8 @@ def cancel(job: Job) -> bool:
     if rows and was == JobStatus.QUEUED.value and job.rq_id:
         conn = get_redis()
         if conn is not None:
+            from rq.job import Job as RQJob
+
             try:
                 RQJob.fetch(job.rq_id, connection=conn).cancel()
             except Exception as exc:  # the row is the truth; RQ cleanup is best effort
@@ -287,12 +361,14 @@ def requeue_lost_jobs() -> list[int]:
             )
         )
     )
+    from rq.job import Job as RQJob
+
     requeued = []
     for job in candidates:
         try:
             if job.rq_id and RQJob.exists(job.rq_id, connection=conn):
                 continue
-        except REDIS_DOWN:
+        except redis_down():
             return requeued
         enqueue(job)
         requeued.append(job.id)
@@ -303,8 +379,11 @@ def sweep() -> dict[str, list[int]]:
     """One pass of housekeeping, run by the worker on a timer and by `flask jobs sweep`."""
     from webapp.services.bulk import sweep as bulk_sweep
 
+    interrupted = recover_in_process_jobs(resume=False)
     return {
         "failed_stale": mark_stale_jobs_failed(),
+        "failed_interrupted": interrupted["failed_interrupted"],
+        "resumed_in_process": interrupted["resumed"],
         "requeued": requeue_lost_jobs(),
         "reservations_settled": limits.settle_finished(),
         **bulk_sweep(),
@@ -342,5 +421,8 @@ def refresh_if_stale(job: Job) -> Job:
     """Cheap check used when a job is displayed, so a dead worker shows up without waiting for
     the sweeper."""
     if job.status == JobStatus.RUNNING.value and mark_stale_jobs_failed([job.id]):
+        db.session.refresh(job)
+    if job.mode == JobMode.SYNC.value and not job.is_final and inprocess.owner_alive(job.worker) is False:
+        recover_in_process_jobs([job.id])
         db.session.refresh(job)
     return job

@@ -19,9 +19,8 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import pyotp
-import segno
 from flask import current_app
 from sqlalchemy import delete, select, update
 
@@ -30,6 +29,9 @@ from webapp.extensions import db
 from webapp.models import User, utcnow
 from webapp.models.user import RecoveryCode
 from webapp.services import audit
+
+if TYPE_CHECKING:  # pyotp and segno (~50 ms with its XML writers) load on first use, not at start-up
+    import pyotp
 
 ISSUER = "Marquee"
 RECOVERY_CODES = 10
@@ -61,6 +63,8 @@ def required_for(user: User) -> bool:
 def _totp(user: User) -> pyotp.TOTP:
     if user.totp_secret is None:
         raise MfaError("Two-factor is not set up.")
+    import pyotp
+
     return pyotp.TOTP(user_vault().decrypt(user.totp_secret))
 
 
@@ -68,6 +72,8 @@ def begin_setup(user: User) -> None:
     """A new secret, pending until confirmed with a code (replaces an unconfirmed one)."""
     if user.mfa_enabled:
         raise MfaError("Two-factor is already on.")
+    import pyotp
+
     user.totp_secret = user_vault().encrypt(pyotp.random_base32())
     user.totp_last_step = None
     db.session.commit()
@@ -80,6 +86,8 @@ def pending_setup(user: User) -> Setup | None:
         return None
     totp = _totp(user)
     uri = totp.provisioning_uri(name=user.email, issuer_name=ISSUER)
+    import segno
+
     svg = segno.make(uri, error="m").svg_inline(scale=4, title="QR code for your authenticator app")
     return Setup(secret=totp.secret, uri=uri, qr_svg=svg)
 

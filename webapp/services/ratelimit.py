@@ -29,7 +29,7 @@ import threading
 import time
 import uuid
 
-from webapp.services.queue import REDIS_DOWN, get_redis
+from webapp.services.queue import get_redis, redis_down
 
 WINDOW = 60.0
 MARGIN = 2.0
@@ -106,7 +106,7 @@ def reserve(
                 _RESERVE, 2, bucket, f"{bucket}:hold", limit, n, span, max_wait, uuid.uuid4().hex
             )
             return int(ok) == 1, max(0.0, float(wait))
-        except REDIS_DOWN:
+        except redis_down():
             pass
     return _reserve_local(bucket, limit, n, max_wait, span)
 
@@ -138,7 +138,7 @@ def hold(bucket: str, seconds: float) -> None:
         try:
             conn.eval(_HOLD, 1, f"{bucket}:hold", seconds)
             return
-        except REDIS_DOWN:
+        except redis_down():
             pass
     with _local_lock:
         _local_holds[bucket] = max(_local_holds.get(bucket, 0.0), time.time() + seconds)

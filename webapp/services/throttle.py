@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 from flask import current_app, has_request_context, request
 
-from webapp.services.queue import REDIS_DOWN, get_redis
+from webapp.services.queue import get_redis, redis_down
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ def _run(scope: str, key: str, add: bool) -> Decision:
             if int(ok) == 1:
                 return Decision(True)
             return Decision(False, max(1, math.ceil(float(wait))))
-        except REDIS_DOWN:
+        except redis_down():
             log.warning("throttle: Redis unreachable, counting %s in this process", scope)
     return _memory_hit(name, limit, window, add)
 
@@ -152,7 +152,7 @@ def clear(scope: str, key: str) -> None:
     name = _key(scope, key)
     conn = get_redis()
     if conn is not None:
-        with contextlib.suppress(*REDIS_DOWN):
+        with contextlib.suppress(*redis_down()):
             conn.delete(name)
     with _memory_lock:
         _memory.pop(name, None)
