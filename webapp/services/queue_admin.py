@@ -13,16 +13,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rq import Queue, Worker
-from rq.exceptions import NoSuchJobError
-from rq.job import Job as RQJob
 from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import Job, User
-from webapp.services.queue import QUEUE_NAMES, REDIS_DOWN, get_redis, queue_name
+
+if TYPE_CHECKING:  # rq and redis load when the dashboard is used, not at start-up
+    from rq import Queue
+    from rq.job import Job as RQJob
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,10 @@ def _age(value: datetime | None) -> float | None:
 
 
 def _queues(conn) -> list[tuple[str, Queue]]:
+    from rq import Queue
+
+    from webapp.services.queue import QUEUE_NAMES, queue_name
+
     return [(purpose, Queue(queue_name(purpose), connection=conn)) for purpose in QUEUE_NAMES]
 
 
@@ -99,6 +103,8 @@ def _error_of(job: RQJob) -> str | None:
 
 
 def _entries(conn, purpose: str, ids: list[str]) -> list[Entry]:
+    from rq.job import Job as RQJob
+
     jobs = [j for j in RQJob.fetch_many(ids, connection=conn) if j is not None]
     out = [
         Entry(
@@ -132,6 +138,11 @@ def _attach_rows(entries: list[Entry]) -> None:
 
 def snapshot() -> Snapshot:
     """Queues (depth, oldest waiting job), workers (current job, heartbeat) and the four lists."""
+    from rq import Worker
+    from rq.job import Job as RQJob
+
+    from webapp.services.queue import REDIS_DOWN, get_redis, queue_name
+
     conn = get_redis()
     if conn is None:
         return Snapshot(
@@ -187,6 +198,11 @@ def snapshot() -> Snapshot:
 
 def find(rq_id: str) -> tuple[str, RQJob] | None:
     """The RQ job with this id if it belongs to one of this deployment's queues."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job as RQJob
+
+    from webapp.services.queue import get_redis
+
     conn = get_redis()
     if conn is None or not rq_id or len(rq_id) > 200:
         return None
@@ -205,6 +221,8 @@ def row_for(rq_id: str) -> Job | None:
 
 
 def failed_ids() -> list[str]:
+    from webapp.services.queue import get_redis
+
     conn = get_redis()
     if conn is None:
         return []
@@ -219,9 +237,12 @@ def requeue_orphan(rq_id: str) -> bool:
     found = find(rq_id)
     if found is None:
         return False
+    from rq import Queue
+
+    from webapp.services.queue import get_redis
+
     _purpose, job = found
-    conn = get_redis()
-    queue = Queue(job.origin, connection=conn)
+    queue = Queue(job.origin, connection=get_redis())
     try:
         queue.failed_job_registry.requeue(job)
     except Exception as exc:  # not in the failed registry (any more)
