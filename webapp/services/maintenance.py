@@ -177,7 +177,7 @@ def reconcile_reservations(dry_run: bool = False) -> int:
     busy = db.session.scalar(
         select(func.count())
         .select_from(Job)
-        .where(Job.kind == "generate", Job.status.in_(("queued", "running")))
+        .where(Job.kind.in_(("generate", "video", "voice")), Job.status.in_(("queued", "running")))
     ) or db.session.scalar(select(func.count()).select_from(BulkItem).where(BulkItem.status == "running"))
     if busy:
         return 0
