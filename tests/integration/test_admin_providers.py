@@ -410,9 +410,11 @@ def test_usage_csv_has_every_ledger_row_in_range(app, client, login, make_user):
         "job",
         "outcome",
         "tier",  # issue 16: usage by tier
+        "media",  # issue 16: and by media type
     ]
     assert len(rows) == 3
     assert {r[12] for r in rows[1:]} == {"premium"}
+    assert {r[13] for r in rows[1:]} == {"image"}
     assert rows[1][1] == "'=cmd@example.com"  # no spreadsheet formula injection
     assert {r[11] for r in rows[1:]} == {"success", "rate_limited"} and rows[1][8] == "0.0500"
     wide = client.get(f"/admin/usage.csv?start={today - timedelta(days=60)}")

@@ -82,6 +82,17 @@ def test_runway_clip_and_voice_estimate_budget_and_ledger_agree(app, producer, r
     )
     assert clip_price == Decimal("0.2500")  # 5 credits a second x 5 s x $0.01 a credit
     assert spend(app, pid) == (clip_price + voice_price, Decimal(0))
+    # Usage by media type (the admin's usage page, CSV and API read these totals).
+    from datetime import timedelta
+
+    from webapp.models import utcnow
+    from webapp.services import ledger
+
+    with app.app_context():
+        totals = ledger.totals(utcnow() - timedelta(hours=1), utcnow() + timedelta(minutes=1))
+    assert totals["by_media"]["video"]["cost"] == clip_price
+    assert totals["by_media"]["audio"]["cost"] == voice_price
+    assert totals["by_tier"]["premium"]["cost"] == clip_price + voice_price
 
 
 def test_estimate_for_clips_and_voiceovers_matches_the_ledger_price(app, producer, runway_fake):  # noqa: F811

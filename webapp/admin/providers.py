@@ -374,6 +374,7 @@ CSV_HEADER = (
     "job",
     "outcome",
     "tier",
+    "media",
 )
 
 
@@ -413,6 +414,7 @@ def usage_csv() -> ResponseReturnValue:
                 event.job_id or "",
                 event.outcome,
                 ledger.tier_of_event(event),
+                ledger.media_of(event.operation),
             ]
         )
     filename = f"marquee-usage-{first:%Y%m%d}-{last:%Y%m%d}.csv"

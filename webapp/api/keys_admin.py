@@ -459,6 +459,7 @@ def usage_stats():
         "requests": totals["requests"],
         "by_provider": {k: {**v, "cost": str(v["cost"])} for k, v in totals["by_provider"].items()},
         "by_tier": {k: {**v, "cost": str(v["cost"])} for k, v in totals["by_tier"].items()},
+        "by_media": {k: {**v, "cost": str(v["cost"])} for k, v in totals["by_media"].items()},
     }
     top = [{"email": e, "cost": str(c), "images": i} for e, c, i in ledger.top_users(lo, hi)]
     return jsonify(

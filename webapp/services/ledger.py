@@ -13,6 +13,13 @@ from webapp.extensions import db
 from webapp.models import UsageEvent, User
 from webapp.services.pricing import TIERS, tier_of
 
+MEDIA_OF_OPERATION = {"video": "video", "voice": "audio"}  # everything else made stills
+
+
+def media_of(operation: str | None) -> str:
+    """The media type a ledger row paid for: image, video or audio (from its operation)."""
+    return MEDIA_OF_OPERATION.get(operation or "", "image")
+
 
 def tier_of_event(event: UsageEvent) -> str:
     """The tier recorded on a ledger row, else the provider's default tier."""
@@ -89,19 +96,29 @@ def totals(start: datetime, end: datetime, user_id: int | None = None) -> dict[s
         func.sum(UsageEvent.images),
         func.count(),
         UsageEvent.tier,
+        UsageEvent.operation,
     ).where(UsageEvent.created_at >= start, UsageEvent.created_at < end)
     if user_id is not None:
         q = q.where(UsageEvent.user_id == user_id)
-    rows = db.session.execute(q.group_by(UsageEvent.provider, UsageEvent.key_owner, UsageEvent.tier)).all()
+    rows = db.session.execute(
+        q.group_by(UsageEvent.provider, UsageEvent.key_owner, UsageEvent.tier, UsageEvent.operation)
+    ).all()
     out: dict[str, Any] = {
         "by_tier": {},
+        "by_media": {},
         "by_provider": {},
         "platform": Decimal(0),
         "own_key": Decimal(0),
         "images": 0,
         "requests": 0,
     }
-    for provider, owner, cost, images, count, tier in rows:
+    for provider, owner, cost, images, count, tier, operation in rows:
+        by_media = out["by_media"].setdefault(
+            media_of(operation), {"cost": Decimal(0), "items": 0, "requests": 0}
+        )
+        by_media["cost"] += Decimal(cost or 0)
+        by_media["items"] += int(images or 0)
+        by_media["requests"] += int(count)
         tier = tier or TIERS.get(provider, "premium")
         by_tier = out["by_tier"].setdefault(tier, {"cost": Decimal(0), "images": 0, "requests": 0})
         by_tier["cost"] += Decimal(cost or 0)
