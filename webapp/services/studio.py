@@ -39,7 +39,7 @@ from webapp.storage import get_storage
 log = logging.getLogger(__name__)
 
 PREVIEW_WIDTH = 720
-RECENT_IMAGES = 12
+RECENT_IMAGES = 48
 
 # Starter prompt templates, seeded when the table is empty (admins edit them at /admin/templates).
 # Written as art direction for a backdrop: type is ours, so each leaves calm space where it will go.
@@ -251,9 +251,13 @@ def quote_for(user: User, req: generation.GenerationRequest) -> Estimate:
     return Estimate(q, None, allowance, int(req.variations), seconds)
 
 
-def recent_images(user: User, limit: int = RECENT_IMAGES) -> list[Asset]:
-    """Images to edit: the producer's newest, any kind."""
-    return list(
+def recent_images(user: User, limit: int = RECENT_IMAGES, include: int | None = None) -> list[Asset]:
+    """Images to edit: the producer's newest, any kind — and `include` (an older image the producer
+    came from, `/studio?asset=ID` or "Edit in studio") first, so it is offered and selected."""
+    chosen = db.session.get(Asset, include) if include else None
+    if chosen is not None and (chosen.owner_id != user.id or chosen.media_kind != "image"):
+        chosen = None
+    rows = list(
         db.session.scalars(
             select(Asset)
             .where(Asset.owner_id == user.id, Asset.media_kind == "image")
@@ -261,6 +265,9 @@ def recent_images(user: User, limit: int = RECENT_IMAGES) -> list[Asset]:
             .limit(limit)
         )
     )
+    if chosen is not None and chosen not in rows:
+        rows = [chosen, *rows[: limit - 1]]
+    return rows
 
 
 def _palette_hexes(palette: Palette) -> list[str]:

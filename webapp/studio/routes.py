@@ -89,7 +89,7 @@ def _setup(form: StudioForm) -> dict[str, Any]:
     if not form.model.data or form.model.data not in {o.value for o in options} | set(tier_values):
         form.model.data = studio_service.default_model(image_type)
     form.show.choices = _show_choices()
-    recent = studio_service.recent_images(current_user)
+    recent = studio_service.recent_images(current_user, include=parse_id(form.source_asset.data))
     form.source_asset.choices = [SelectChoice(a.id, a.filename) for a in recent]
     show = _own_show(form.show.data) if form.show.data else None
     palette_id = parse_id(request.values.get("palette")) or parse_id(form.palette.data)
