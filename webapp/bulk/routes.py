@@ -361,9 +361,9 @@ def _owned_item(batch: BulkBatch, item_id: int) -> BulkItem:
 def _after_action(batch: BulkBatch, message: str | None = None, error: str | None = None):
     """HTMX gets the fresh panel (with the message in it); a plain form post is redirected."""
     if is_htmx():
-        # The panel, and a fresh poller beside it: a paused batch's poller had stopped, so after
-        # Resume the gallery must start listening again. It stopped only once nothing could change
-        # by itself, so the page holds every image up to now; a count that disagrees resyncs.
+        # The panel, plus the whole gallery and a fresh poller out of band: after pause/resume/
+        # cancel the page shows exactly the server's images (a tile that arrived between the last
+        # poll and the click is not lost), and a paused batch's stopped poller starts again.
         panel = _panel(batch)
         images = _images(batch)
         return render_template(
@@ -374,6 +374,9 @@ def _after_action(batch: BulkBatch, message: str | None = None, error: str | Non
             owner=True,
             message=message,
             error=error,
+            images=images,
+            resync=True,
+            send_panel=False,
             after=images[-1][0].id if images else 0,
             shown=len(images),
         ), (422 if error else 200)
