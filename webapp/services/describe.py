@@ -57,9 +57,41 @@ KIND_WORDS: dict[str, str] = {
 #: Kinds whose name is not worth repeating in a file name.
 _PLAIN_KINDS = {"original", "generated", "edited"}
 
-_STOP = set(
-    "a an and the of in on at for with to from by is are be as into over under this that its it "
-    "very some style photo image picture poster show".split()
+_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "the",
+        "of",
+        "in",
+        "on",
+        "at",
+        "for",
+        "with",
+        "to",
+        "from",
+        "by",
+        "is",
+        "are",
+        "be",
+        "as",
+        "into",
+        "over",
+        "under",
+        "this",
+        "that",
+        "its",
+        "it",
+        "very",
+        "some",
+        "style",
+        "photo",
+        "image",
+        "picture",
+        "poster",
+        "show",
+    ]
 )
 
 
@@ -77,7 +109,8 @@ def color_name(hex_color: str) -> str | None:
     if not m:
         return None
     r, g, b = (int(m.group(1)[i : i + 2], 16) for i in (0, 2, 4))
-    return min(COLOR_NAMES, key=lambda n: sum((x - y) ** 2 for x, y in zip((r, g, b), COLOR_NAMES[n], strict=True)))
+    rgb = (r, g, b)
+    return min(COLOR_NAMES, key=lambda n: sum((x - y) ** 2 for x, y in zip(rgb, COLOR_NAMES[n], strict=True)))
 
 
 def dominant_color_names(asset: Asset, limit: int = 2) -> list[str]:
