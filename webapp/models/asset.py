@@ -132,7 +132,8 @@ class Asset(db.Model):
 
     @property
     def is_image(self) -> bool:
-        return self.media_kind == MediaKind.IMAGE.value
+        # Unset before the INSERT applies the column default (image): a new still is an image too.
+        return (self.media_kind or MediaKind.IMAGE.value) == MediaKind.IMAGE.value
 
     def __repr__(self) -> str:
         return f"<Asset {self.id} {self.kind} {self.width}x{self.height}>"
