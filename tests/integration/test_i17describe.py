@@ -98,6 +98,7 @@ def test_older_images_are_described_when_first_shown(app, client, world):
     page = client.get("/library").get_data(as_text=True)
     banner = _asset(app, ids["banner"])
     assert banner.described_by == "offline" and banner.title == "Midnight Jazz, Blue Room"
+    assert isinstance(banner.tags, list) and "banner" in banner.tags
     assert f'alt="{html.escape(banner.alt_text)}"' in page
 
 

@@ -13,6 +13,9 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm.attributes import set_committed_value
+
 from webapp.extensions import db
 from webapp.models import Asset, Show
 from webapp.services.show_text import date_summary
@@ -216,15 +219,34 @@ def describe_new(asset: Asset) -> None:
     asset.described_by = OFFLINE
 
 
-def ensure_described(assets: Iterable[Asset]) -> None:
-    """Backfill images stored before issue 17 the first time they are shown (commits if any)."""
-    changed = False
-    for a in assets:
-        if a is not None and a.is_image and not a.described_by:
-            describe_new(a)
-            changed = True
-    if changed:
-        db.session.commit()
+def ensure_described(assets: Iterable[Asset | None]) -> None:
+    """Backfill images stored before issue 17 the first time they are shown.
+
+    A fixed number of statements however many images a page shows (the gallery promises that): one
+    query for their shows (only if any has one) and one executemany UPDATE, in its own short
+    transaction so the caller's loaded objects are not expired (and re-read one by one); the words
+    are then set on those objects as already stored. A producer's edit made meanwhile wins."""
+    todo = [a for a in assets if a is not None and a.id is not None and a.is_image and not a.described_by]
+    if not todo:
+        return
+    show_ids = {a.show_id for a in todo if a.show_id}
+    shows = (
+        {s.id: s for s in db.session.scalars(select(Show).where(Show.id.in_(show_ids)))} if show_ids else {}
+    )
+    rows = []
+    for a in todo:
+        words = {**compose_offline(a, shows.get(a.show_id)), "described_by": OFFLINE}
+        rows.append({"_id": a.id, **words})
+        for key, value in words.items():
+            set_committed_value(a, key, value)
+    table = Asset.__table__
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("_id"), table.c.described_by.is_(None))
+        .values({k: bindparam(k) for k in ("alt_text", "title", "description", "tags", "described_by")})
+    )
+    with db.engine.begin() as conn:
+        conn.execute(stmt, rows)
 
 
 def parse_tags(raw: str | list[str] | None) -> list[str]:
