@@ -9,6 +9,7 @@ from urllib.parse import quote
 from flask import Response, abort, redirect, send_file, stream_with_context
 
 from webapp.models import Asset
+from webapp.services.describe import download_filename
 from webapp.services.zipstream import stream_zip
 from webapp.storage import LocalStorage, get_storage
 
@@ -30,7 +31,8 @@ def ascii_filename(name: str) -> str:
 
 def zip_response(assets: Iterable[Asset], download_name: str) -> Response:
     store = get_storage()
-    members = [(a.filename, a.created_at, _LazyStream(store, a.storage_key)) for a in assets]
+    # Search-friendly names from each title (issue 17); stream_zip appends -2, -3… to repeats.
+    members = [(download_filename(a), a.created_at, _LazyStream(store, a.storage_key)) for a in assets]
     resp = Response(stream_with_context(stream_zip(members)), mimetype="application/zip")
     resp.headers["Content-Disposition"] = f'attachment; filename="{ascii_filename(download_name)}"'
     resp.headers["Cache-Control"] = "private, no-store"
@@ -45,6 +47,8 @@ def serve_asset_file(asset: Asset, key: str, content_type: str, filename: str, d
     bytes with the same headers.
     """
     store = get_storage()
+    if download and key == asset.storage_key:
+        filename = download_filename(asset)  # 'midnight-jazz-blue-room-poster.jpg' (issue 17)
     url = store.presigned_url(key, filename, content_type, download=download)
     if url:
         return redirect(url, code=302)

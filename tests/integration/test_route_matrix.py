@@ -23,7 +23,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import case, select
 
 from tests.conftest import PASSWORD, make_config
 from tests.fakes import FakeGemini, FakeOpenAI
@@ -377,6 +377,11 @@ def _request(endpoint: str, method: str, ids: dict) -> dict:
         "admin.template_move": {"direction": "down"},
         "admin.update_user": {"media_assistant": "on"},
         "library.delete": {"ids": [ids["generated"]], "confirm": "yes"},
+        "library.describe_asset": {
+            "alt_text": "A poster by the owner",
+            "title": "Owner's title",
+            "tags": "jazz",
+        },
         "library.selection": {"ids": [ids["spare"]], "action": "delete", "confirm": "yes"},
         "autoformat.resolve_duplicate": {
             **AUTOFORMAT_OPTIONS,
@@ -455,6 +460,7 @@ def _request(endpoint: str, method: str, ids: dict) -> dict:
         "api.start_video": {"asset_id": ids["original"], "seconds": 2},
         "api.start_voiceover": {"text": "Tonight only!"},
         "api.update_show": {"title": "Renamed Revue"},
+        "api.update_asset": {"title": "Titled through the API", "tags": ["jazz"]},
     }
     if endpoint in ("autoformat.create",):
         return upload("image")
@@ -490,7 +496,15 @@ def _snapshot(app, owner_id: int):
     with app.app_context():
         return (
             rows(Job.id, Job.status, Job.attempts, where=Job.owner_id == owner_id, order=Job.id),
-            rows(Asset.id, Asset.hidden, Asset.show_id, where=Asset.owner_id == owner_id, order=Asset.id),
+            rows(
+                Asset.id,
+                Asset.hidden,
+                Asset.show_id,
+                # a producer's own words (offline ones may be backfilled by any page that shows them)
+                case((Asset.described_by == "producer", Asset.title), else_=None),
+                where=Asset.owner_id == owner_id,
+                order=Asset.id,
+            ),
             rows(
                 Show.id,
                 Show.title,

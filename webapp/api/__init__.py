@@ -3,6 +3,7 @@ pages, exposed for scripts and the ticketing portal."""
 
 from webapp.api import (  # noqa: F401  (they declare the operations)
     ai,
+    describe,
     keys_admin,
     media,
     openapi,

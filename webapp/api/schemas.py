@@ -83,6 +83,15 @@ COMPONENTS: dict[str, Any] = {
             "media_kind": {"type": "string", "enum": ["image", "video", "audio"]},
             "duration_s": {"type": ["number", "null"]},
             "codec": NULLABLE_STR,
+            "alt_text": {**NULLABLE_STR, "description": "What the image shows, for screen readers (≤ 250)."},
+            "title": {**NULLABLE_STR, "description": "A short title (≤ 120); downloads are named from it."},
+            "description": {**NULLABLE_STR, "description": "A short description (≤ 500)."},
+            "tags": {"type": "array", "items": {"type": "string"}, "description": "≤ 12 lowercase tags."},
+            "described_by": {
+                **NULLABLE_STR,
+                "description": "Who wrote them: `offline` (composed from the prompt and show), "
+                "`producer`, or a provider name.",
+            },
         },
     },
     "Job": {
@@ -183,6 +192,15 @@ COMPONENTS: dict[str, Any] = {
                 "properties": dict.fromkeys(("poster", "square", "banner", "promo", "voice"), NULLABLE_INT),
             },
             "date_summary": {"type": "string"},
+        },
+    },
+    "AssetDescriptionInput": {
+        "type": "object",
+        "properties": {
+            "alt_text": {"type": "string", "maxLength": 250},
+            "title": {"type": ["string", "null"], "maxLength": 120},
+            "description": {"type": ["string", "null"], "maxLength": 500},
+            "tags": {"type": "array", "maxItems": 12, "items": {"type": "string", "maxLength": 30}},
         },
     },
     "ShowInput": {

@@ -39,6 +39,11 @@ def asset_json(a: Asset, usage: int | None = None) -> dict[str, Any]:
         "media_kind": a.media_kind or "image",
         "duration_s": a.duration_s,
         "codec": a.codec,
+        "alt_text": a.alt_text,
+        "title": a.title,
+        "description": a.description,
+        "tags": list(a.tags or []),
+        "described_by": a.described_by,
     }
 
 

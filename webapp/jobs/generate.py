@@ -44,6 +44,7 @@ from webapp.providers import (
 from webapp.providers.media import TaskCancelled
 from webapp.services import budget, ledger, ratelimit
 from webapp.services.assets import apply_analysis, storage_key
+from webapp.services.describe import describe_new
 from webapp.services.generation import full_prompt
 from webapp.services.jobs import stored_outputs
 from webapp.services.keys import base_url_for, platform_key, user_key_plaintext
@@ -489,6 +490,7 @@ def _store(ctx: JobContext, image, p: dict, route: Route, index: int, cost: Deci
     # Committed even when a cancel landed during the provider call: the image was drawn and paid
     # for, so it is kept and shown as "finished before the cancel" (the next checkpoint stops).
     try:
+        describe_new(asset)
         db.session.add(asset)
         db.session.flush()
         _link_bulk(p, asset, image.revised_prompt)

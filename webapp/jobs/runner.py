@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from webapp.extensions import db
 from webapp.imaging import ImageRejected
 from webapp.models import Asset, Job, JobStatus, utcnow
+from webapp.services.describe import describe_new
 from webapp.storage import StorageError, get_storage
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,9 @@ class JobContext:
         owner and sha256), use its asset and delete only the copy this attempt wrote."""
         for _ in range(3):
             try:
+                for asset in assets:
+                    if asset.id is None:
+                        describe_new(asset)  # offline alt text etc. (reads the show row only)
                 for asset in assets:
                     db.session.add(asset)
                 db.session.flush()

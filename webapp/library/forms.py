@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, Regexp
 
@@ -47,3 +47,13 @@ class SelectionForm(FlaskForm):
     """Multi-select actions post the chosen ids; the service keeps only the producer's own."""
 
     confirm = HiddenField()
+
+
+class DescribeForm(FlaskForm):
+    """A producer's alt text, title, description and tags. The limits are checked by
+    services.describe (shared with the API), so both answer with the same words."""
+
+    alt_text = TextAreaField("Alt text", render_kw={"rows": 2, "maxlength": 250})
+    title = StringField("Title", render_kw={"maxlength": 120})
+    description = TextAreaField("Description", render_kw={"rows": 3, "maxlength": 500})
+    tags = StringField("Tags (comma-separated, up to 12)")

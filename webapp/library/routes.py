@@ -24,10 +24,10 @@ from sqlalchemy import select
 from webapp.authz import get_owned_or_404, get_viewable_or_404, media_assistant_required
 from webapp.downloads import serve_asset_file, zip_response
 from webapp.extensions import db
-from webapp.library.forms import LibraryFilterForm, SelectionForm
+from webapp.library.forms import DescribeForm, LibraryFilterForm, SelectionForm
 from webapp.models import Asset, Job, Show
 from webapp.params import parse_ids
-from webapp.services import actions
+from webapp.services import actions, describe
 from webapp.services import library as library_service
 from webapp.templating import is_htmx
 
@@ -65,6 +65,7 @@ def index():
     """The gallery: filters, search, sort, colour search, keyset pages ("Load more")."""
     form, flt = _filters()
     page = library_service.gallery(current_user, flt)
+    describe.ensure_described(item.asset for item in page.items)
     if is_htmx() and request.args.get("cursor"):
         return render_template("library/_page.html", page=page)
     template = "library/_results.html" if is_htmx() else "library/index.html"
@@ -80,9 +81,71 @@ def detail(asset_id: int):
     parent = db.session.get(Asset, asset.parent_id) if asset.parent_id else None
     job = db.session.get(Job, asset.job_id) if asset.job_id else None
     show = db.session.get(Show, asset.show_id) if asset.show_id else None
+    describe.ensure_described([asset, parent, *usage.derived])
     return render_template(
-        "library/detail.html", asset=asset, usage=usage, parent=parent, job=job, show=show, form=FlaskForm()
+        "library/detail.html",
+        asset=asset,
+        usage=usage,
+        parent=parent,
+        job=job,
+        show=show,
+        form=FlaskForm(),
+        describe_form=_describe_form(asset),
     )
+
+
+def _describe_form(asset: Asset, formdata=None) -> DescribeForm:
+    form = DescribeForm(formdata=formdata)
+    if formdata is None:
+        form.alt_text.data = asset.alt_text or ""
+        form.title.data = asset.title or ""
+        form.description.data = asset.description or ""
+        form.tags.data = ", ".join(asset.tags or [])
+    return form
+
+
+@bp.post("/assets/<int:asset_id>/describe")
+@media_assistant_required
+def describe_asset(asset_id: int):
+    """Save the producer's alt text, title, description and tags (owner only; 400 with each
+    field's error, nothing written, when they do not fit)."""
+    asset = get_owned_or_404(Asset, asset_id)
+    form = _describe_form(asset, request.form)
+    if not form.validate_on_submit():
+        abort(400)
+    if not asset.is_image:
+        abort(404)
+    try:
+        describe.update_description(
+            asset,
+            {
+                "alt_text": form.alt_text.data,
+                "title": form.title.data,
+                "description": form.description.data,
+                "tags": form.tags.data or "",
+            },
+        )
+    except describe.DescriptionError as exc:
+        db.session.rollback()
+        for name, message in exc.errors.items():
+            getattr(form, name).errors = [message]
+        usage = library_service.usages([asset])[asset.id]
+        parent = db.session.get(Asset, asset.parent_id) if asset.parent_id else None
+        job = db.session.get(Job, asset.job_id) if asset.job_id else None
+        show = db.session.get(Show, asset.show_id) if asset.show_id else None
+        html = render_template(
+            "library/detail.html",
+            asset=asset,
+            usage=usage,
+            parent=parent,
+            job=job,
+            show=show,
+            form=FlaskForm(),
+            describe_form=form,
+        )
+        return html, 400
+    flash("Saved the alt text, title, description and tags.", "success")
+    return redirect(url_for("library.detail", asset_id=asset.id)), 303
 
 
 @bp.route("/assets/<int:asset_id>/delete", methods=["GET", "POST"])

@@ -98,6 +98,12 @@ class Asset(db.Model):
     dominant_colors: Mapped[list] = mapped_column(JSON, default=list)
     provenance: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    # Issue 17: words for screen readers, search and file names (services.describe writes them).
+    alt_text: Mapped[str | None] = mapped_column(String(250), nullable=True)
+    title: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    description: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    tags: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    described_by: Mapped[str | None] = mapped_column(String(32), nullable=True)  # offline|producer|provider
 
     owner = relationship("User", lazy="raise_on_sql")
     parent = relationship("Asset", remote_side=[id], lazy="raise_on_sql", foreign_keys=[parent_id])
@@ -120,8 +126,14 @@ class Asset(db.Model):
         }.get(self.content_type, "bin")
 
     @property
+    def alt(self) -> str:
+        """What an <img> of this asset says to a screen reader: its alt text, else its file name."""
+        return self.alt_text or self.filename
+
+    @property
     def is_image(self) -> bool:
-        return self.media_kind == MediaKind.IMAGE.value
+        # Unset before the INSERT applies the column default (image): a new still is an image too.
+        return (self.media_kind or MediaKind.IMAGE.value) == MediaKind.IMAGE.value
 
     def __repr__(self) -> str:
         return f"<Asset {self.id} {self.kind} {self.width}x{self.height}>"

@@ -20,6 +20,7 @@ from webapp.extensions import db
 from webapp.imaging import ImageInfo, ImageRejected, UploadLimits, inspect_upload
 from webapp.imaging.metadata import MetadataError, strip_private
 from webapp.models import Asset, AssetColor, AssetKind, User
+from webapp.services.describe import describe_new
 from webapp.storage import get_storage
 
 if TYPE_CHECKING:
@@ -296,6 +297,7 @@ def ingest_upload(owner: User, data: bytes, filename: str | None) -> IngestResul
     )
     try:
         apply_analysis(asset, analysis, put)
+        describe_new(asset)
         db.session.add(asset)
         db.session.commit()
     except IntegrityError:
@@ -320,6 +322,7 @@ def commit_new_asset(asset: Asset, written: list[str]) -> Asset:
     or job (unique per owner and sha256) — drop ours, delete only the files this writer stored,
     and return the winner. Either way the caller gets an asset whose files exist."""
     try:
+        describe_new(asset)
         db.session.add(asset)
         db.session.commit()
         return asset

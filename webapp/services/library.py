@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, and_, func, literal, or_, select, tuple_
+from sqlalchemy import Select, Text, and_, cast, func, literal, or_, select, tuple_
 from sqlalchemy.orm import aliased
 
 from webapp.extensions import db
@@ -143,6 +143,10 @@ def gallery(user: User, flt: LibraryFilter, page_size: int = PAGE_SIZE) -> Galle
                 Asset.filename.ilike(like, escape="\\"),
                 Asset.prompt.ilike(like, escape="\\"),
                 show.title.ilike(like, escape="\\"),
+                Asset.alt_text.ilike(like, escape="\\"),
+                Asset.title.ilike(like, escape="\\"),
+                Asset.description.ilike(like, escape="\\"),
+                cast(Asset.tags, Text).ilike(like, escape="\\"),
             )
         )
     cursor = decode_cursor(flt.cursor)

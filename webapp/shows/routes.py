@@ -27,6 +27,7 @@ from webapp.authz import get_owned_or_404, get_viewable_or_404, media_assistant_
 from webapp.imaging.overlay_text import MAX_TITLE_CHARS, describe, unsettable
 from webapp.models import MEDIA_SLOTS, SLOTS, Asset, Job, Show
 from webapp.params import page_arg, parse_id
+from webapp.services import describe as describe_service
 from webapp.services import jobs as job_service
 from webapp.services import shows as show_service
 from webapp.shows.forms import AssignForm, FillFromJobForm, ShowForm, UseJobForm
@@ -132,6 +133,10 @@ def create() -> ResponseReturnValue:
 def detail(show_id: int) -> ResponseReturnValue:
     """The show page: details, dates in the venue's zone, slots, palette, its images."""
     show = get_viewable_or_404(Show, show_id)
+    # Images stored before issue 17 get their offline alt text the first time they are shown.
+    describe_service.ensure_described(
+        [show.poster, show.square, show.banner, *show_service.show_images(show)[0]]
+    )
     return render_template("shows/detail.html", **show_service.show_view(show, current_user))
 
 

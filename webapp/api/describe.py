@@ -1,0 +1,50 @@
+"""PATCH /api/v1/assets/{id}: a producer's own alt text, title, description and tags (issue 17).
+
+The same service and checks as the asset page's form (services.describe); over-long fields and too
+many tags answer 422 naming each field, and nothing is written."""
+
+from __future__ import annotations
+
+from flask import jsonify
+
+from webapp.api.core import json_body, operation, owned, validation_error
+from webapp.api.schemas import ref
+from webapp.api.serializers import asset_json
+from webapp.extensions import db
+from webapp.models import Asset
+from webapp.params import MAX_ID
+from webapp.services import describe
+
+ID = {"in": "path", "required": True, "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
+ERR = ref("Problem")
+
+
+@operation(
+    "PATCH",
+    "/assets/{asset_id}",
+    summary="Change an image's alt text, title, description or tags (fields you send)",
+    scope="write",
+    tag="assets",
+    parameters=[{"name": "asset_id", **ID}],
+    body={"json": ref("AssetDescriptionInput")},
+    responses={200: ref("Asset"), 404: ERR, 422: ERR},
+)
+def update_asset(asset_id: int):
+    asset = owned(Asset, asset_id, change=True)
+    data = json_body()
+    fields = {k: data[k] for k in ("alt_text", "title", "description", "tags") if k in data}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise validation_error(
+            {k: ["Not a field you can change; send alt_text, title, description or tags."] for k in unknown}
+        )
+    if not fields:
+        raise validation_error({"body": ["Send at least one of alt_text, title, description or tags."]})
+    if not asset.is_image:
+        raise validation_error({"asset": ["Only images carry alt text, titles and tags."]})
+    try:
+        describe.update_description(asset, fields)
+    except describe.DescriptionError as exc:
+        db.session.rollback()
+        raise validation_error({k: [v] for k, v in exc.errors.items()}, str(exc)) from None
+    return jsonify(asset_json(asset))
