@@ -8,23 +8,12 @@ from decimal import Decimal
 
 import pytest
 
-from tests.fakes import FakeRunway
 from tests.integration.test_budget_and_ledger import configure, ledger_rows, spend
+from tests.integration.test_i16providers_flow import fast_polls, runway_fake  # noqa: F401  (fixtures)
 from tests.integration.test_i16video_media import _job, producer  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.usefixtures("app")
 KEY = "key_platform_runway_0003"
-
-
-@pytest.fixture(autouse=True)
-def fast_polls(monkeypatch):
-    monkeypatch.setenv("RUNWAY_POLL_SECONDS", "0.01")
-
-
-@pytest.fixture
-def runway_fake():
-    with FakeRunway(valid_key=None) as fake:
-        yield fake
 
 
 def test_runway_clip_and_voice_estimate_budget_and_ledger_agree(app, producer, run_jobs, runway_fake):  # noqa: F811
