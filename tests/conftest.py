@@ -245,6 +245,9 @@ def _empty_queues(prefix: str) -> None:
     for name in QUEUE_NAMES:
         queue = Queue(f"{prefix}{name}", connection=conn)
         queue.empty()
+        # A worker SIGKILLed by an earlier test keeps RQ's scheduler lock on these queues until it
+        # expires, and the next test's worker then waits up to two minutes to move a retry back.
+        conn.delete(f"rq:scheduler-lock:{prefix}{name}")
         registries = (
             queue.scheduled_job_registry,
             queue.started_job_registry,

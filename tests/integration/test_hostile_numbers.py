@@ -298,7 +298,7 @@ def test_openapi_lists_the_filters(client):
         return {p["name"]: p["schema"] for p in doc["paths"][path]["get"].get("parameters", [])}
 
     jobs = params("/jobs")
-    assert jobs["job_type"]["enum"] == ["autoformat", "generate", "palette"]
+    assert jobs["job_type"]["enum"] == ["autoformat", "generate", "palette", "video", "voice"]
     assert set(jobs["status"]["enum"]) == {"queued", "running", "succeeded", "failed", "cancelled"}
     palettes = params("/palettes")
     assert "approved" in palettes["status"]["enum"] and palettes["show_id"]["type"] == "integer"
@@ -511,9 +511,10 @@ OTHER_PARAMS = {
     "target",
     "start",
     "end",
+    "media",  # image | video | audio (library and API filter)
 }
 _READS = re.compile(
-    r"""(?:args\.get|args\.getlist|values\.get|args\[|id_arg\(|int_arg\(|query_int\(|query_choice\()\s*["'](\w+)["']"""
+    r"""\b(?:args\.get|args\.getlist|values\.get|args\[|id_arg\(|int_arg\(|query_int\(|query_choice\()\s*["'](\w+)["']"""
 )
 WEBAPP = Path(__file__).resolve().parents[2] / "webapp"
 

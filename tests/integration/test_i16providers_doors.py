@@ -156,8 +156,11 @@ def test_usage_csv_has_the_tier(app, client, login, make_user, run_jobs, hf_fake
     run_jobs()
     login(role="admin")
     rows = list(csv.reader(io.StringIO(client.get("/admin/usage.csv").get_data(as_text=True))))
-    assert rows[0][-1] == "tier"
-    assert sorted((r[2], r[-1]) for r in rows[1:]) == [("huggingface", "budget"), ("local", "free")]
+    tier, media = rows[0].index("tier"), rows[0].index("media")
+    assert sorted((r[2], r[tier], r[media]) for r in rows[1:]) == [
+        ("huggingface", "budget", "image"),
+        ("local", "free", "image"),
+    ]
     page = client.get("/admin/usage").get_data(as_text=True)
     assert "Per tier" in page
 
