@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from webapp.authz import get_owned_or_404, get_viewable_or_404
 from webapp.downloads import zip_response
@@ -39,7 +39,68 @@ def index():
     rows = rows[:PAGE_SIZE]
     for job in rows:
         job_service.refresh_if_stale(job)
-    return render_template("activity/index.html", jobs=rows, next_before=rows[-1].id if more else None)
+    return render_template(
+        "activity/index.html",
+        jobs=rows,
+        subjects=_subjects(rows),
+        next_before=rows[-1].id if more else None,
+    )
+
+
+KIND_LABELS = {
+    "autoformat": "Auto-format",
+    "generate": "AI image",
+    "palette": "Palette",
+    "video": "Clip",
+    "voice": "Voice-over",
+}
+
+
+def _subjects(jobs: list[Job]) -> dict[int, dict]:
+    """What each job worked on, for the list: the image it started from (or its first output) with
+    a thumbnail, else the words it was given (prompt, script) — two queries for the whole page."""
+    from webapp.models import Asset
+
+    source_ids = {}
+    for job in jobs:
+        payload = job.input or {}
+        aid = payload.get("asset_id") or payload.get("source_asset_id")
+        if isinstance(aid, int):
+            source_ids[job.id] = aid
+    firsts = (
+        dict(
+            db.session.execute(
+                select(Asset.job_id, func.min(Asset.id))
+                .where(Asset.job_id.in_([j.id for j in jobs]), Asset.owner_id == current_user.id)
+                .group_by(Asset.job_id)
+            ).all()
+        )
+        if jobs
+        else {}
+    )
+    wanted = set(source_ids.values()) | set(firsts.values())
+    assets = (
+        {
+            a.id: a
+            for a in db.session.scalars(
+                select(Asset).where(Asset.id.in_(wanted), Asset.owner_id == current_user.id)
+            )
+        }
+        if wanted
+        else {}
+    )
+    out: dict[int, dict] = {}
+    for job in jobs:
+        payload = job.input or {}
+        asset = assets.get(source_ids.get(job.id)) or assets.get(firsts.get(job.id))
+        words = payload.get("prompt") or payload.get("text") or ""
+        out[job.id] = {
+            "label": KIND_LABELS.get(job.kind, job.kind.capitalize()),
+            "asset": asset,
+            "name": asset.filename if asset is not None else "",
+            "words": words if isinstance(words, str) else "",
+        }
+    return out
 
 
 @bp.get("/<int:job_id>")
