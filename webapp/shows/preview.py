@@ -105,11 +105,11 @@ def preview_poster(show_id: int) -> ResponseReturnValue:
     poster_id = show.slot_asset_id("poster")
     asset = db.session.get(Asset, poster_id) if poster_id else None
     if asset is None:
-        return _placeholder(show)
+        return _title_card(show)
     return serve_asset_file(asset, asset.storage_key, asset.content_type, asset.filename, download=False)
 
 
-def _placeholder(show: Show) -> ResponseReturnValue:
+def _title_card(show: Show) -> ResponseReturnValue:
     """No poster chosen yet: a 2:3 card with the title in the show's colours (what the page shows
     in the poster's place), so a shared link never shows a broken image."""
     from markupsafe import escape
