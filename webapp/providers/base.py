@@ -212,6 +212,34 @@ def redact(text: str, key: str | None) -> str:
     return _KEY_SHAPES.sub(lambda m: key_suffix(m.group(0).rstrip("*")), text)
 
 
+class SdkErrorTranslator:
+    """Context manager every adapter wraps its SDK calls in: an SDK exception leaves as one of ours.
+
+    Subclasses only say how (``translate``); the protocol lives here once. ``from None`` cuts the chain on
+    purpose: an SDK exception holds the request (with the Authorization header) and a server message that
+    can quote the key, and loggers print the whole chain. Exceptions ``translate`` does not recognise
+    (None) and our own ``ProviderError`` pass through unchanged.
+    """
+
+    def __init__(self, key: str | None, timeout: float, model: str | None = None) -> None:
+        self.key, self.timeout, self.model = key, timeout, model
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+        if exc is None or isinstance(exc, ProviderError) or not isinstance(exc, Exception):
+            return False
+        translated = self.translate(exc)
+        if translated is None:
+            return False
+        raise translated from None
+
+    def translate(self, exc: Exception) -> ProviderError | None:  # pragma: no cover - abstract
+        """Ours for an SDK or transport exception, or None to let it pass through."""
+        raise NotImplementedError
+
+
 def parse_retry_after(headers: Any) -> float | None:
     """Seconds to wait from ``retry-after-ms`` / ``retry-after`` (seconds or an HTTP date), if present."""
     if headers is None:

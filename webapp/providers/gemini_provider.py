@@ -25,6 +25,7 @@ from .base import (
     ProviderSpec,
     ProviderUnavailable,
     RateLimited,
+    SdkErrorTranslator,
     build_prompt,
     image_size,
     key_suffix,
@@ -178,27 +179,11 @@ def _enum_name(value: Any) -> str | None:
     return str(getattr(value, "name", value))
 
 
-class _ErrorTranslator:
+class _ErrorTranslator(SdkErrorTranslator):
     """Context manager turning SDK and raw httpx2 exceptions into ours, key scrubbed, chain cut.
 
     Timeouts and refused connections are not SDK errors here: they surface as raw ``httpx2`` exceptions.
     """
-
-    def __init__(self, key: str | None, timeout: float, model: str | None = None) -> None:
-        self.key = key
-        self.timeout = timeout
-        self.model = model
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
-        if exc is None or isinstance(exc, ProviderError) or not isinstance(exc, Exception):
-            return False
-        translated = self.translate(exc)
-        if translated is None:
-            return False
-        raise translated from None
 
     def translate(self, exc: Exception) -> ProviderError | None:
         import httpx2

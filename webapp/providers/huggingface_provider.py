@@ -28,6 +28,7 @@ from .base import (
     ProviderSpec,
     ProviderUnavailable,
     RateLimited,
+    SdkErrorTranslator,
     build_prompt,
     key_suffix,
     parse_retry_after,
@@ -138,22 +139,8 @@ class HuggingFaceProvider(ImageProvider):
         raise BadRequest("Hugging Face text-to-image cannot edit images; choose OpenAI or Gemini to edit.")
 
 
-class _ErrorTranslator:
+class _ErrorTranslator(SdkErrorTranslator):
     """``huggingface_hub`` / ``httpx2`` / PIL exceptions -> ours, token scrubbed, chain cut."""
-
-    def __init__(self, key: str | None, timeout: float, model: str | None = None) -> None:
-        self.key, self.timeout, self.model = key, timeout, model
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
-        if exc is None or isinstance(exc, ProviderError) or not isinstance(exc, Exception):
-            return False
-        translated = self.translate(exc)
-        if translated is None:
-            return False
-        raise translated from None
 
     def translate(self, exc: Exception) -> ProviderError | None:
         from huggingface_hub.errors import HfHubHTTPError, InferenceTimeoutError

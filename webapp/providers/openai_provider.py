@@ -24,6 +24,7 @@ from .base import (
     ProviderSpec,
     ProviderUnavailable,
     RateLimited,
+    SdkErrorTranslator,
     build_prompt,
     image_size,
     key_suffix,
@@ -155,32 +156,15 @@ class OpenAIProvider(ImageProvider):
         return _ErrorTranslator(self._api_key, self.timeout, model)
 
 
-class _ErrorTranslator:
-    """Context manager turning ``openai`` exceptions into ours, with the key scrubbed and the chain cut.
+class _ErrorTranslator(SdkErrorTranslator):
+    """``openai`` exceptions -> ours, with the key scrubbed (the protocol is in SdkErrorTranslator)."""
 
-    ``from None`` is deliberate: the SDK exception holds the request (with the Authorization header) and
-    a server message that can quote the key, and loggers print the whole chain.
-    """
-
-    def __init__(self, key: str | None, timeout: float, model: str | None = None) -> None:
-        self.key = key
-        self.timeout = timeout
-        self.model = model
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
-        import openai
-
-        if exc is None or isinstance(exc, ProviderError) or not isinstance(exc, openai.OpenAIError):
-            return False
-        raise self.translate(exc) from None
-
-    def translate(self, exc: Exception) -> ProviderError:
+    def translate(self, exc: Exception) -> ProviderError | None:
         import httpx2
         import openai
 
+        if not isinstance(exc, openai.OpenAIError):
+            return None
         if isinstance(exc, openai.APITimeoutError):
             # A connect timeout never reached OpenAI; a read timeout may have produced a billed image.
             sent = not isinstance(exc.__cause__, httpx2.ConnectTimeout)

@@ -29,6 +29,7 @@ from .base import (
     ProviderError,
     ProviderUnavailable,
     RateLimited,
+    SdkErrorTranslator,
     key_suffix,
     parse_retry_after,
     redact,
@@ -209,7 +210,7 @@ def download(url: str, timeout: float) -> tuple[bytes, str]:
         ) from None
 
 
-class ErrorTranslator:
+class ErrorTranslator(SdkErrorTranslator):
     """``runwayml`` exceptions -> ours, key scrubbed, chain cut (the SDK error holds the request).
 
     ``creating``: the call was a task create. A timeout there may have started a paid task whose id we
@@ -217,21 +218,14 @@ class ErrorTranslator:
     """
 
     def __init__(self, key: str | None, timeout: float, *, creating: bool = False, task: bool = False):
-        self.key, self.timeout, self.creating, self.task = key, timeout, creating, task
+        super().__init__(key, timeout)
+        self.creating, self.task = creating, task
 
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+    def translate(self, exc: Exception) -> ProviderError | None:
         import runwayml
 
-        if exc is None or isinstance(exc, ProviderError) or not isinstance(exc, runwayml.RunwayMLError):
-            return False
-        raise self.translate(exc) from None
-
-    def translate(self, exc: Exception) -> ProviderError:
-        import runwayml
-
+        if not isinstance(exc, runwayml.RunwayMLError):
+            return None
         if isinstance(exc, runwayml.APITimeoutError):
             return ProviderUnavailable(
                 f"Runway did not answer within {self.timeout:g} seconds. Try again in a few minutes"
