@@ -163,3 +163,19 @@ def page(browser):
     pg.js_errors = errors
     yield pg
     context.close()
+
+
+def register(page, base: str, email: str) -> None:
+    """Creates an account through the real form and logs in (registration itself never logs in: it
+    answers alike whether or not the e-mail had an account)."""
+    from tests.conftest import PASSWORD
+
+    page.goto(base + "/register")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Repeat password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url("**/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()

@@ -6,22 +6,9 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from tests.browser.conftest import ARTIFACTS, JOB_TIMEOUT_MS
-from tests.conftest import PASSWORD
+from tests.browser.conftest import ARTIFACTS, JOB_TIMEOUT_MS, register
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_in(page, live_server: str, email: str) -> None:
-    page.goto(live_server + "/register")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Repeat password").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    page.wait_for_url("**/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
 
 
 def test_tiny_upload_warning_and_near_duplicate_keeps_both_by_keyboard(live_server, page, tmp_path):
@@ -30,7 +17,7 @@ def test_tiny_upload_warning_and_near_duplicate_keeps_both_by_keyboard(live_serv
     tiny, again = tmp_path / "tiny.png", tmp_path / "tiny-again.png"
     Image.new("RGB", (8, 8), (0, 160, 60)).save(tiny)
     Image.new("RGB", (16, 16), (0, 160, 60)).save(again)
-    _sign_in(page, live_server, "kim@example.com")
+    register(page, live_server, "kim@example.com")
 
     page.set_input_files("input[type=file]", str(tiny))
     page.get_by_role("button", name="Make my formats").click()

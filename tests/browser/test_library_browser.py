@@ -4,23 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, JOB_TIMEOUT_MS
-from tests.conftest import PASSWORD
+from tests.browser.conftest import ARTIFACTS, JOB_TIMEOUT_MS, register
 
 pytestmark = pytest.mark.browser
-
-
-def _register(page, base: str, email: str) -> None:
-    page.goto(base + "/register")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Repeat password").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    # Registration answers alike whether or not the e-mail had an account (no auto-login): log in.
-    page.wait_for_url("**/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
 
 
 def test_deleting_an_in_use_image_shows_the_warning(live_server, page, app, tmp_path, photo_jpeg):
@@ -30,7 +16,7 @@ def test_deleting_an_in_use_image_shows_the_warning(live_server, page, app, tmp_
     from webapp.extensions import db
     from webapp.models import Asset, Show, User
 
-    _register(page, live_server, "lee@example.com")
+    register(page, live_server, "lee@example.com")
     artwork = tmp_path / "Winter Tour.jpg"
     artwork.write_bytes(photo_jpeg)
     page.set_input_files("input[type=file]", str(artwork))

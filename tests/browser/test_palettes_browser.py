@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.browser.conftest import ARTIFACTS, JOB_TIMEOUT_MS, new_context
+from tests.browser.conftest import ARTIFACTS, JOB_TIMEOUT_MS, new_context, register
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -27,19 +27,6 @@ def _artwork() -> bytes:
     buf = io.BytesIO()
     Image.fromarray(arr).save(buf, "PNG")
     return buf.getvalue()
-
-
-def _register(page, base: str, email: str) -> None:
-    page.goto(base + "/register")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Repeat password").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    # Registration answers alike whether or not the e-mail had an account (no auto-login): log in.
-    page.wait_for_url("**/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
 
 
 def _shoot(page, name: str) -> None:
@@ -60,7 +47,7 @@ def test_editing_a_role_changes_the_contrast_verdict_and_the_palette_goes_throug
 ):
     from playwright.sync_api import expect
 
-    _register(page, live_server, "ada@example.com")
+    register(page, live_server, "ada@example.com")
     art = tmp_path / "Night Bloom.png"
     art.write_bytes(_artwork())
     page.goto(live_server + "/palettes/new")

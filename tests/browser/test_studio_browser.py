@@ -8,23 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, JOB_TIMEOUT_MS
-from tests.conftest import PASSWORD
+from tests.browser.conftest import ARTIFACTS, JOB_TIMEOUT_MS, register
 
 pytestmark = pytest.mark.browser
-
-
-def _register(page, base: str, email: str) -> None:
-    page.goto(base + "/register")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Repeat password").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    # Registration answers alike whether or not the e-mail had an account (no auto-login): log in.
-    page.wait_for_url("**/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
 
 
 def _make_show(app, email: str) -> int:
@@ -76,7 +62,7 @@ def test_poster_for_a_show_font_change_costs_nothing_and_fills_the_poster_slot(l
     from webapp.extensions import db
     from webapp.models import Asset, Show
 
-    _register(page, live_server, "studio@example.com")
+    register(page, live_server, "studio@example.com")
     show_id = _make_show(app, "studio@example.com")
 
     page.goto(f"{live_server}/studio?show={show_id}")
