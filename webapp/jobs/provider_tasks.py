@@ -29,9 +29,10 @@ def _tag(index: int) -> str:
 PAID = ":paid"
 
 
-def hooks_for(ctx, index: int) -> tuple[TaskHooks | None, bool]:
+def hooks_for(ctx, index: int, start: float = 5.0, span: float = 85.0) -> tuple[TaskHooks | None, bool]:
     """Hooks for variation ``index`` of a JobContext's job (None outside a job: bulk items), and
-    whether the task being resumed is already in the ledger."""
+    whether the task being resumed is already in the ledger. Progress maps 0..1 into
+    [start, start + span] percent of the job's bar."""
     if getattr(ctx, "attempt", None) is None or not ctx.job_id:
         return None, False
     job_id = ctx.job_id
@@ -54,7 +55,7 @@ def hooks_for(ctx, index: int) -> tuple[TaskHooks | None, bool]:
 
         # A cancel is noticed by ``cancelled`` (which also stops the provider's task); here only record.
         with contextlib.suppress(JobCancelled):
-            ctx.progress(5 + 85 * max(0.0, min(1.0, fraction)), stage)
+            ctx.progress(start + span * max(0.0, min(1.0, fraction)), stage)
 
     def cancelled() -> bool:
         with db.engine.connect() as conn:
