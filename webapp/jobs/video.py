@@ -63,7 +63,12 @@ def _hooks(ctx: JobContext, start: float, span: float) -> tuple[TaskHooks, bool]
         return row is None or row.status != JobStatus.RUNNING.value or row.attempts != ctx.attempt
 
     def progress(fraction: float, stage: str) -> None:
-        ctx.progress(start + span * max(0.0, min(1.0, fraction)), stage)
+        import contextlib
+
+        # A cancel is noticed by ``cancelled`` (which also stops the provider's task and records the
+        # charge); raising here would skip both.
+        with contextlib.suppress(JobCancelled):
+            ctx.progress(start + span * max(0.0, min(1.0, fraction)), stage)
 
     hooks = TaskHooks(
         resume_task_id=resume, save_task_id=save_task_id, progress=progress, cancelled=cancelled
