@@ -16,11 +16,12 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import worker_env
+from tests.integration import test_i16providers_flow as flow
 from tests.integration.test_budget_and_ledger import configure, ledger_rows, spend
-from tests.integration.test_i16providers_flow import fast_polls, runway_fake  # noqa: F401  (fixtures)
 from tests.integration.test_races import ROOT, Workers, _jobs, _wait
 
 pytestmark = pytest.mark.usefixtures("app")
+fast_polls, runway_fake = flow.fast_polls, flow.runway_fake  # fixtures: Runway fake, 10 ms polls
 KEY = "key_platform_runway_kill_0005"
 SCRIPT = "The Night Parade. One night only at the Blue Room. Tickets on sale now."
 
@@ -88,7 +89,7 @@ def test_killed_worker_resumes_the_same_clip_and_voice_tasks_and_cancel_deletes_
     pg_url,
     media_root,
     queue_prefix,
-    photo_jpeg,  # noqa: F811
+    photo_jpeg,
 ):
     from webapp.extensions import db
     from webapp.models import Asset, Provider, User
@@ -189,4 +190,79 @@ def test_killed_worker_resumes_the_same_clip_and_voice_tasks_and_cancel_deletes_
         f"after resume clip={resumed['clip_polls']} voice={resumed['voice_polls']}; "
         f"cancelled task polls={polls(runway_fake, third_task)}; ledger rows={len(ledger_rows(app))} "
         f"sum=${total} (clip ${clip_price}, voice ${voice_price}); spend={spend(app, pid)}"
+    )
+
+
+def test_killed_worker_mid_runway_bulk_item_resumes_the_same_task_and_pays_once(
+    app,
+    make_user,
+    runway_fake,
+    pg_url,
+    media_root,
+    queue_prefix,
+):
+    """A bulk item drawn by Runway stores its task id on the item before polling; the worker is
+    SIGKILLed mid-task, the bulk sweeper hands the item to a new pump, which resumes the same task."""
+    from webapp.extensions import db
+    from webapp.models import BulkBatch, BulkItem, User
+    from webapp.services import bulk
+    from webapp.services.bulk import sweep
+
+    pid = configure(app, "runway", key=KEY, base_url=runway_fake.url, monthly_budget=Decimal("5"))
+    uid, _ = make_user(role="admin")
+    runway_fake.hold = True
+    with app.app_context():
+        settings = bulk.BatchSettings(provider="runway", image_type="square", variations=1)
+        user = db.session.get(User, uid)
+        batch_id = bulk.create_and_start(user, bulk.parse_prompts("a jazz poster"), settings).id
+
+    def item() -> BulkItem:
+        with app.app_context():
+            row = db.session.scalar(select(BulkItem).where(BulkItem.batch_id == batch_id))
+            db.session.expunge(row)
+            return row
+
+    w = live_workers(pg_url, media_root, queue_prefix, count=1)
+    try:
+        _wait(lambda: (item().provider_task_id or "").startswith("v0:task-"), "the task id on the item")
+        task_id = item().provider_task_id.split(":")[1]
+        _wait(lambda: polls(runway_fake, task_id) >= 3, "polling")
+        assert spend(app, pid) == (Decimal(0), Decimal("0.08"))  # held for the task
+    finally:
+        w.kill()
+    polls_before = polls(runway_fake, task_id)
+    assert runway_fake.creates == 1 and item().status == "running"
+
+    def reset() -> bool:
+        with app.app_context():
+            return bool(sweep(stale_seconds=1)["items_reset"])
+
+    _wait(reset, "the bulk sweeper to hand the item back (its heartbeat stops with the worker)")
+    runway_fake.hold = False
+    w2 = live_workers(pg_url, media_root, queue_prefix, count=1)
+    try:
+
+        def finished() -> bool:
+            with app.app_context():
+                status = db.session.get(BulkBatch, batch_id).status
+                db.session.commit()
+            return status == "finished"
+
+        _wait(finished, "the batch to finish")
+    finally:
+        w2.stop()
+    done = item()
+    assert done.status == "succeeded", done.error
+    assert done.provider_task_id is None  # cleared once the image was recorded
+    assert runway_fake.creates == 1 and runway_fake.deleted == []
+    rows = ledger_rows(app)
+    assert [(r.operation, r.outcome, r.images, r.cost) for r in rows] == [
+        ("generate", "success", 1, Decimal("0.08"))
+    ]
+    assert spend(app, pid) == (Decimal("0.08"), Decimal(0))
+    assert done.cost == Decimal("0.08")
+    print(
+        f"\nFIGURES runway bulk kill: creates={runway_fake.creates} deletes={len(runway_fake.deleted)} "
+        f"polls before kill={polls_before} total={polls(runway_fake, task_id)}; ledger rows={len(rows)} "
+        f"sum=${sum((r.cost for r in rows), Decimal(0))}; spend={spend(app, pid)}"
     )
