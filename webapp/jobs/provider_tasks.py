@@ -115,7 +115,15 @@ def hooks_for(ctx, index: int, start: float = 5.0, span: float = 85.0) -> tuple[
                 return status == "cancelled" or batch == "cancelled"
         return status != JobStatus.RUNNING.value
 
-    hooks = TaskHooks(resume_task_id=resume, save_task_id=save, progress=progress, cancelled=cancelled)
+    from webapp.services.inprocess import task_wait_limit
+
+    hooks = TaskHooks(
+        resume_task_id=resume,
+        save_task_id=save,
+        progress=progress,
+        cancelled=cancelled,
+        wait_limit=task_wait_limit(),
+    )
     return hooks, paid
 
 

@@ -70,8 +70,14 @@ def _hooks(ctx: JobContext, start: float, span: float) -> tuple[TaskHooks, bool]
         with contextlib.suppress(JobCancelled):
             ctx.progress(start + span * max(0.0, min(1.0, fraction)), stage)
 
+    from webapp.services.inprocess import task_wait_limit
+
     hooks = TaskHooks(
-        resume_task_id=resume, save_task_id=save_task_id, progress=progress, cancelled=cancelled
+        resume_task_id=resume,
+        save_task_id=save_task_id,
+        progress=progress,
+        cancelled=cancelled,
+        wait_limit=task_wait_limit(),
     )
     return hooks, paid
 
