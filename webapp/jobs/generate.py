@@ -233,11 +233,9 @@ def generate_variation(
         except TaskCancelled:
             # The provider was asked to stop its task, but a started task is not refunded (Runway):
             # count it as possibly billed, like a timeout after sending, never as a silent $0.
-            charge.settle(
-                price,
-                "cancelled_maybe_billed",
-                money.CANCELLED_TASK,
-            )
+            # (A task already in the ledger is not recorded again.)
+            if not already_paid:
+                charge.settle(price, "cancelled_maybe_billed", money.CANCELLED_TASK)
             raise JobCancelled from None
         except _NoSlot as exc:
             charge.release()  # never sent: nothing spent
