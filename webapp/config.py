@@ -84,6 +84,9 @@ class Settings:
     job_stale_seconds: int = 90
     # Without a job queue, jobs run on this many background threads of each web process.
     in_process_job_threads: int = 2
+    # ... and such a job waits at most this long on a provider's task (Runway) before giving the
+    # thread back (failed with Retry; Retry resumes the same task).
+    in_process_task_wait_seconds: int = 300
     job_retry_intervals: tuple[int, ...] = (5, 30, 120)
     redis_connect_timeout: float = 0.5
     session_idle_minutes: int = 120
@@ -207,6 +210,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         job_heartbeat_seconds=_int(env.get("JOB_HEARTBEAT_SECONDS"), 10, "JOB_HEARTBEAT_SECONDS"),
         job_stale_seconds=_int(env.get("JOB_STALE_SECONDS"), 90, "JOB_STALE_SECONDS"),
         in_process_job_threads=_int(env.get("IN_PROCESS_JOB_THREADS"), 2, "IN_PROCESS_JOB_THREADS"),
+        in_process_task_wait_seconds=_int(
+            env.get("IN_PROCESS_TASK_WAIT_SECONDS"), 300, "IN_PROCESS_TASK_WAIT_SECONDS"
+        ),
         job_retry_intervals=retry_intervals,
         redis_connect_timeout=float(env.get("REDIS_CONNECT_TIMEOUT", "0.5")),
         session_idle_minutes=_int(env.get("SESSION_IDLE_MINUTES"), 120, "SESSION_IDLE_MINUTES"),

@@ -30,6 +30,7 @@ HEAVY_MODULES = (
     "webapp.media.animate",
     "webapp.media.probe",
     "webapp.jobs.video",
+    "webapp.jobs.video_still",
 )
 
 

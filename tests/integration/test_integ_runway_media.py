@@ -29,7 +29,7 @@ def test_runway_clip_and_voice_estimate_budget_and_ledger_agree(app, producer, r
             "format": "story",
             "seconds": 6,
             "provider": "runway",
-            "prompt": "lanterns drift over the crowd",
+            "motion_prompt": "lanterns drift over the crowd",
         },
         headers=producer["auth"],
     )

@@ -19,18 +19,23 @@ from webapp.services import jobs as job_service
 from webapp.services.media import VideoSettings, VoiceSettings
 
 ERR = ref("Problem")
+ONE_SOURCE = "Give exactly one of asset_id (animate a library image) or prompt (draw a still first)."
 ID_FIELD = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
 VIDEO_INPUT = {
     "type": "object",
-    "required": ["asset_id"],
+    "description": "Exactly one of `asset_id` (animate a library image) and `prompt` (draw a still first "
+    "with `image_provider`, a provider or a tier, then animate it; the still is saved as the clip's parent).",
     "properties": {
         "asset_id": ID_FIELD,
+        "prompt": {"type": "string", "minLength": 1, "maxLength": 4000},
+        "image_provider": {"type": "string", "minLength": 1, "maxLength": 40},
+        "image_quality": {"type": "string", "enum": ["low", "medium", "high"]},
         "format": {"type": "string", "enum": list(VIDEO_FORMATS)},
         "seconds": {"type": "integer", "minimum": MIN_SECONDS, "maximum": MAX_SECONDS},
         "motion": {"type": "string", "enum": list(MOTIONS)},
         "title_reveal": {"type": "boolean"},
         "provider": {"type": "string", "minLength": 1, "maxLength": 40},
-        "prompt": {"type": "string", "maxLength": MAX_SCRIPT_CHARS},
+        "motion_prompt": {"type": "string", "maxLength": MAX_SCRIPT_CHARS},
         "show_id": {"type": ["integer", "null"], "minimum": 1, "maximum": 2**31 - 1},
     },
 }
@@ -62,7 +67,7 @@ def _checked(body: dict, schema: dict) -> dict:
         )
         if not ok:
             errors[key] = [f"Must be {' or '.join(t for t in allowed if t != 'null')}."]
-    for key in schema["required"]:
+    for key in schema.get("required", ()):
         if body.get(key) is None:
             errors.setdefault(key, ["Required."])
     if errors:
@@ -78,7 +83,7 @@ def _accepted(job, location: str):
 @operation(
     "POST",
     "/videos",
-    summary="Animate one of your images into an MP4 clip (local: free, offline Ken Burns motion)",
+    summary="Animate one of your images, or a still drawn from a prompt, into an MP4 clip (local: free)",
     scope="write",
     tag="ai",
     body={"json": VIDEO_INPUT},
@@ -86,14 +91,19 @@ def _accepted(job, location: str):
 )
 def start_video():
     body = _checked(json_body(), VIDEO_INPUT)
+    if (body.get("asset_id") is None) == (body.get("prompt") is None):
+        raise validation_error({"asset_id": [ONE_SOURCE]})
     settings = VideoSettings(
-        asset_id=body["asset_id"],
+        asset_id=body.get("asset_id"),
+        image_prompt=body.get("prompt") or "",
+        image_provider=body.get("image_provider") or "free",
+        image_quality=body.get("image_quality") or "medium",
         format=body.get("format", "story"),
         seconds=body.get("seconds", 6),
         motion=body.get("motion", "push-in"),
         title_reveal=bool(body.get("title_reveal", False)),
         provider=body.get("provider") or "local",
-        prompt=body.get("prompt") or "",
+        prompt=body.get("motion_prompt") or "",
         show_id=body.get("show_id"),
     )
     try:

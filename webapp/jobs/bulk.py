@@ -39,6 +39,8 @@ class ItemContext:
     owner_id: int
     label: str
     job_id: int | None = None
+    item_id: int | None = None  # the BulkItem row and this pump's claim on it: a provider task's id is
+    token: str | None = None  # saved there before polling (jobs.provider_tasks), so a re-claim resumes it
     stored_keys: list[str] = field(default_factory=list)
     claim: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
@@ -255,7 +257,7 @@ def process_item(item_id: int, token: str) -> None:
         "bulk_item_id": item.id,
         "bulk_batch_id": batch.id,
     }
-    ctx = ItemContext(owner_id=user.id, label=f"bulk{batch.id}-{item.id}")
+    ctx = ItemContext(owner_id=user.id, label=f"bulk{batch.id}-{item.id}", item_id=item.id, token=token)
     db.session.commit()
     for index in range(have, wanted):
         beat = db.session.execute(

@@ -23,15 +23,13 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
 
 from webapp import metrics
 from webapp.base_urls import BaseUrlRefused
 from webapp.extensions import db
-from webapp.imaging import FORMATS, analyze, decode, encode
-from webapp.imaging.bleed import full_bleed
-from webapp.jobs import provider_tasks
+from webapp.jobs import money, provider_tasks
 from webapp.jobs.runner import JobCancelled, JobContext, JobError, RetryableJobError, execute
+from webapp.jobs.still_store import store_still
 from webapp.models import Asset, User, UserKey, utcnow
 from webapp.providers import (
     ContentBlocked,
@@ -42,9 +40,7 @@ from webapp.providers import (
     create_provider,
 )
 from webapp.providers.media import TaskCancelled
-from webapp.services import budget, ledger, ratelimit
-from webapp.services.assets import apply_analysis, storage_key
-from webapp.services.describe import describe_new
+from webapp.services import budget, ratelimit
 from webapp.services.generation import full_prompt
 from webapp.services.jobs import stored_outputs
 from webapp.services.keys import base_url_for, platform_key, user_key_plaintext
@@ -168,11 +164,18 @@ def _key_for(route: Route, user: User) -> str | None:
 
 
 def generate_variation(
-    ctx, user, routes: list[Route], p: dict, index: int, source_bytes: list[bytes]
+    ctx,
+    user,
+    routes: list[Route],
+    p: dict,
+    index: int,
+    source_bytes: list[bytes],
+    progress: tuple[float, float] = (5.0, 85.0),
 ) -> dict:
     """Draw one variation through `routes` (first, then allowed fallbacks). `ctx` needs owner_id,
     job_id (or None), label (for filenames), put(key, data, type) and stored_keys — a JobContext,
-    or the bulk runner's item context."""
+    or the bulk runner's item context. A provider task's progress fills `progress` = (start, span)
+    percent of the job's bar."""
     last_error: ProviderError | None = None
     for attempt, route in enumerate(routes):
         try:
@@ -192,7 +195,9 @@ def generate_variation(
         )
         provider.configure(route.provider_row.options if route.provider_row is not None else None)
         hooks, already_paid = (
-            provider_tasks.hooks_for(ctx, index) if hasattr(provider, "task_hooks") else (None, False)
+            provider_tasks.hooks_for(ctx, index, *progress)
+            if hasattr(provider, "task_hooks")
+            else (None, False)
         )
         if hooks is not None:
             provider.task_hooks = hooks  # a task-based provider: the job row remembers the task
@@ -201,34 +206,14 @@ def generate_variation(
         price = estimate(route.provider_row, route.provider_name, route.model, size, quality, 1)
         per_minute = route.provider_row.images_per_minute if route.provider_row else 60
         bucket = ratelimit.fingerprint(route.provider_name, key)
-        reservation = None
-        if route.key_owner == "platform" and price > 0 and hooks is not None and hooks.resume_task_id:
-            # The attempt that created this task reserved its price before the create and died:
-            # take that reservation over (or, once in the ledger, there is nothing left to settle).
-            month = budget.current_month()
-            reservation = None if already_paid else budget.Reservation(route.provider_row.id, month, price)
-        elif route.key_owner == "platform" and price > 0:
-            try:
-                reservation = budget.reserve(route.provider_row, price)
-            except budget.BudgetExceeded as exc:
-                ledger.record(
-                    user.id,
-                    route,
-                    "generate",
-                    size,
-                    quality,
-                    0,
-                    Decimal(0),
-                    ctx.job_id,
-                    "budget_refused",
-                    exc.message,
-                )
-                return {
-                    "index": index,
-                    "status": "failed",
-                    "error": exc.message,
-                    "provider": route.provider_name,
-                }
+        resumed = bool(hooks is not None and hooks.resume_task_id)
+        charge = money.Charge(user.id, route, p.get("operation", "generate"), size, quality, ctx.job_id)
+        try:
+            charge.reservation = money.hold(route, price, resumed=resumed, paid=already_paid)
+        except budget.BudgetExceeded as exc:
+            charge.operation = "generate"
+            charge.settle(Decimal(0), "budget_refused", exc.message)
+            return {"index": index, "status": "failed", "error": exc.message, "provider": route.provider_name}
         seed = p.get("seed")
         request = ImageRequest(
             prompt=full_prompt(p),
@@ -248,24 +233,12 @@ def generate_variation(
         except TaskCancelled:
             # The provider was asked to stop its task, but a started task is not refunded (Runway):
             # count it as possibly billed, like a timeout after sending, never as a silent $0.
-            if reservation is not None:
-                budget.settle(reservation, price)
-            ledger.record(
-                user.id,
-                route,
-                p.get("operation", "generate"),
-                size,
-                quality,
-                0,
-                price,
-                ctx.job_id,
-                "cancelled_maybe_billed",
-                "Cancelled while the provider's task ran; it was asked to stop.",
-            )
+            # (A task already in the ledger is not recorded again.)
+            if not already_paid:
+                charge.settle(price, "cancelled_maybe_billed", money.CANCELLED_TASK)
             raise JobCancelled from None
         except _NoSlot as exc:
-            if reservation is not None:
-                budget.settle(reservation, Decimal(0))  # never sent: release it, nothing spent
+            charge.release()  # never sent: nothing spent
             last_error = RateLimited(
                 f"{route.spec.display_name} is at its limit of {per_minute} images a minute; "
                 "try again shortly.",
@@ -280,19 +253,8 @@ def generate_variation(
                 provider_tasks.clear(ctx)  # a retry must start a new task, not resume this one
             if already_paid or (hooks is not None and not task_over and provider_tasks.pending(ctx, index)):
                 # The provider's task lives on (a retry of this job resumes it, and pays then, with
-                # the reservation taken now) or is already in the ledger: record nothing as spent.
-                ledger.record(
-                    user.id,
-                    route,
-                    p.get("operation", "generate"),
-                    size,
-                    quality,
-                    0,
-                    Decimal(0),
-                    ctx.job_id,
-                    _outcome(exc),
-                    f"{exc.message} The provider's task continues; Retry resumes it.",
-                )
+                # the reservation held now) or is already in the ledger: record nothing as spent.
+                charge.note(_outcome(exc), f"{exc.message} {money.TASK_CONTINUES}")
                 return {
                     "index": index,
                     "status": "failed",
@@ -302,21 +264,8 @@ def generate_variation(
                     "retry_after": getattr(exc, "retry_after", None),
                     "retryable": True,
                 }
-            if reservation is not None:
-                # A timeout after sending may have been billed: count it, never silently $0.
-                budget.settle(reservation, price if billed_maybe else Decimal(0))
-            ledger.record(
-                user.id,
-                route,
-                p.get("operation", "generate"),
-                size,
-                quality,
-                0,
-                price if billed_maybe else Decimal(0),
-                ctx.job_id,
-                _outcome(exc),
-                exc.message,
-            )
+            # A timeout after sending may have been billed: count it, never silently $0.
+            charge.settle(price if billed_maybe else Decimal(0), _outcome(exc), exc.message)
             last_error = exc
             can_fall_back = isinstance(exc, RateLimited | ProviderUnavailable) and not billed_maybe
             if can_fall_back and attempt + 1 < len(routes):
@@ -338,20 +287,7 @@ def generate_variation(
             task_id = images[0].usage.get("task_id") if images and hooks is not None else None
             if task_id:
                 provider_tasks.mark_paid(ctx, index, str(task_id))  # committed with the ledger row
-            ledger.record(
-                user.id,
-                route,
-                p.get("operation", "generate"),
-                size,
-                quality,
-                len(images),
-                actual,
-                ctx.job_id,
-                "success",
-                None,
-            )
-            if reservation is not None:
-                budget.settle(reservation, actual)
+            charge.settle(actual, "success", None, count=len(images))
         if not images:
             return {
                 "index": index,
@@ -359,7 +295,7 @@ def generate_variation(
                 "error": "The provider returned no image.",
                 "provider": route.provider_name,
             }
-        asset = _store(ctx, images[0], p, route, index, actual, size)
+        asset = store_still(ctx, images[0], p, route, index, actual, size)
         if hooks is not None:
             provider_tasks.clear(ctx)
         return {
@@ -430,96 +366,3 @@ def _outcome(exc: ProviderError) -> str:
 
 def _seed(job_id: int, index: int) -> int:
     return int(hashlib.sha256(f"{job_id}:{index}".encode()).hexdigest()[:8], 16)
-
-
-def _store(ctx: JobContext, image, p: dict, route: Route, index: int, cost: Decimal, size: str) -> Asset:
-    """Bring the image to the exact format size full-bleed (crop when little is lost, else extend
-    the art from its own edges: never a pad; see imaging.bleed), store it, and commit its asset row."""
-    target = FORMATS[p["image_type"]]
-    canvas = full_bleed(decode(image.data), target.size)
-    data = encode(canvas, "jpeg")
-    sha = hashlib.sha256(data).hexdigest()
-    existing = db.session.query(Asset).filter_by(owner_id=ctx.owner_id, sha256=sha).one_or_none()
-    if existing is not None:
-        _link_bulk(p, existing, image.revised_prompt)
-        db.session.commit()
-        return existing
-    key = storage_key(ctx.owner_id, sha, "image/jpeg", ctx.writer)
-    ctx.put(key, data, "image/jpeg")
-    asset = Asset(
-        owner_id=ctx.owner_id,
-        kind="edited" if p.get("operation") == "edit" else "generated",
-        storage_key=key,
-        filename=f"{p['image_type']}-{getattr(ctx, 'label', ctx.job_id)}-{index + 1}.jpg",
-        content_type="image/jpeg",
-        bytes=len(data),
-        width=canvas.width,
-        height=canvas.height,
-        sha256=sha,
-        parent_id=p.get("source_asset_id"),
-        job_id=ctx.job_id,
-        show_id=p.get("show_id"),
-        source="ai",
-        hidden=bool(p.get("hidden", False)),
-        prompt=p["prompt"],
-        provenance={
-            "source": "ai",
-            "provider": route.provider_name,
-            "model": route.model,
-            "prompt": p["prompt"],
-            "negative": p.get("negative") or None,
-            "style": p.get("style"),
-            "seed": p.get("seed"),
-            "quality": p.get("quality"),
-            "size": size,
-            "key_owner": route.key_owner,
-            "cost": str(cost),
-            "revised_prompt": image.revised_prompt,
-            "job": ctx.job_id,
-            "variation": index,
-            # A task-based provider's own figures (Runway: task id and the credits it charged), for
-            # reconciling the ledger (priced from our table) with the provider's invoice.
-            **(
-                {"provider_task": {"id": image.usage["task_id"], "credits": image.usage.get("credits")}}
-                if (image.usage or {}).get("task_id")
-                else {}
-            ),
-        },
-    )
-    apply_analysis(asset, analyze(data), ctx.put)
-    # Committed even when a cancel landed during the provider call: the image was drawn and paid
-    # for, so it is kept and shown as "finished before the cancel" (the next checkpoint stops).
-    try:
-        describe_new(asset)
-        db.session.add(asset)
-        db.session.flush()
-        _link_bulk(p, asset, image.revised_prompt)
-        db.session.commit()  # the asset and (for bulk) its BulkImage row land together
-    except IntegrityError:
-        # The same bytes were committed meanwhile by another job (a double submit with a fixed
-        # seed): use that asset; remove only the copy this attempt wrote.
-        db.session.rollback()
-        ctx.discard_keys([k for k in (key, asset.thumb_key) if k])
-        winner = db.session.query(Asset).filter_by(owner_id=ctx.owner_id, sha256=sha).one()
-        _link_bulk(p, winner, image.revised_prompt)
-        db.session.commit()
-        return winner
-    ctx.stored_keys.clear()  # owned by the committed asset now
-    return asset
-
-
-def _link_bulk(p: dict, asset: Asset, revised_prompt: str | None) -> None:
-    if not p.get("bulk_item_id"):
-        return
-    from webapp.models import BulkImage
-
-    exists = db.session.query(BulkImage).filter_by(item_id=p["bulk_item_id"], asset_id=asset.id).first()
-    if exists is None:
-        db.session.add(
-            BulkImage(
-                item_id=p["bulk_item_id"],
-                batch_id=p["bulk_batch_id"],
-                asset_id=asset.id,
-                revised_prompt=revised_prompt,
-            )
-        )

@@ -10,6 +10,7 @@ file (`media.probe`) before it is stored, with a thumbnail, as an asset.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask import current_app
@@ -17,6 +18,7 @@ from sqlalchemy import select, update
 
 from webapp.base_urls import BaseUrlRefused
 from webapp.extensions import db
+from webapp.jobs import money, provider_tasks
 from webapp.jobs.runner import JobCancelled, JobContext, JobError, RetryableJobError, execute
 from webapp.models import Asset, Job, JobStatus, Show, User
 from webapp.providers.media import SpeechRequest, TaskCancelled, TaskHooks, VideoRequest
@@ -34,15 +36,23 @@ def run_voice(job_id: int) -> None:
     execute(job_id, _speak)
 
 
-def _hooks(ctx: JobContext, start: float, span: float) -> TaskHooks:
-    """Hooks bound to this attempt's row: progress maps 0..1 into [start, start+span] percent."""
-    resume = db.session.scalar(select(Job.provider_task_id).where(Job.id == ctx.job_id))
+CLIP_TAG = "clip:"  # Job.provider_task_id of a clip's or voice-over's task (a still's is v<n>:)
+
+
+def _hooks(ctx: JobContext, start: float, span: float) -> tuple[TaskHooks, bool]:
+    """Hooks bound to this attempt's row (progress maps 0..1 into [start, start+span] percent), and
+    whether the task being resumed is already in the ledger."""
+    stored = db.session.scalar(select(Job.provider_task_id).where(Job.id == ctx.job_id))
     db.session.commit()
+    resume = stored[len(CLIP_TAG) :] if stored and stored.startswith(CLIP_TAG) else None
+    paid = bool(resume and resume.endswith(provider_tasks.PAID))
+    if resume and paid:
+        resume = resume[: -len(provider_tasks.PAID)]
 
     def save_task_id(task_id: str) -> None:
         with db.engine.begin() as conn:
             rows = conn.execute(
-                update(Job).where(*ctx._mine()).values(provider_task_id=str(task_id)[:200])
+                update(Job).where(*ctx._mine()).values(provider_task_id=f"{CLIP_TAG}{task_id}"[:200])
             ).rowcount
         if not rows:
             raise JobCancelled
@@ -53,9 +63,36 @@ def _hooks(ctx: JobContext, start: float, span: float) -> TaskHooks:
         return row is None or row.status != JobStatus.RUNNING.value or row.attempts != ctx.attempt
 
     def progress(fraction: float, stage: str) -> None:
-        ctx.progress(start + span * max(0.0, min(1.0, fraction)), stage)
+        import contextlib
 
-    return TaskHooks(resume_task_id=resume, save_task_id=save_task_id, progress=progress, cancelled=cancelled)
+        # A cancel is noticed by ``cancelled`` (which also stops the provider's task and records the
+        # charge); raising here would skip both.
+        with contextlib.suppress(JobCancelled):
+            ctx.progress(start + span * max(0.0, min(1.0, fraction)), stage)
+
+    from webapp.services.inprocess import task_wait_limit
+
+    hooks = TaskHooks(
+        resume_task_id=resume,
+        save_task_id=save_task_id,
+        progress=progress,
+        cancelled=cancelled,
+        wait_limit=task_wait_limit(),
+    )
+    return hooks, paid
+
+
+def _task_pending(job_id: int) -> bool:
+    """A clip task is stored on the row and not yet in the ledger (a retry would resume it)."""
+    stored = db.session.scalar(select(Job.provider_task_id).where(Job.id == job_id))
+    db.session.commit()
+    return bool(stored and stored.startswith(CLIP_TAG) and not stored.endswith(provider_tasks.PAID))
+
+
+def _set_task(job_id: int, value: str | None, *, commit: bool = True) -> None:
+    db.session.execute(update(Job).where(Job.id == job_id).values(provider_task_id=value))
+    if commit:
+        db.session.commit()
 
 
 def _key_for(ctx: JobContext, name: str):
@@ -97,19 +134,28 @@ def _call(fn: Any) -> Any:
 
 
 def _paid(
-    ctx: JobContext, name: str, operation: str, size: str, model: str, units: dict[str, int], call: Any
+    ctx: JobContext,
+    name: str,
+    operation: str,
+    size: str,
+    model: str,
+    units: dict[str, int],
+    call: Any,
+    paid: bool = False,
+    resumed: bool = False,
 ) -> Any:
-    """A remote clip or voice-over goes through the same money rules as a still: priced from the
-    price table (`pricing.media_estimate`, what the estimate showed), reserved on a platform key's
-    monthly budget before the call, settled and written to the ledger after it. A cancelled task
-    was started and is not refunded, so it is recorded as possibly billed, never as $0. The free
-    offline renderer costs nothing and records nothing."""
+    """A remote clip or voice-over goes through the same money rules as a still (`jobs.money`): priced
+    from the price table (`pricing.media_estimate`, what the estimate showed), held on a platform key's
+    monthly budget before the call, settled and written to the ledger after it. A cancelled task was
+    started and is not refunded, so it is recorded as possibly billed, never as $0. A resumed task
+    (``resumed``: an earlier attempt created it and died) takes over that attempt's budget; once its
+    ledger row is written the row's task id is flagged paid (``paid`` on the next attempt), so it is
+    never recorded twice. A task that lives on after a failure (a timeout, a lost poll) is not charged
+    now: the retry resumes it and pays then. The free offline renderer costs nothing and records nothing."""
     if name == media.LOCAL:
         return _call(call)
-    from decimal import Decimal
-
     from webapp.providers import ProviderError
-    from webapp.services import budget, ledger
+    from webapp.services import budget
     from webapp.services.pricing import media_estimate
     from webapp.services.providers import RoutingError, plan
 
@@ -120,44 +166,47 @@ def _paid(
         raise JobError(str(exc) or f"{name} is not set up.") from None
     route = type(route)(route.provider_name, model, route.key_owner, route.provider_row, route.user_key_id)
     price = media_estimate(route.provider_row, name, model, **units)
-    reservation = None
-    if route.key_owner == "platform" and route.provider_row is not None:
-        try:
-            reservation = budget.reserve(route.provider_row, price)
-        except budget.BudgetExceeded as exc:
-            raise JobError(str(exc)) from None
+    charge = money.Charge(user.id, route, operation, size, "medium", ctx.job_id)
+    try:
+        charge.reservation = money.hold(route, price, resumed=resumed, paid=paid)
+    except budget.BudgetExceeded as exc:
+        raise JobError(str(exc)) from None
     db.session.commit()  # no transaction open while the provider works
-
-    def settle(cost: Decimal, outcome: str, detail: str | None) -> None:
-        if reservation is not None:
-            budget.settle(reservation, cost)
-        ledger.record(
-            user.id,
-            route,
-            operation,
-            size,
-            "medium",
-            1 if outcome == "success" else 0,
-            cost,
-            ctx.job_id,
-            outcome,
-            detail,
-        )
 
     try:
         result = call()
     except TaskCancelled:
-        settle(
-            price, "cancelled_maybe_billed", "Cancelled while the provider's task ran; it was asked to stop."
-        )
+        if not paid:
+            charge.settle(
+                price,
+                "cancelled_maybe_billed",
+                money.CANCELLED_TASK,
+            )
         raise JobCancelled from None
     except ProviderError as exc:
-        settle(price if exc.may_have_billed else Decimal(0), type(exc).__name__.lower(), exc.message)
+        if getattr(exc, "task_finished", False):
+            _set_task(ctx.job_id, None)  # over at the provider: a retry starts a new task
+        elif paid or _task_pending(ctx.job_id):
+            if not paid:
+                charge.note(
+                    type(exc).__name__.lower(),
+                    f"{exc.message} {money.TASK_CONTINUES}",
+                )
+            raise RetryableJobError(
+                f"{exc.message} Retry resumes the same provider task (no second charge)."
+            ) from None
+        if not paid:
+            charge.settle(
+                price if exc.may_have_billed else Decimal(0), type(exc).__name__.lower(), exc.message
+            )
         raise (RetryableJobError if exc.retryable else JobError)(str(exc)) from None
     except media.MediaUnavailable as exc:
-        settle(Decimal(0), "unavailable", str(exc))
+        charge.release()
         raise JobError(str(exc)) from None
-    settle(price, "success", None)
+    if not paid:
+        if result.task_id:  # flagged paid in the ledger row's transaction
+            _set_task(ctx.job_id, f"{CLIP_TAG}{result.task_id}{provider_tasks.PAID}"[:200], commit=False)
+        charge.settle(price, "success", None, count=1)
     return result
 
 
@@ -175,7 +224,13 @@ def _store(ctx: JobContext, result: Any, **fields: Any) -> Asset:
 
 
 def _animate(ctx: JobContext) -> None:
-    source = db.session.get(Asset, ctx.input.get("asset_id"))
+    fresh = bool(ctx.input.get("still"))
+    if fresh:  # step 1 of 2: draw the still (jobs.video_still), then animate it like a library image
+        from webapp.jobs.video_still import SHARE, still_asset
+
+        source = still_asset(ctx)
+    else:
+        source = db.session.get(Asset, ctx.input.get("asset_id"))
     if source is None or source.owner_id != ctx.owner_id or not source.is_image:
         raise JobError("The image was deleted before it could be animated. Choose another image.")
     key, filename, source_id, mime = source.storage_key, source.filename, source.id, source.content_type
@@ -185,7 +240,9 @@ def _animate(ctx: JobContext) -> None:
     db.session.commit()  # close the read before talking to storage
 
     name = ctx.input.get("provider") or media.LOCAL
-    ctx.progress(3, "Fetching the image")
+    start = SHARE + 2 if fresh else 5.0
+    step = "Step 2 of 2: " if fresh else ""
+    ctx.progress(start - 2, f"{step}Fetching the image")
     data = get_storage().get(key)
     cfg = current_app.config
     adapter = _call(
@@ -206,8 +263,10 @@ def _animate(ctx: JobContext) -> None:
         title=ctx.input.get("title", ""),
         subtitle=ctx.input.get("subtitle", ""),
     )
-    hooks = _hooks(ctx, 5, 85)
-    ctx.progress(5, "Rendering the clip" if name == media.LOCAL else "Asking the provider for the clip")
+    hooks, paid = _hooks(ctx, start, 90 - start)
+    ctx.progress(
+        start, step + ("Rendering the clip" if name == media.LOCAL else "Asking the provider for the clip")
+    )
     billed = request.seconds
     if name != media.LOCAL and (request.model or "gen4_turbo") == "gen4_turbo":
         billed = 5 if request.seconds <= 7 else 10  # the only lengths gen4_turbo makes (and bills)
@@ -219,6 +278,8 @@ def _animate(ctx: JobContext) -> None:
         request.model or "gen4_turbo",
         {"seconds": billed},
         lambda: adapter.animate(request, hooks),
+        paid=paid,
+        resumed=bool(hooks.resume_task_id),
     )
     ctx.progress(92, "Checking and saving the clip")
     stem = filename.rsplit(".", 1)[0] or "clip"
@@ -239,7 +300,10 @@ def _animate(ctx: JobContext) -> None:
             "usage": result.usage,
         },
     )
-    ctx.finish({"kind": "video", "provider": name, "format": request.format}, [asset])
+    result_info = {"kind": "video", "provider": name, "format": request.format}
+    if fresh:
+        result_info["still_asset_id"] = source_id
+    ctx.finish(result_info, [asset])
 
 
 def _speak(ctx: JobContext) -> None:
@@ -251,7 +315,7 @@ def _speak(ctx: JobContext) -> None:
         )
     )
     request = SpeechRequest(text=ctx.input["text"], voice=ctx.input.get("voice"))
-    hooks = _hooks(ctx, 5, 85)
+    hooks, paid = _hooks(ctx, 5, 85)
     ctx.progress(5, "Asking the provider to read the script")
     result = _paid(
         ctx,
@@ -261,6 +325,8 @@ def _speak(ctx: JobContext) -> None:
         request.model or "eleven_multilingual_v2",
         {"chars": len(request.text)},
         lambda: adapter.speak(request, hooks),
+        paid=paid,
+        resumed=bool(hooks.resume_task_id),
     )
     ctx.progress(92, "Checking and saving the voice promo")
     ext = {"audio/mpeg": "mp3", "audio/wav": "wav", "audio/mp4": "m4a"}.get(result.mime, "mp3")

@@ -61,6 +61,9 @@ class BulkItem(db.Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     cost: Mapped[Decimal] = mapped_column(Numeric(12, 4), default=Decimal(0))
+    # A provider task (Runway) this item's current variation is waiting on, ``v<n>:<id>[:paid]``, saved
+    # before the first poll so an item re-claimed after its worker died resumes it (jobs.provider_tasks).
+    provider_task_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 

@@ -85,6 +85,9 @@ class TaskHooks:
     """
 
     resume_task_id: str | None = None
+    # The longest this call may wait on the provider's task, if shorter than the provider's own limit
+    # (a job on the web process's thread pool gives the thread back; Retry resumes the task).
+    wait_limit: float | None = None
     save_task_id: Callable[[str], None] = lambda _task_id: None
     progress: Callable[[float, str], None] = lambda _fraction, _stage: None
     cancelled: Callable[[], bool] = lambda: False

@@ -95,7 +95,10 @@ class TaskRunner:
         return self._wait(task_id, hooks, what)
 
     def _wait(self, task_id: str, hooks: TaskHooks, what: str) -> TaskResult:
-        deadline = self.clock() + self.task_timeout
+        limit = self.task_timeout
+        if hooks.wait_limit is not None:
+            limit = max(0.001, min(limit, hooks.wait_limit))
+        deadline = self.clock() + limit
         interval = self.poll_interval
         cap = self.poll_interval * 8
         while True:
@@ -135,7 +138,7 @@ class TaskRunner:
                 hooks.progress(0.0, "Waiting in Runway's queue (the account's concurrency limit)")
             if self.clock() >= deadline:
                 raise ProviderUnavailable(
-                    f"Runway did not finish within {self.task_timeout:g} seconds. Retry the job: it "
+                    f"Runway did not finish within {limit:g} seconds. Retry the job: it "
                     "resumes the same task rather than paying for a new one.",
                     may_have_billed=True,
                     detail=f"task {task_id} still {status}",

@@ -362,14 +362,17 @@ _register(
 
 
 def animate(user: User, settings: Any, *, idempotency_key: str | None = None, inline: bool = False) -> Job:
-    """A clip from a library image (`services.media.VideoSettings`); ``local`` renders offline, free."""
+    """A clip (`services.media.VideoSettings`) from a library image, or from a still drawn first from a
+    prompt (``image_prompt``: exactly one of the two). ``local`` renders offline, free. The still of a
+    fresh clip follows the generation rules — provider or tier, the hourly AI allowance, the monthly
+    budget up front — and is drawn in the same job (`jobs.video_still`)."""
     from webapp.services import media
 
     require_feature(user)
-    asset = owned(Asset, settings.asset_id, user, "image")
+    asset = None if settings.fresh else owned(Asset, settings.asset_id, user, "image")
     show = owned(Show, settings.show_id, user, "show") if settings.show_id not in (None, "") else None
     errors = settings.errors()
-    if not asset.is_image:
+    if asset is not None and not asset.is_image:
         errors["asset_id"] = ["That is a video or audio file: choose an image to animate."]
     if not errors and not media.provider_can(settings.provider, "animate"):
         errors["provider"] = [
@@ -379,17 +382,43 @@ def animate(user: User, settings: Any, *, idempotency_key: str | None = None, in
         errors["provider"] = [media.route_problem(user, settings.provider)]
     if errors:
         raise ActionError("invalid", next(iter(errors.values()))[0], errors)
+    still, also = _still_for(user, settings, show) if settings.fresh else (None, None)
     try:
         return job_service.start(
             user,
             "video",
-            settings.payload(asset, show),
+            settings.payload(asset, show, still),
             inline=inline,
             allowance=("media", 1, None),
+            also=also,
             idempotency_key=idempotency_key,
         )
     except limits.LimitReached as exc:
         raise ActionError.from_limit(exc) from None
+
+
+def _still_for(user: User, settings: Any, show: Show | None) -> tuple[dict, tuple | None]:
+    """The generation payload of a fresh clip's still and the AI allowance it takes (the rules of
+    `generate`: validation and routing, the platform budget checked up front)."""
+    from webapp.services import generation
+    from webapp.services.providers import RoutingError
+
+    req = settings.still_request(show)
+    try:
+        q = generation.quote(user, req)
+        payload = generation.payload_for(user, req, q)
+    except (generation.GenerationError, RoutingError, LookupError) as exc:
+        message = getattr(exc, "message", None) or str(exc)
+        raise ActionError("invalid", message, {"image_prompt": [message]}) from None
+    if q.route.key_owner == "platform" and q.route.provider_row is not None and q.total > 0:
+        try:
+            budget.check(q.route.provider_row, q.total)
+        except budget.BudgetExceeded as exc:
+            raise ActionError("budget", exc.message) from None
+    also = None
+    if q.allowance is not None and q.allowance.limit is not None:
+        also = ("ai", 1, q.allowance.limit)
+    return payload, also
 
 
 def voiceover(user: User, settings: Any, *, idempotency_key: str | None = None, inline: bool = False) -> Job:
@@ -433,7 +462,7 @@ def voiceover(user: User, settings: Any, *, idempotency_key: str | None = None, 
 _register(
     ActionSpec(
         "animate",
-        ("feature", "ownership", "validation", "allowance"),
+        ("feature", "ownership", "validation", "allowance", "budget"),
         ("web:studio.animate", "api:api.start_video", "cli:animate"),
         "media",
     )

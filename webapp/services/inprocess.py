@@ -56,6 +56,21 @@ def running_as() -> str | None:
     return _running_as.get()
 
 
+def task_wait_limit() -> float | None:
+    """How long a job on this pool may wait on a provider's task (Runway) before giving its thread back,
+    or None outside the pool. The job then fails with Retry, the task keeps running at the provider and
+    Retry resumes it (no second task, nothing billed twice); `IN_PROCESS_TASK_WAIT_SECONDS`, default
+    300."""
+    if running_as() is None:
+        return None
+    from flask import current_app
+
+    try:
+        return max(1.0, float(current_app.config.get("IN_PROCESS_TASK_WAIT_SECONDS", 300)))
+    except (TypeError, ValueError):
+        return 300.0
+
+
 def owner_alive(worker: str | None) -> bool | None:
     """Whether the process named by an in-process job's `worker` still runs.
 

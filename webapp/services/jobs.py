@@ -55,14 +55,16 @@ def start(
     inline: bool = False,
     *,
     allowance: tuple[str, int, int | None] | None = None,
+    also: tuple[str, int, int | None] | None = None,
     idempotency_key: str | None = None,
 ) -> Job:
     """Create the job row (with its allowance reservation, in ONE transaction), commit, then
     enqueue it (or run it here if the queue is down). Called only by `services.actions`.
 
     `allowance=(kind, amount, override)` reserves that much of the producer's hourly allowance
-    (raises limits.LimitReached). `idempotency_key`: a second submission with the same key gets
-    the first job back instead of a new one (double clicks, retried API calls).
+    (raises limits.LimitReached); `also` reserves a second kind with the same row (a clip drawn from a
+    fresh AI still takes one media and one AI image). `idempotency_key`: a second submission with the
+    same key gets the first job back instead of a new one (double clicks, retried API calls).
     `inline=True` runs it in this process right away (the CLI: an operator waits for the result
     and no worker may be running)."""
     if kind not in JOB_KINDS:
@@ -76,7 +78,10 @@ def start(
     payload = {**payload, "request_id": request_id_var.get()}  # follow the request into the worker
     if allowance is not None:
         payload["allowance"] = {"kind": allowance[0], "override": allowance[2]}
+    if also is not None:
+        payload["allowance_also"] = {"kind": also[0], "override": also[2]}
     reservation = limits.reserve(allowance[0], owner, allowance[1], allowance[2]) if allowance else None
+    second = limits.reserve(also[0], owner, also[1], also[2]) if also else None
     job = Job(
         owner_id=owner.id,
         kind=kind,
@@ -88,8 +93,9 @@ def start(
     db.session.add(job)
     try:
         db.session.flush()
-        if reservation is not None:
-            reservation.job_id = job.id
+        for row in (reservation, second):
+            if row is not None:
+                row.job_id = job.id
         db.session.commit()
     except IntegrityError:
         db.session.rollback()  # the reservation goes with it
@@ -270,6 +276,10 @@ def retry(job: Job) -> bool:
         owner = db.session.get(User, job.owner_id)
         amount = retry_amount(job)
         reservation = limits.reserve(claim["kind"], owner, amount, claim.get("override"))
+    also = (job.input or {}).get("allowance_also")
+    second = None
+    if also and not stored_outputs(job.id):  # a fresh clip's still not drawn yet: its AI image again
+        second = limits.reserve(also["kind"], db.session.get(User, job.owner_id), 1, also.get("override"))
     rows = db.session.execute(
         update(Job)
         .where(Job.id == job.id, Job.status.in_([JobStatus.FAILED.value, JobStatus.CANCELLED.value]))
@@ -288,8 +298,9 @@ def retry(job: Job) -> bool:
     if not rows:
         db.session.rollback()
         return False
-    if reservation is not None:
-        reservation.job_id = job.id
+    for row in (reservation, second):
+        if row is not None:
+            row.job_id = job.id
     db.session.commit()
     db.session.refresh(job)
     enqueue(job)

@@ -44,11 +44,16 @@ def _int(value: Any) -> int | None:
         return None
 
 
+STILL_CHOICES = ("free", "budget", "premium", "auto")  # tiers; any other value names a provider
+
+
 @dataclass(frozen=True)
 class VideoSettings:
-    """A clip from one library image."""
+    """A clip from one library image (``asset_id``) or from a still drawn first (``image_prompt``, with
+    ``image_provider``: a provider name or a tier, and ``image_quality``). ``prompt`` is the motion text
+    a premium video provider reads."""
 
-    asset_id: Any
+    asset_id: Any = None
     format: str = "story"
     seconds: Any = 6
     motion: str = "push-in"
@@ -56,9 +61,22 @@ class VideoSettings:
     provider: str = LOCAL
     prompt: str = ""
     show_id: Any = None
+    image_prompt: str = ""
+    image_provider: str = "free"
+    image_quality: str = "medium"
+
+    @property
+    def fresh(self) -> bool:
+        """The clip starts from a still drawn for it (a prompt), not a library image."""
+        return self.asset_id in (None, "")
 
     def errors(self) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
+        has_prompt = isinstance(self.image_prompt, str) and bool(self.image_prompt.strip())
+        if self.fresh and not has_prompt:
+            found["asset_id"] = ["Choose an image to animate, or describe a new one to draw first."]
+        elif not self.fresh and has_prompt:
+            found["prompt"] = ["Give either an image or a prompt for a new one, not both."]
         if self.format not in VIDEO_FORMATS:
             found["format"] = [f"Choose {', '.join(VIDEO_FORMATS)}."]
         seconds = _int(self.seconds)
@@ -72,12 +90,32 @@ class VideoSettings:
             found["provider"] = ["Choose a provider (local is free and offline)."]
         return found
 
-    def payload(self, asset: Asset, show: Show | None) -> dict[str, Any]:
+    def still_request(self, show: Show | None) -> Any:
+        """The generation request for the still of a fresh clip (validated by the generation rules)."""
+        from webapp.services.generation import GenerationRequest
+
+        choice = self.image_provider or "free"
+        tiered = choice in STILL_CHOICES
+        return GenerationRequest(
+            prompt=self.image_prompt,
+            image_type={"story": "poster", "square": "square", "landscape": "banner"}[self.format],
+            provider=None if tiered else choice,
+            tier=choice if tiered else None,
+            quality=self.image_quality or "medium",
+            variations=1,
+            show_id=show.id if show is not None else None,
+        )
+
+    def payload(self, asset: Asset | None, show: Show | None, still: dict | None = None) -> dict[str, Any]:
         title = subtitle = ""
         if self.title_reveal:
-            title, subtitle = title_lines(show, asset)
+            if asset is None and show is None:
+                title = self.image_prompt.strip()[:60]
+            else:
+                title, subtitle = title_lines(show, asset)
         return {
-            "asset_id": asset.id,
+            "asset_id": asset.id if asset is not None else None,
+            "still": still,
             "format": self.format,
             "seconds": int(self.seconds),
             "motion": self.motion,

@@ -26,8 +26,22 @@ MOTION_LABELS = {
 }
 
 
+STILL_SOURCES = [("library", "An image from my library"), ("new", "A new image drawn from a prompt")]
+STILL_PROVIDERS = [
+    ("free", "Free tier (offline, instant)"),
+    ("budget", "Budget tier (Stable Diffusion)"),
+    ("premium", "Premium tier"),
+    ("auto", "Auto (the best my allowance and budget allow)"),
+]
+
+
 class VideoForm(FlaskForm):
+    source = SelectField("Start from", choices=STILL_SOURCES, default="library")
     asset_id = SelectField("Image", coerce=parse_id, validate_choice=False)
+    image_prompt = TextAreaField(
+        "Describe the image to draw first", validators=[Optional(), Length(max=4000)]
+    )
+    image_provider = SelectField("Image provider or tier", default="free", validate_choice=False)
     format = SelectField("Format", choices=[(k, FORMAT_LABELS[k]) for k in VIDEO_FORMATS], default="story")
     seconds = IntegerField(
         "Length (seconds)",

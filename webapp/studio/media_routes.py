@@ -42,7 +42,9 @@ def _providers(method: str) -> list[tuple[str, str]]:
 
     offered = [("local", "Local (free, offline)")] if method == "animate" else []
     for p in enabled_providers():
-        if p.name != "local" and media_service.provider_can(p.name, method):
+        if p.name == "local" or p.name not in REGISTRY:
+            continue
+        if method == "generate" or media_service.provider_can(p.name, method):
             offered.append((p.name, REGISTRY[p.name].spec.display_name))
     return offered
 
@@ -54,8 +56,13 @@ def _shows() -> list[tuple[Any, str]]:
 def _video_page(
     form: VideoForm, job=None, error: str | None = None, status: int = 200
 ) -> ResponseReturnValue:
+    from webapp.studio.media_forms import STILL_PROVIDERS
+
     form.show.choices = _shows()
     form.provider.choices = _providers("animate")
+    form.image_provider.choices = STILL_PROVIDERS + [
+        (name, label) for name, label in _providers("generate") if name != "local"
+    ]
     images = _images()
     ctx: dict[str, Any] = {"form": form, "images": images, "error": error, "mode": "video"}
     if job is not None:
@@ -66,15 +73,32 @@ def _video_page(
 @bp.get("/video")
 @media_assistant_required
 def video() -> ResponseReturnValue:
-    """Video mode. ?asset= preselects the image, ?show= the show (its title for the reveal)."""
+    """Video mode. ?asset= preselects the image, ?show= the show (its title for the reveal, its details
+    as the prompt of a new still), ?source=new starts from a new image."""
     form = VideoForm(formdata=None)
     form.asset_id.data = id_arg("asset")
     form.show.data = id_arg("show")
-    if form.asset_id.data is None and form.show.data:
-        show = db.session.get(Show, form.show.data)
-        if show is not None and show.owner_id == current_user.id and show.poster_asset_id:
+    if request.args.get("source") == "new":
+        form.source.data = "new"
+    show = db.session.get(Show, form.show.data) if form.show.data else None
+    if show is not None and show.owner_id == current_user.id:
+        form.image_prompt.data = _still_prompt(show)
+        if form.asset_id.data is None and show.poster_asset_id:
             form.asset_id.data = show.poster_asset_id
     return _video_page(form)
+
+
+def _still_prompt(show: Show) -> str:
+    """A prompt for a new still from the show's details (the producer may rewrite it)."""
+    who = ", ".join(
+        str(p.get("name", p)) if isinstance(p, dict) else str(p) for p in (show.performers or [])[:3]
+    )
+    venue = f" at {show.venue_name}" if show.venue_name else ""
+    return (
+        f"A striking promotional image for “{show.title}”{venue}"
+        + (f", featuring {who}" if who else "")
+        + "."
+    )
 
 
 @bp.post("/video")
@@ -84,8 +108,11 @@ def animate() -> ResponseReturnValue:
     form = VideoForm()
     if not form.validate_on_submit():
         return _video_page(form, error="Some settings need changing.", status=422)
+    fresh = form.source.data == "new"
     settings = media_service.VideoSettings(
-        asset_id=form.asset_id.data,
+        asset_id=None if fresh else form.asset_id.data,
+        image_prompt=(form.image_prompt.data or "") if fresh else "",
+        image_provider=form.image_provider.data or "free",
         format=form.format.data,
         seconds=form.seconds.data,
         motion=form.motion.data,
