@@ -140,6 +140,9 @@ def test_button_shows_the_estimate_and_the_job_writes_words_ledger_and_budget(
         assert (res.kind, res.state, res.amount) == ("describe", "used", 1)
     page = client.get(f"/assets/{world['a']}").get_data(as_text=True)
     assert "Written by openai from the image" in page and VISION_WORDS["alt_text"] in page
+    job_page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert "AI description" in job_page and "described from the image" in job_page
+    assert "Download all three" not in job_page
     # The library search finds the new words.
     assert f"/assets/{world['a']}" in client.get("/library?q=moon").get_data(as_text=True)
     assert len(fake.requests_to("/v1/responses")) == 1
@@ -191,7 +194,7 @@ def test_malformed_answer_keeps_offline_words_and_shows_the_failure(app, client,
     assert 'data-testid="ai-describe-failed"' in page and "offline words were kept" in page
 
 
-def test_retry_after_a_429_does_not_describe_or_charge_twice(app, world, fake, run_jobs):
+def test_retry_after_a_429_does_not_describe_or_charge_twice(app, client, world, fake, run_jobs):
     from webapp.extensions import db
     from webapp.models import User
     from webapp.services import actions
@@ -218,6 +221,8 @@ def test_retry_after_a_429_does_not_describe_or_charge_twice(app, world, fake, r
     assert spend(app, world["provider"]) == (2 * PRICE, Decimal(0))
     assert {i["status"] for i in job.result["images"]} == {"described"}
     assert _asset(app, world["b"]).described_by == "openai"
+    job_page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert "done by an earlier attempt; not charged again" in job_page
 
 
 def test_retry_after_sigkill_does_not_charge_the_described_image_again(
