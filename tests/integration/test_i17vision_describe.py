@@ -256,8 +256,15 @@ def test_retry_after_sigkill_does_not_charge_the_described_image_again(
     assert job.status == "succeeded", job.error
     calls = fake.requests_to("/v1/responses")
     assert len(calls) == 3  # a once; b cut off by the kill, then b again
+    # a: paid once. b: the cut-off call may have been billed (recorded once, its reservation settled,
+    # nothing left reserved), then b described and paid.
     rows = _describe_rows(app)
-    assert [(r.outcome, r.cost) for r in rows] == [("success", PRICE), ("success", PRICE)]
+    assert [(r.outcome, r.cost) for r in rows] == [
+        ("success", PRICE),
+        ("interrupted_maybe_billed", PRICE),
+        ("success", PRICE),
+    ]
+    assert spend(app, world["provider"]) == (3 * PRICE, Decimal(0))
     assert _asset(app, world["b"]).described_by == "openai"
     reused = [i for i in job.result["images"] if i.get("reused")]
     assert [i["asset_id"] for i in reused] == [world["a"]]

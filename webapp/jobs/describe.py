@@ -65,6 +65,9 @@ def _describe(ctx: JobContext) -> None:
             rec = describe_ai.record_of(asset)
             results.append({"asset_id": asset_id, "status": rec["status"], "reused": True})
             continue
+        rec = describe_ai.record_of(asset)
+        if rec.get("status") == describe_ai.STATUS_SENT and rec.get("job_id") == ctx.job_id:
+            _interrupted(ctx, user, route, asset, rec)
         if provider is None:
             provider = _provider(route, user)
         outcome = _describe_one(ctx, user, route, provider, asset)
@@ -118,18 +121,35 @@ def _describe_one(ctx: JobContext, user: User, route, provider, asset: Asset) ->
                 "budget_refused", exc.message,
             )  # fmt: skip
             return {"asset_id": asset_id, "status": "failed", "error": exc.message, "stop": True}
+    base = {
+        "job_id": ctx.job_id,
+        "provider": route.provider_name,
+        "model": route.model,
+        "cost": str(price),
+        "key_owner": route.key_owner,
+    }
+    held = None
+    if reservation is not None:
+        held = {"provider_id": reservation.provider_id, "month": reservation.month, "amount": str(price)}
+    # Committed before sending: if this process dies during the call, the retry knows the call was
+    # made (and may have been billed) and settles its reservation instead of leaking it.
+    _mark(asset, {**base, "status": describe_ai.STATUS_SENT, "attempt": ctx.attempt, "reserved": held})
     db.session.commit()  # no transaction open while the provider answers
     try:
         raw = vision_describe(provider, route.model, image, mime, text)
     except ProviderError as exc:
         billed = bool(getattr(exc, "may_have_billed", False))
         cost = price if billed else Decimal(0)
-        if reservation is not None:
-            budget.settle(reservation, cost)
         outcome = "rate_limited" if isinstance(exc, RateLimited) else type(exc).__name__.lower()
+        _mark(
+            db.session.get(Asset, asset_id),
+            {**base, "cost": str(cost), "status": "failed", "error": exc.message},
+        )
         ledger.record(
             user.id, route, "describe", SIZE, describe_ai.QUALITY, 0, cost, ctx.job_id, outcome, exc.message
         )
+        if reservation is not None:
+            budget.settle(reservation, cost)
         retryable = isinstance(exc, RateLimited | ProviderUnavailable) or bool(
             getattr(exc, "retryable", False)
         )
@@ -144,14 +164,7 @@ def _describe_one(ctx: JobContext, user: User, route, provider, asset: Asset) ->
     words, problem = describe_ai.clean_answer(raw)
     asset = db.session.get(Asset, asset_id)
     db.session.refresh(asset)  # a producer's edit made during the call wins
-    record = {
-        "job_id": ctx.job_id,
-        "provider": route.provider_name,
-        "model": route.model,
-        "cost": str(price),
-        "key_owner": route.key_owner,
-        "at": utcnow().isoformat(timespec="seconds"),
-    }
+    record = {**base, "at": utcnow().isoformat(timespec="seconds")}
     if words is None:
         record.update(status=describe_ai.STATUS_MALFORMED, error=f"{problem} The offline words were kept.")
     else:
@@ -162,7 +175,7 @@ def _describe_one(ctx: JobContext, user: User, route, provider, asset: Asset) ->
             for key, value in words.items():
                 setattr(asset, key, value)
             asset.described_by = route.provider_name
-    asset.provenance = {**(asset.provenance or {}), "ai_description": record}
+    _mark(asset, record)
     # The words, what was done and the ledger row commit together (ledger.record commits).
     ledger.record(
         user.id, route, "describe", SIZE, describe_ai.QUALITY, 0, price, ctx.job_id,
@@ -180,3 +193,32 @@ def _describe_one(ctx: JobContext, user: User, route, provider, asset: Asset) ->
         "error": record.get("error"),
         "cost": str(price),
     }
+
+
+def _mark(asset: Asset, record: dict[str, Any]) -> None:
+    """What was done for this asset (`describe_ai.record_of`), committed by the caller."""
+    asset.provenance = {**(asset.provenance or {}), "ai_description": record}
+
+
+def _interrupted(ctx: JobContext, user: User, route, asset: Asset, rec: dict[str, Any]) -> None:
+    """An earlier attempt of this job died while the provider was answering for `asset`: the call
+    may have been billed. Record it once (ledger at its price) and settle its reservation, then
+    the image is described again."""
+    cost = Decimal(str(rec.get("cost") or "0"))
+    _mark(asset, {**rec, "status": "interrupted"})
+    detail = f"Attempt {rec.get('attempt')} stopped during the provider's answer; it may have been billed."
+    ledger.record(
+        user.id,
+        route,
+        "describe",
+        SIZE,
+        describe_ai.QUALITY,
+        0,
+        cost,
+        ctx.job_id,
+        "interrupted_maybe_billed",
+        detail,
+    )
+    held = rec.get("reserved")
+    if held:
+        budget.settle(budget.Reservation(held["provider_id"], held["month"], Decimal(held["amount"])), cost)

@@ -36,7 +36,7 @@ OPTION = "describe_model"
 QUALITY = "low"  # the price-table column (the image goes out at detail "low")
 MAX_SIDE = 768  # the longest side of the image sent (detail low uses 512 px anyway)
 MAX_ASSETS = 50  # images per describe job
-STATUS_DESCRIBED, STATUS_MALFORMED = "described", "malformed"
+STATUS_DESCRIBED, STATUS_MALFORMED, STATUS_SENT = "described", "malformed", "sent"
 
 
 class DescribeUnavailable(ValueError):
