@@ -329,3 +329,31 @@ def test_gemini_describes_through_json_mode(app, world, run_jobs):
     (row,) = _describe_rows(app)
     assert (row.provider, row.model, row.cost) == ("gemini", "gemini-2.5-flash", Decimal("0.001"))
     assert spend(app, gid) == (Decimal("0.001"), Decimal(0))
+
+
+def test_own_key_pays_and_takes_no_allowance_or_platform_budget(
+    app, client, world, fake, run_jobs, monkeypatch
+):
+    from webapp.extensions import db
+    from webapp.models import AllowanceReservation, User
+    from webapp.services import keys
+
+    own_key = "sk-own-describe-9999"
+    with FakeOpenAI(valid_key=own_key) as own:
+        monkeypatch.setitem(app.config, "OPENAI_BASE_URL", own.url)  # own keys go to the operator's URL
+        with app.app_context():
+            keys.add_user_key(db.session.get(User, world["user"]), "openai", own_key)
+        page = client.get(f"/assets/{world['a']}").get_data(as_text=True)
+        assert "on your own key" in page
+        resp = client.post(f"/assets/{world['a']}/describe-ai")
+        job_id = int(resp.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+        run_jobs()
+        assert _job(app, job_id).status == "succeeded"
+        assert len(own.requests_to("/v1/responses")) == 1
+    assert fake.requests_to("/v1/responses") == []
+    (row,) = _describe_rows(app)
+    assert (row.key_owner, row.cost, row.outcome) == ("user", PRICE, "success")
+    assert spend(app, world["provider"]) == (Decimal(0), Decimal(0))
+    with app.app_context():
+        assert db.session.scalars(select(AllowanceReservation)).all() == []
+    assert _asset(app, world["a"]).described_by == "openai"
