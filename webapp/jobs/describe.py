@@ -49,6 +49,9 @@ def _describe(ctx: JobContext) -> None:
     route.model = p["model"]
     if route.provider_name != p["provider"]:
         raise JobError("The describing provider changed meanwhile. Press Describe with AI again.")
+    if p.get("key_owner") == "user" and route.key_owner != "user":
+        # Accepted on the producer's own key (no allowance taken): never switch to the platform's.
+        raise JobError("Your own key was removed or switched off meanwhile. Press Describe with AI again.")
     ids = list(p.get("asset_ids") or [])
     results: list[dict[str, Any]] = []
     provider = None

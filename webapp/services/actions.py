@@ -473,7 +473,12 @@ def describe_images(user: User, asset_ids: Any, *, idempotency_key: str | None =
             budget.check(q.route.provider_row, q.total)
         except budget.BudgetExceeded as exc:
             raise ActionError("budget", exc.message) from None
-    payload = {"asset_ids": assets, "provider": q.route.provider_name, "model": q.route.model}
+    payload = {
+        "asset_ids": assets,
+        "provider": q.route.provider_name,
+        "model": q.route.model,
+        "key_owner": q.route.key_owner,
+    }
     try:
         return job_service.start(user, "describe", payload, allowance=claim, idempotency_key=idempotency_key)
     except limits.LimitReached as exc:
