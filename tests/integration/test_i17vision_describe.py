@@ -237,9 +237,15 @@ def test_retry_after_sigkill_does_not_charge_the_described_image_again(
     job_id = _start(app, world["user"], world["a"], world["b"])
     w = _workers(pg_url, media_root, queue_prefix, {})
     try:
-        _wait(lambda: len(fake.requests_to("/v1/responses")) >= 2, "the second image's call")
+        _wait(
+            lambda: len(fake.requests_to("/v1/responses")) >= 2 or _job(app, job_id).is_final,
+            "the second image's call",
+            deadline=300,  # a worker's start-up (SDK preload) on a loaded machine
+        )
     finally:
         w.kill()
+    job = _job(app, job_id)
+    assert len(fake.requests_to("/v1/responses")) == 2, (job.status, job.error, job.result)
     assert _asset(app, world["a"]).described_by == "openai"
     with app.app_context():
         _wait(
@@ -249,7 +255,9 @@ def test_retry_after_sigkill_does_not_charge_the_described_image_again(
         actions.retry_job(db.session.get(User, world["user"]), job_id)
     w2 = _workers(pg_url, media_root, queue_prefix, {})
     try:
-        _wait(lambda: _job(app, job_id).status in ("succeeded", "failed"), "the retry to finish")
+        _wait(
+            lambda: _job(app, job_id).status in ("succeeded", "failed"), "the retry to finish", deadline=300
+        )
     finally:
         w2.stop()
     job = _job(app, job_id)
