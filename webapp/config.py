@@ -108,6 +108,7 @@ class Settings:
     limit_ai_per_hour: int = 5
     limit_palette_per_hour: int = 20
     limit_media_per_hour: int = 10
+    limit_describe_per_hour: int = 30
     local_video_scale: float = 1.0
     provider_timeout_seconds: float = 90.0
     provider_rate_limit_wait_seconds: float = 5.0  # a 429 without Retry-After backs off this long
@@ -241,6 +242,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         limit_ai_per_hour=_int(env.get("LIMIT_AI_PER_HOUR"), 5, "LIMIT_AI_PER_HOUR"),
         limit_palette_per_hour=_int(env.get("LIMIT_PALETTE_PER_HOUR"), 20, "LIMIT_PALETTE_PER_HOUR"),
         limit_media_per_hour=_int(env.get("LIMIT_MEDIA_PER_HOUR"), 10, "LIMIT_MEDIA_PER_HOUR"),
+        limit_describe_per_hour=_int(env.get("LIMIT_DESCRIBE_PER_HOUR"), 30, "LIMIT_DESCRIBE_PER_HOUR"),
         local_video_scale=_scale(env.get("LOCAL_VIDEO_SCALE")),
         provider_timeout_seconds=float(env.get("PROVIDER_TIMEOUT_SECONDS", "90")),
         provider_rate_limit_wait_seconds=float(env.get("PROVIDER_RATE_LIMIT_WAIT_SECONDS", "5")),

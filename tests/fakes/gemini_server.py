@@ -156,6 +156,8 @@ class FakeGemini(FakeServer):
         if req.method == "POST" and generate:
             if reply.kind == "safety":
                 return Response(200, self.blocked_body(reply.reason or "IMAGE_SAFETY"))
+            if json_mode(req.json or {}):
+                return json_reply(self, req.json or {}, generate.group("model"))
             return Response(200, self._generate(req.json or {}, generate.group("model")))
         return Response(404, error_body(404, f"Method not found: {req.method} {req.path}"))
 
@@ -278,3 +280,37 @@ def inline_parts(body: dict) -> list[dict]:
                 data = inline.get("data") or ""
                 found.append({"mimeType": mime, "data": data, "bytes": b64decode_any(data)})
     return found
+
+
+# -- JSON-mode generateContent (describing images, issue 17) ---------------------------------------
+# ``fake.vision_answer`` switches the answer like the OpenAI fake's (``openai_server.VISION_ANSWERS``);
+# timeouts and 429s use ``enqueue("slow", delay=...)`` and ``enqueue("rate_limited")``.
+
+
+def json_mode(body: dict) -> bool:
+    config = body.get("generationConfig") or {}
+    return config.get("responseMimeType") == "application/json"
+
+
+def json_reply(fake: FakeServer, body: dict, model: str) -> Response:
+    """A text candidate holding the JSON answer, as Gemini sends for response_mime_type application/json."""
+    from .openai_server import vision_text
+
+    config = body.get("generationConfig") or {}
+    if not (config.get("responseSchema") or config.get("responseJsonSchema")):
+        return Response(400, error_body(400, "A response schema is expected with JSON output here."))
+    parts = [p for c in body.get("contents") or [] for p in c.get("parts") or []]
+    if not any("inlineData" in p or "inline_data" in p for p in parts):
+        return Response(400, error_body(400, "Expected the image as an inline part."))
+    text = vision_text(getattr(fake, "vision_answer", "good"))
+    return Response(
+        200,
+        {
+            "candidates": [
+                {"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}
+            ],
+            "usageMetadata": {"promptTokenCount": 300, "candidatesTokenCount": 60, "totalTokenCount": 360},
+            "modelVersion": model,
+            "responseId": "fake-json",
+        },
+    )

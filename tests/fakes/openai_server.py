@@ -18,6 +18,7 @@ sends: only ``x-ratelimit-*`` headers).
 from __future__ import annotations
 
 import base64
+import json
 import time
 
 from ._base import FakeServer, RecordedRequest, Reply, Response, png
@@ -152,6 +153,8 @@ class FakeOpenAI(FakeServer):
             return self._error(reply.kind, reply, model=model)
         if req.method == "GET" and req.path == "/v1/models":
             return Response(200, self.models_body())
+        if req.method == "POST" and req.path == "/v1/responses":
+            return responses_reply(self, req)
         if req.method == "POST" and req.path == "/v1/images/generations":
             return self._images(req.json or {})
         if req.method == "POST" and req.path == "/v1/images/edits":
@@ -213,3 +216,93 @@ class FakeOpenAI(FakeServer):
         if kind == "rate_limited":  # "rate_limited_bare" deliberately sends none
             headers["retry-after"] = f"{retry_after:g}"
         return Response(status, body, headers)
+
+
+# -- POST /v1/responses (describing images, issue 17) -----------------------------------------------
+
+#: What the fake's vision model says. Set ``fake.vision_answer`` to one of VISION_ANSWERS (default "good"), or
+#: to a dict to send that object as the answer. Timeouts and 429s use the usual ``enqueue("slow", delay=...)``
+#: and ``enqueue("rate_limited")``.
+VISION_ANSWERS = ("good", "malformed", "missing", "long", "unsafe")
+VISION_WORDS = {
+    "alt_text": "A yellow disc glowing on a deep blue background.",
+    "title": "Yellow moon over blue",
+    "description": "A round yellow shape sits in the middle of a calm blue field, like a moon at night.",
+    "tags": ["moon", "blue", "yellow", "night"],
+}
+
+
+def vision_text(mode: object) -> str:
+    """The model's output text for a switch value (shared with the Gemini fake)."""
+    if isinstance(mode, dict):
+        return json.dumps(mode)
+    if mode == "malformed":
+        return '{"alt_text": "A yellow disc on blue", "title": "Yellow'  # cut off mid-string
+    if mode == "missing":
+        return json.dumps({"title": "Only a title"})
+    if mode == "long":
+        long = dict(VISION_WORDS)
+        long.update(
+            alt_text="word " * 200,
+            title="Title " * 60,
+            description="x" * 2000,
+            tags=[f"tag{i}" for i in range(40)] + ["a" * 90],
+        )
+        return json.dumps(long)
+    if mode == "unsafe":
+        return json.dumps(
+            {
+                **VISION_WORDS,
+                "alt_text": "A disc\u202e<script>alert(1)</script>\u0000 on blue",
+                "title": "Moon\u200b",
+            }
+        )
+    return json.dumps(VISION_WORDS)
+
+
+def responses_reply(fake: FakeServer, req: RecordedRequest) -> Response:
+    """A Responses API answer with structured output, like the service sends for text.format json_schema."""
+    body = req.json or {}
+    model = body.get("model") or ""
+    fmt = ((body.get("text") or {}).get("format")) or {}
+    content = ((body.get("input") or [{}])[0] or {}).get("content") or []
+    if not any(part.get("type") == "input_image" for part in content if isinstance(part, dict)):
+        return Response(
+            400, error_body("Expected an input_image part.", "invalid_request_error", None, "input")
+        )
+    if fmt.get("type") != "json_schema" or not fmt.get("strict"):
+        return Response(
+            400, error_body("Expected a strict json_schema format.", "invalid_request_error", None)
+        )
+    text = vision_text(getattr(fake, "vision_answer", "good"))
+    with fake._lock:
+        fake._responses = getattr(fake, "_responses", 0) + 1
+        n = fake._responses
+    answer = {
+        "id": f"resp_fake{n}",
+        "object": "response",
+        "created_at": int(time.time()),
+        "status": "completed",
+        "model": model,
+        "output": [
+            {
+                "id": f"msg_fake{n}",
+                "type": "message",
+                "status": "completed",
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": text, "annotations": []}],
+            }
+        ],
+        "parallel_tool_calls": True,
+        "tool_choice": "auto",
+        "tools": [],
+        "text": {"format": fmt},
+        "usage": {
+            "input_tokens": 120,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": 60,
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": 180,
+        },
+    }
+    return Response(200, answer)

@@ -197,8 +197,23 @@ def _upload(photo: bytes):
     }
 
 
+def _with_describer(w, send):
+    """The describing doors need an admin's describer choice first (issue 17): OpenAI at the fake."""
+    from webapp.services import describe_ai
+
+    with w["web"].application.app_context():
+        describe_ai.set_describer("openai:gpt-5.4-nano")
+    return send()
+
+
 # door -> request(world, whose records, photo bytes)
 DRIVERS = {
+    "web:library.describe_ai": lambda w, who, photo: _with_describer(
+        w, lambda: w["web"].post(f"/assets/{w['ids']['asset_' + who]}/describe-ai")
+    ),
+    "api:api.describe_asset": lambda w, who, photo: _with_describer(
+        w, lambda: w["api"].post(f"/api/v1/assets/{w['ids']['asset_' + who]}/describe", headers=_auth(w))
+    ),
     "web:autoformat.create": lambda w, who, photo: w["web"].post(
         "/autoformat", data=_upload(photo), content_type="multipart/form-data"
     ),

@@ -298,7 +298,7 @@ def test_openapi_lists_the_filters(client):
         return {p["name"]: p["schema"] for p in doc["paths"][path]["get"].get("parameters", [])}
 
     jobs = params("/jobs")
-    assert jobs["job_type"]["enum"] == ["autoformat", "generate", "palette", "video", "voice"]
+    assert jobs["job_type"]["enum"] == ["autoformat", "generate", "palette", "video", "voice", "describe"]
     assert set(jobs["status"]["enum"]) == {"queued", "running", "succeeded", "failed", "cancelled"}
     palettes = params("/palettes")
     assert "approved" in palettes["status"]["enum"] and palettes["show_id"]["type"] == "integer"

@@ -105,7 +105,11 @@ def world(app, make_user, run_jobs, photo_jpeg, photo_png, openai_fake, gemini_f
     with app.app_context():
         providers.ensure_providers()
         openai_row = providers.get_provider("openai")
-        providers.update_settings(openai_row, {"enabled": True, "base_url": openai_fake.url})
+        # OpenAI also describes images (issue 17), so "Describe with AI" has a describer.
+        options = {"describe_model": "gpt-5.4-nano"}
+        providers.update_settings(
+            openai_row, {"enabled": True, "base_url": openai_fake.url, "options": options}
+        )
         keys.set_platform_key(openai_row, "sk-platform-matrix-0001")
         a = db.session.get(User, a_id)
         original = ingest_upload(a, photo_jpeg, "art.jpg").asset
@@ -372,6 +376,7 @@ def _request(endpoint: str, method: str, ids: dict) -> dict:
         "admin.review_palette": {"decision": "approve", "reason": ""},
         "admin.provider_update": PROVIDER_FORM,
         "admin.provider_key": {"api_key": "sk-platform-matrix-0002"},
+        "admin.describe_settings_save": {"describer": "openai:gpt-5.4-nano"},
         "admin.template_create": {"image_type": "poster", "name": "Matrix", "text": "a poster"},
         "admin.template_edit": {"image_type": "poster", "name": "Matrix 2", "text": "a poster"},
         "admin.template_move": {"direction": "down"},

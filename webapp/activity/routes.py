@@ -53,6 +53,7 @@ KIND_LABELS = {
     "palette": "Palette",
     "video": "Clip",
     "voice": "Voice-over",
+    "describe": "AI description",
 }
 
 
@@ -64,7 +65,11 @@ def _subjects(jobs: list[Job]) -> dict[int, dict]:
     source_ids = {}
     for job in jobs:
         payload = job.input or {}
-        aid = payload.get("asset_id") or payload.get("source_asset_id")
+        aid = (
+            payload.get("asset_id")
+            or payload.get("source_asset_id")
+            or (payload.get("asset_ids") or [None])[0]
+        )
         if isinstance(aid, int):
             source_ids[job.id] = aid
     firsts = (

@@ -1,4 +1,5 @@
-"""PATCH /api/v1/assets/{id}: a producer's own alt text, title, description and tags (issue 17).
+"""PATCH /api/v1/assets/{id}: a producer's own alt text, title, description and tags (issue 17);
+POST /api/v1/assets/{id}/describe: the same words written by the AI describer, as a job.
 
 The same service and checks as the asset page's form (services.describe); over-long fields and too
 many tags answer 422 naming each field, and nothing is written."""
@@ -7,13 +8,14 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from webapp.api.core import json_body, operation, owned, validation_error
+from webapp.api.core import api_user, json_body, operation, owned, validation_error
+from webapp.api.media import action_problem, idempotency_key
 from webapp.api.schemas import ref
-from webapp.api.serializers import asset_json
+from webapp.api.serializers import asset_json, job_json
 from webapp.extensions import db
 from webapp.models import Asset
 from webapp.params import MAX_ID
-from webapp.services import describe
+from webapp.services import actions, describe
 
 ID = {"in": "path", "required": True, "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
 ERR = ref("Problem")
@@ -48,3 +50,24 @@ def update_asset(asset_id: int):
         db.session.rollback()
         raise validation_error({k: [v] for k, v in exc.errors.items()}, str(exc)) from None
     return jsonify(asset_json(asset))
+
+
+@operation(
+    "POST",
+    "/assets/{asset_id}/describe",
+    summary="Describe an image with the AI describer (alt text, title, description, tags); a job",
+    scope="write",
+    tag="assets",
+    parameters=[{"name": "asset_id", **ID}],
+    responses={202: ref("Job"), 404: ERR, 409: ERR, 422: ERR, 429: ERR},
+)
+def describe_asset(asset_id: int):
+    """Starts a `describe` job (priced per image, budget and hourly allowance like generation);
+    words a producer wrote are kept. Poll the job at the Location header."""
+    asset = owned(Asset, asset_id, change=True)
+    try:
+        job = actions.describe_images(api_user(), [asset.id], idempotency_key=idempotency_key())
+    except actions.ActionError as exc:
+        raise action_problem(exc) from None
+    db.session.refresh(job)
+    return jsonify(job_json(job, [])), 202, {"Location": f"/api/v1/jobs/{job.id}"}

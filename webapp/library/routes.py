@@ -91,7 +91,18 @@ def detail(asset_id: int):
         show=show,
         form=FlaskForm(),
         describe_form=_describe_form(asset),
+        ai=_ai_describe(asset),
     )
+
+
+def _ai_describe(asset: Asset) -> dict | None:
+    """What the "Describe with AI" block shows: the estimate, or why there is no button."""
+    if not asset.is_image or asset.owner_id != current_user.id:
+        return None
+    from webapp.services import describe_ai as describe_ai_service
+
+    quote, why = describe_ai_service.quote_or_none(current_user)
+    return {"quote": quote, "why": why, "record": describe_ai_service.record_of(asset)}
 
 
 def _describe_form(asset: Asset, formdata=None) -> DescribeForm:
@@ -223,6 +234,21 @@ def autoformat(asset_id: int):
     except actions.ActionError as exc:
         flash(exc.message, "error")
         return redirect(url_for("library.detail", asset_id=asset.id)), 303
+    return redirect(url_for("activity.show", job_id=job.id))
+
+
+@bp.post("/assets/<int:asset_id>/describe-ai")
+@media_assistant_required
+def describe_ai(asset_id: int):
+    """Describe with AI: a job writes the words from the image (priced; the estimate is on the button)."""
+    asset = get_owned_or_404(Asset, asset_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        job = actions.describe_images(current_user, [asset.id])
+    except actions.ActionError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("library.detail", asset_id=asset.id, _anchor="describe")), 303
     return redirect(url_for("activity.show", job_id=job.id))
 
 

@@ -33,6 +33,7 @@ JOB_KINDS: dict[str, tuple[str, str]] = {
     "palette": ("webapp.jobs.palette.run", "images"),
     "video": ("webapp.jobs.video.run", "images"),
     "voice": ("webapp.jobs.video.run_voice", "ai"),
+    "describe": ("webapp.jobs.describe.run", "ai"),
 }
 
 STALE_MESSAGE = (
@@ -315,6 +316,10 @@ def stored_outputs(job_id: int) -> list[Asset]:
 
 def retry_amount(job: Job) -> int:
     """How much allowance a retry needs: AI jobs only the variations not yet stored."""
+    if job.kind == "describe":
+        from webapp.services.describe_ai import retry_amount as describe_retry_amount
+
+        return describe_retry_amount(job)
     if job.kind != "generate":
         return 1
     wanted = int((job.input or {}).get("variations", 1))

@@ -27,6 +27,7 @@ KINDS = {
     "ai": ("LIMIT_AI_PER_HOUR", 5, "AI images"),
     "palette": ("LIMIT_PALETTE_PER_HOUR", 20, "palette extractions"),
     "media": ("LIMIT_MEDIA_PER_HOUR", 10, "video and voice clips"),
+    "describe": ("LIMIT_DESCRIBE_PER_HOUR", 30, "AI image descriptions"),
 }
 
 # What the producer can do about each refusal.
@@ -35,6 +36,7 @@ REMEDY = {
     "ai": "Or add your own provider key in Settings (own-key and free offline images do not count).",
     "palette": "Wait until then; extractions that fail do not count.",
     "media": "Wait until then; clips and voice promos that fail or are cancelled do not count.",
+    "describe": "Or add your own provider key in Settings; the offline words stay until then.",
 }
 
 
@@ -158,6 +160,17 @@ def _drawn(job: Job, row: AllowanceReservation) -> int:
             )
         )
         return min(int(drawn or 0), row.amount)  # a job draws at most the variations it reserved
+    if row.kind == "describe":  # images actually sent to a paid model on the platform key
+        paid = db.session.scalar(
+            select(func.count()).where(
+                UsageEvent.job_id == job.id,
+                UsageEvent.key_owner == "platform",
+                UsageEvent.operation == "describe",
+                UsageEvent.created_at >= row.created_at,
+                UsageEvent.cost > 0,
+            )
+        )
+        return min(int(paid or 0), row.amount)
     return row.amount if job.status == JobStatus.SUCCEEDED.value else 0
 
 

@@ -42,6 +42,7 @@ RUNWAY_RATIOS = ("1080:1440", "1080:1080", "1920:1080")
 HF_SIZES = ("832x1216", "1024x1024", "1344x768")
 CREDIT_ROW = "credit"  # price-table row holding the USD price of one provider credit
 SECOND_UNIT, CHARS_UNIT = "per-second", "per-50-chars"
+CAPTION_UNIT = "per-caption"  # describing one image (alt text, title, tags) with a vision model
 
 TIER_ORDER = ("free", "budget", "premium")
 TIERS: dict[str, str] = {
@@ -57,11 +58,17 @@ DEFAULT_PRICES: dict[str, dict[str, dict[str, dict[str, str]]]] = {
     "openai": {
         "gpt-image-1.5": _table(("0.009", "0.034", "0.133"), ("0.013", "0.05", "0.20")),
         "gpt-image-1-mini": _table(("0.005", "0.011", "0.036"), ("0.006", "0.015", "0.052")),
+        # One low-detail image + a short prompt in, about 200 tokens of JSON out (issue 17).
+        "gpt-5.4-nano": _flat("0.0005", (CAPTION_UNIT,)),
+        "gpt-5.4-mini": _flat("0.002", (CAPTION_UNIT,)),
+        "gpt-5-nano": _flat("0.0003", (CAPTION_UNIT,)),
+        "gpt-4.1-nano": _flat("0.0003", (CAPTION_UNIT,)),
     },
     "gemini": {
         "gemini-2.5-flash-image": _flat("0.039", GEMINI_ASPECTS),
         "gemini-3.1-flash-image": _flat("0.045", GEMINI_ASPECTS),
         "gemini-3-pro-image": _flat("0.134", GEMINI_ASPECTS),
+        "gemini-2.5-flash": _flat("0.001", (CAPTION_UNIT,)),
     },
     # 2160x1089: the offline generator draws banners at the banner format; 1536x1024 stays for old jobs.
     "local": {"procedural-v1": _flat("0", ("1024x1024", "1024x1536", "1536x1024", "2160x1089"))},
