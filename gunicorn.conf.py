@@ -22,5 +22,5 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = os.environ.get("WEB_WORKER_CLASS", "gthread")
 threads = int(os.environ.get("WEB_THREADS", "8"))
 timeout = int(os.environ.get("WEB_TIMEOUT", "60"))
-keepalive = 5
+keepalive = int(os.environ.get("WEB_KEEPALIVE", "0"))
 accesslog = os.environ.get("WEB_ACCESS_LOG", "-") or None
