@@ -452,6 +452,8 @@ def main() -> int:
         web_args += ["--workers", str(args.web_workers)]
     if args.web_threads:
         web_args += ["--threads", str(args.web_threads)]
+    elif args.web_class == "sync":
+        web_args += ["--threads", "1"]  # gunicorn runs "sync" with gunicorn.conf.py's 8 threads as gthread
     web_args += args.web_arg
     summary: list[dict[str, float]] = []
     for run in range(args.runs):

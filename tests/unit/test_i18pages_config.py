@@ -61,7 +61,7 @@ def test_the_environment_overrides_each_setting(monkeypatch):
         monkeypatch,
         WEB_CONCURRENCY="3",
         WEB_WORKER_CLASS="sync",
-        WEB_THREADS="4",
+        WEB_THREADS="1",
         WEB_TIMEOUT="30",
         WEB_KEEPALIVE="5",
         PORT="9001",
@@ -71,10 +71,17 @@ def test_the_environment_overrides_each_setting(monkeypatch):
         "bind": ["0.0.0.0:9001"],
         "workers": 3,
         "worker_class": "sync",
-        "threads": 4,
+        "threads": 1,
         "timeout": 30,
         "keepalive": 5,
     }
+
+
+def test_sync_with_threads_is_gthread_in_gunicorns_eyes(monkeypatch):
+    """Why the benchmark's --web-class sync also passes --threads 1: gunicorn runs a "sync" worker
+    with more than one thread as gthread."""
+    values = _through_gunicorn(_load_conf(monkeypatch, WEB_WORKER_CLASS="sync"))
+    assert values["worker_class"] == "gthread" and values["threads"] == 8
 
 
 def test_numeric_libraries_get_one_thread_per_process(monkeypatch):
