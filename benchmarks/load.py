@@ -441,6 +441,9 @@ def main() -> int:
         default=[],
         help="any other gunicorn argument, e.g. --web-arg=--keep-alive=5",
     )
+    parser.add_argument(
+        "--job-wait", type=float, default=300, help="seconds to wait for the uploads' jobs after a run"
+    )
     parser.add_argument("--job-workers", type=int, default=2)
     parser.add_argument("--job-nice", type=int, default=15, help="nice level of the job workers (Procfile)")
     args = parser.parse_args()
@@ -533,6 +536,8 @@ def one_run(args, web_args: list[str], drain: int) -> dict[str, float]:
         if len(cpu_after) == len(cpu_before):
             shares = [a - b for a, b in zip(cpu_after, cpu_before, strict=True)]
             print("web processes' CPU seconds in the window: " + " / ".join(f"{x:.1f}" for x in shares))
+            served = sum(len(v) for v in lat.values())
+            print(f"  {sum(shares) / max(served, 1) * 1000:.1f} ms of web CPU per request on average")
         elapsed = time.monotonic() - window.started
         total = sum(len(v) for v in lat.values())
         print(
@@ -557,7 +562,7 @@ def one_run(args, web_args: list[str], drain: int) -> dict[str, float]:
         for e in sorted(set(errors))[:10]:
             print("  error:", e)
         app = stack.app()
-        result = wait_for_jobs(app, started, timeout=300)
+        result = wait_for_jobs(app, started, timeout=args.job_wait)
         print(
             f"\nUploads started {len(started)} auto-format jobs: {result['counts']}, "
             f"max attempts {result['max_attempts']}"
