@@ -35,7 +35,9 @@ PENDING_GRACE = timedelta(minutes=10)
 
 def analysis_pending(asset: Asset) -> bool:
     """True while a fresh upload's thumbnail and colours are still its job's to make."""
-    if not asset.is_image or asset.thumb_key or asset.source != "upload" or asset.created_at is None:
+    if asset.thumb_key or not asset.is_image or asset.source != "upload" or asset.created_at is None:
+        return False
+    if asset.dominant_colors or not asset.phash:  # analysed once already, or older than analysis
         return False
     created = asset.created_at
     now = utcnow()
