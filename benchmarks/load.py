@@ -322,6 +322,8 @@ def producer(stack: Stack, n: int, window: Window, lat: dict, errors: list, star
             errors.append(f"{kind} {path}: {type(exc).__name__}")
         with lock:
             lat[kind].append(elapsed * 1000)
+            if kind == "page":  # which page is slow: /jobs/<id> counted as one route
+                lat["route " + re.sub(r"/\d+$", "/<id>", path)].append(elapsed * 1000)
         time.sleep(wait if wait else max(0.0, min(next_click - time.monotonic(), 0.5)))
 
 
@@ -536,10 +538,10 @@ def one_run(args, web_args: list[str], drain: int) -> dict[str, float]:
         if len(cpu_after) == len(cpu_before):
             shares = [a - b for a, b in zip(cpu_after, cpu_before, strict=True)]
             print("web processes' CPU seconds in the window: " + " / ".join(f"{x:.1f}" for x in shares))
-            served = sum(len(v) for v in lat.values())
+            served = sum(len(v) for k, v in lat.items() if not k.startswith("route "))
             print(f"  {sum(shares) / max(served, 1) * 1000:.1f} ms of web CPU per request on average")
         elapsed = time.monotonic() - window.started
-        total = sum(len(v) for v in lat.values())
+        total = sum(len(v) for k, v in lat.items() if not k.startswith("route "))
         print(
             f"\n{total} requests in {elapsed:.1f} s = {total / elapsed:.0f} requests/s; errors: {len(errors)}"
         )
@@ -559,6 +561,9 @@ def one_run(args, web_args: list[str], drain: int) -> dict[str, float]:
         p95s["partial_ratio"] = p95s["partial_p95"] / floor
         p95s["errors"] = len(errors)
         p95s["uploads"] = len(started)
+        for route in sorted(k for k in lat if k.startswith("route ")):
+            v = lat[route]
+            print(f"  {route[6:]:<14} {len(v):>6} {percentile(v, 50):>8.1f} {percentile(v, 95):>8.1f}")
         for e in sorted(set(errors))[:10]:
             print("  error:", e)
         app = stack.app()

@@ -331,3 +331,5 @@ def ensure_thumbnail(asset: Asset) -> None:
 
     complete_analysis(asset.id, upload_writer())
     db.session.refresh(asset)
+    if not asset.thumb_key:  # not an image (audio): the caller serves the file itself
+        raise ValueError(f"asset {asset.id} has no thumbnail and none can be made")
