@@ -561,6 +561,7 @@ def one_run(args, web_args: list[str], drain: int) -> dict[str, float]:
         p95s["partial_ratio"] = p95s["partial_p95"] / floor
         p95s["errors"] = len(errors)
         p95s["uploads"] = len(started)
+        print("  pages by route: count, p50 ms, p95 ms")
         for route in sorted(k for k in lat if k.startswith("route ")):
             v = lat[route]
             print(f"  {route[6:]:<14} {len(v):>6} {percentile(v, 50):>8.1f} {percentile(v, 95):>8.1f}")
