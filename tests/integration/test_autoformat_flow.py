@@ -229,13 +229,15 @@ def test_failed_job_leaves_nothing_and_can_be_retried(app, client, login, run_jo
         data = get_storage().get(key)
         get_storage().delete(key)  # the source vanished from storage
 
+    assert original_thumb is None  # the upload's thumbnail is its job's work (issue 18)
+
     run_jobs()
     failed = _job(app, job.id)
     assert failed.status == "failed"
     assert "no longer in storage" in failed.error
     assert _count(app, Asset) == 1
-    # nothing the failed job wrote is left: only the original's thumbnail remains
-    assert [p.name for p in _stored_files(media_root)] == [original_thumb.rsplit("/", 1)[1]]
+    # nothing the failed job wrote is left (its analysis of the vanished original made no file)
+    assert _stored_files(media_root) == []
     page = client.get(f"/jobs/{job.id}").get_data(as_text=True)
     assert "Retry" in page and "no longer in storage" in page
 

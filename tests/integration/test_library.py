@@ -83,9 +83,12 @@ def _tinted(photo: Image.Image, colour: tuple[int, int, int]) -> bytes:
     return encode_image(Image.blend(photo, overlay, 0.85), "JPEG", quality=90)
 
 
-def test_upload_records_thumbnail_hash_and_dominant_colours(app, client, login, photo_jpeg, media_root):
+def test_upload_records_thumbnail_hash_and_dominant_colours(
+    app, client, login, photo_jpeg, media_root, run_jobs
+):
     login()
     _upload(client, photo_jpeg)
+    run_jobs()  # the thumbnail and colours are the upload's job's work (issue 18)
     (original,) = _assets(app, kind="original")
     assert original.thumb_key and original.thumb_key in _files(media_root)
     assert re.fullmatch(r"[0-9a-f]{16}", original.phash)
@@ -293,13 +296,14 @@ def test_different_photos_are_not_flagged_as_duplicates(app, client, login, phot
     assert "already have" not in resp.get_data(as_text=True)
 
 
-def test_colour_search_finds_images_by_dominant_colour(app, client, login):
+def test_colour_search_finds_images_by_dominant_colour(app, client, login, run_jobs):
     from skimage import data
 
     login()
     base = Image.fromarray(data.astronaut())
     _upload(client, _tinted(base, (220, 30, 30)), name="red.jpg")
     _upload(client, _tinted(base, (30, 60, 220)), name="blue.jpg")
+    run_jobs()  # colours are found by the upload's job (issue 18)
     red = client.get("/library?by_color=1&color=%23dc1e1e").get_data(as_text=True)
     assert "red.jpg" in red and "blue.jpg" not in red
     blue = client.get("/library?by_color=1&color=%231e3cdc").get_data(as_text=True)
@@ -349,12 +353,13 @@ def test_asset_detail_shows_provenance_family_and_usage(app, client, login, phot
 
 
 def test_thumbnail_is_made_once_for_images_that_predate_thumbnails(
-    app, client, login, photo_jpeg, media_root
+    app, client, login, photo_jpeg, media_root, run_jobs
 ):
     from webapp.models import Asset
 
     login()
     _upload(client, photo_jpeg)
+    run_jobs()
     (original,) = _assets(app, kind="original")
     db = _db(app)
     with app.app_context():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from typing import Any
 
 from sqlalchemy import select
@@ -13,7 +14,10 @@ from webapp.imaging.upscale import upscale_warnings
 from webapp.jobs.runner import JobContext, JobError, execute
 from webapp.models import Asset
 from webapp.services.assets import EXTENSIONS, apply_analysis, stem_of, storage_key
+from webapp.services.upload_analysis import complete_analysis
 from webapp.storage import get_storage
+
+log = logging.getLogger(__name__)
 
 MIME = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 
@@ -47,9 +51,25 @@ def _autoformat(ctx: JobContext) -> None:
         raise JobError("The original image was deleted before it could be processed. Upload it again.")
     key, filename, source_id, show_id = source.storage_key, source.filename, source.id, source.show_id
     source_size = (source.width, source.height)
+    analysed = bool(source.thumb_key) or not source.is_image
     db.session.commit()  # close the read before talking to storage
 
     names, options, out = options_from_input(ctx.input)
+    if not analysed:
+        # The upload request left the thumbnail and colours to this job (services.upload_analysis).
+        # They belong to the original, committed on their own: a later failure of the formats keeps
+        # them, and a failed analysis does not cost the producer the formats.
+        ctx.progress(2, "Analysing the artwork")
+        try:
+            complete_analysis(source_id, ctx.writer)
+        except Exception:
+            db.session.rollback()
+            log.warning(
+                "job %s: analysis of asset %s failed; its thumbnail is made on first view",
+                ctx.job_id,
+                source_id,
+                exc_info=True,
+            )
     ctx.progress(5, "Fetching the artwork")
     data = get_storage().get(key)
 

@@ -29,6 +29,7 @@ from webapp.models import Asset, Job, Show
 from webapp.params import parse_ids
 from webapp.services import actions, describe
 from webapp.services import library as library_service
+from webapp.services.upload_analysis import analysis_pending
 from webapp.templating import is_htmx
 
 bp = Blueprint("library", __name__)
@@ -273,6 +274,9 @@ def download(asset_id: int):
 def thumb(asset_id: int):
     """A small WebP made once at ingest (or now, once, for images that predate thumbnails)."""
     asset = get_viewable_or_404(Asset, asset_id)
+    if not asset.thumb_key and analysis_pending(asset):
+        # A fresh upload: its job makes the thumbnail in a moment; no image work in a page request.
+        return serve_asset_file(asset, asset.storage_key, asset.content_type, asset.filename, download=False)
     if not asset.thumb_key:
         try:
             library_service.ensure_thumbnail(asset)

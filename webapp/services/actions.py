@@ -19,6 +19,7 @@ fails a test, and a static test checks that nothing outside this module starts w
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +29,10 @@ from webapp.models import Asset, Job, Show, User
 from webapp.params import parse_id
 from webapp.services import budget, limits
 from webapp.services import jobs as job_service
-from webapp.services.assets import IngestResult, ingest_upload, upload_limits
+from webapp.services.assets import IngestResult, ingest_upload, upload_limits, upload_writer
+from webapp.services.upload_analysis import complete_analysis
+
+log = logging.getLogger(__name__)
 
 RULES = ("feature", "ownership", "validation", "allowance", "budget")
 
@@ -201,7 +205,7 @@ def autoformat_upload(
     require_feature(user)
     settings = _validated(settings)
     try:
-        inspect_upload(data, upload_limits())  # a bad file is refused for what it is, first
+        info = inspect_upload(data, upload_limits())  # a bad file is refused for what it is, first
     except ImageRejected as exc:
         raise ActionError("invalid", exc.message, {"file": [exc.message]}) from None
     try:
@@ -209,12 +213,29 @@ def autoformat_upload(
     except limits.LimitReached as exc:
         raise ActionError.from_limit(exc) from None
     try:
-        ingest = ingest_upload(user, data, filename)
+        # The thumbnail and colours are the job's work (services.upload_analysis): the request
+        # validates, hashes, stores and answers the near-duplicate question, nothing more.
+        ingest = ingest_upload(user, data, filename, info=info, defer_analysis=True)
     except ImageRejected as exc:
         raise ActionError("invalid", exc.message, {"file": [exc.message]}) from None
-    if ask_about_near_duplicates and ingest.near_duplicates:
-        return UploadOutcome(ingest, None)
-    return UploadOutcome(ingest, _start_autoformat(user, ingest.asset, settings, idempotency_key, batch_id))
+    job = None
+    try:
+        if not (ask_about_near_duplicates and ingest.near_duplicates):
+            job = _start_autoformat(user, ingest.asset, settings, idempotency_key, batch_id)
+    finally:
+        if job is None and ingest.created:
+            # No job of its own (the producer is asked about a near-duplicate first, or the job was
+            # refused): analyse now, as before, rather than leave the original without colours.
+            _analyse_now(ingest.asset.id)
+    return UploadOutcome(ingest, job)
+
+
+def _analyse_now(asset_id: int) -> None:
+    try:
+        complete_analysis(asset_id, upload_writer())
+    except Exception:  # the thumbnail is then made on first view (library.ensure_thumbnail)
+        db.session.rollback()
+        log.warning("analysis of upload %s failed; left to its first thumbnail view", asset_id, exc_info=True)
 
 
 def autoformat_asset(

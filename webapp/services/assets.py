@@ -100,12 +100,14 @@ def thumb_key_for(image_key: str) -> str:
     return "thumbs/" + image_key.rsplit(".", 1)[0] + ".webp"
 
 
-def apply_analysis(asset: Asset, analysis: Analysis, put: Callable[[str, bytes, str], None]) -> None:
+def apply_analysis(
+    asset: Asset, analysis: Analysis, put: Callable[[str, bytes, str], None], thumb_key: str | None = None
+) -> None:
     """Store the thumbnail and record hash and dominant colours on a not-yet-committed asset.
 
     `put` is the storage writer of the caller (a job passes its tracked writer, so a failed job
-    removes the thumbnail too)."""
-    key = thumb_key_for(asset.storage_key)
+    removes the thumbnail too); `thumb_key` defaults to the one derived from the image's key."""
+    key = thumb_key or thumb_key_for(asset.storage_key)
     put(key, analysis.thumbnail, "image/webp")
     asset.thumb_key = key
     asset.phash = analysis.dhash
@@ -252,7 +254,14 @@ def _check_same_image(data: bytes, info: ImageInfo) -> None:
         raise MetadataError("filtered file is not the same image")
 
 
-def ingest_upload(owner: User, data: bytes, filename: str | None) -> IngestResult:
+def ingest_upload(
+    owner: User,
+    data: bytes,
+    filename: str | None,
+    *,
+    info: ImageInfo | None = None,
+    defer_analysis: bool = False,
+) -> IngestResult:
     """Validate an upload by its content, store it once, record it. Raises ImageRejected.
 
     Order matters for "loses nothing, leaves nothing": validate fully first (nothing stored on a
@@ -260,8 +269,14 @@ def ingest_upload(owner: User, data: bytes, filename: str | None) -> IngestResul
 
     Identity is the SHA-256 of the bytes as stored (after private metadata is removed): the asset's
     hash always matches its file, and two uploads differing only in metadata are the same image.
+
+    `info` is `inspect_upload`'s verdict when the caller already has it. With `defer_analysis` only
+    what the near-duplicate question needs (hash and likeness, from a decode of the image: an
+    undecodable file is still refused here) is computed; the thumbnail and colours are left to the
+    caller's job (`services.upload_analysis`).
     """
-    info = inspect_upload(data, upload_limits())
+    if info is None:
+        info = inspect_upload(data, upload_limits())
     data = without_private_metadata(data, info)
     sha = hashlib.sha256(data).hexdigest()
     existing = find_by_sha(owner.id, sha)
@@ -271,9 +286,16 @@ def ingest_upload(owner: User, data: bytes, filename: str | None) -> IngestResul
     stem = stem_of(name)
     ext = EXTENSIONS[info.mime_type]
     key = storage_key(owner.id, sha, info.mime_type, upload_writer())
-    from webapp.imaging import analyze  # numpy (and scikit-learn): imported where used, not at start-up
+    if defer_analysis:
+        from webapp.imaging.analysis import near_duplicate_keys  # numpy: imported where used
 
-    analysis = analyze(data)
+        analysis = None
+        dhash, likeness = near_duplicate_keys(data)
+    else:
+        from webapp.imaging import analyze  # numpy (and scikit-learn): imported where used, not at start-up
+
+        analysis = analyze(data)
+        dhash, likeness = analysis.dhash, analysis.likeness
     store = get_storage()
     written: list[str] = []
 
@@ -296,7 +318,10 @@ def ingest_upload(owner: User, data: bytes, filename: str | None) -> IngestResul
         provenance={"source": "upload", "original_filename": name},
     )
     try:
-        apply_analysis(asset, analysis, put)
+        if analysis is not None:
+            apply_analysis(asset, analysis, put)
+        else:
+            asset.phash, asset.likeness = dhash, likeness or None
         describe_new(asset)
         db.session.add(asset)
         db.session.commit()
@@ -313,7 +338,7 @@ def ingest_upload(owner: User, data: bytes, filename: str | None) -> IngestResul
         db.session.rollback()
         _discard(written)
         raise
-    near = find_near_duplicates(owner.id, analysis.dhash, analysis.likeness, exclude_id=asset.id)
+    near = find_near_duplicates(owner.id, dhash, likeness, exclude_id=asset.id)
     return IngestResult(asset, True, info, near)
 
 

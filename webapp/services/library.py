@@ -324,23 +324,12 @@ def purge_tombstones(keys: list[str] | None = None, limit: int = 500) -> int:
 
 
 def ensure_thumbnail(asset: Asset) -> None:
-    """Make the thumbnail (and hash and colours) of an asset stored before analysis existed."""
-    from webapp.imaging import analyze
-    from webapp.services.assets import apply_analysis
+    """Make the thumbnail (and hash and colours) of an asset stored without one: older than
+    analysis, or an upload whose job did not get to it (services.upload_analysis)."""
+    from webapp.services.assets import upload_writer
+    from webapp.services.upload_analysis import complete_analysis
 
-    store = get_storage()
-    data = store.get(asset.storage_key)
-    written: list[str] = []
-
-    def put(key: str, payload: bytes, content_type: str) -> None:
-        store.put(key, payload, content_type)
-        written.append(key)
-
-    apply_analysis(asset, analyze(data), put)
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        for key in written:
-            store.delete(key)
-        raise
+    complete_analysis(asset.id, upload_writer())
+    db.session.refresh(asset)
+    if not asset.thumb_key:  # not an image (audio): the caller serves the file itself
+        raise ValueError(f"asset {asset.id} has no thumbnail and none can be made")
