@@ -28,6 +28,7 @@ from webapp.library.forms import DescribeForm, LibraryFilterForm, SelectionForm
 from webapp.models import Asset, Job, Show
 from webapp.params import parse_ids
 from webapp.services import actions, describe
+from webapp.services import formats as format_service
 from webapp.services import library as library_service
 from webapp.templating import is_htmx
 
@@ -40,6 +41,13 @@ def _filters() -> tuple[LibraryFilterForm, library_service.LibraryFilter]:
         select(Show.id, Show.title).where(Show.owner_id == current_user.id).order_by(Show.title)
     ).all()
     form.show.choices = [("", "Any show")] + [(str(sid), title) for sid, title in shows]
+    # Kinds, then every format (presets and the custom sizes this producer made): 'ig-story', '1600x900'.
+    kinds = [(k, k.capitalize()) for k in library_service.KINDS if k not in ("poster", "square", "banner")]
+    form.kind.choices = (
+        [("", "All kinds and formats")]
+        + kinds
+        + [(c.value, c.title) for c in format_service.filter_choices(current_user)]
+    )
     valid = form.validate()
     errors = {name: f.errors for name, f in form._fields.items() if f.errors} if not valid else {}
 
