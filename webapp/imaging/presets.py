@@ -121,7 +121,8 @@ def parse_format_spec(
     if not isinstance(spec, str):
         raise FormatSpecError(f"A format must be text. {hint}")
     text = spec.strip().lower()
-    shown = text if len(text) <= 40 and text.isprintable() else text[:40].encode("ascii", "replace").decode()
+    # Echoed back in the message: printable, bounded (a control or bidi character becomes "?").
+    shown = "".join(c if (c.isprintable() and c.isascii()) or c == "×" else "?" for c in text[:40])
     if not text:
         raise FormatSpecError(f"The format is empty. {hint}")
     if len(text) > 40:
