@@ -129,6 +129,18 @@ def test_web_upload_with_ig_story_and_custom_sizes_results_zip_library_and_remem
         r'id="fill_ig-story"[^>]*>\s*<option value="blur" >[^<]*</option><option value="solid" selected', page
     )
 
+    # "Auto-format" from the library uses the remembered choice too
+    from webapp.extensions import db
+    from webapp.models import Asset
+
+    with app.app_context():
+        original = db.session.scalar(select(Asset.id).where(Asset.kind == "original"))
+    resp = client.post(f"/assets/{original}/autoformat")
+    assert resp.status_code == 302
+    again = _last_job(app)
+    assert again.id != job.id and again.input["formats"] == ["ig-story", "1600x900", "1080x1350"]
+    assert again.input["options"]["ig-story"] == {"fill": "solid"}
+
 
 def test_web_refuses_no_format_and_bad_custom_sizes_and_starts_nothing(app, client, login, photo_jpeg):
     from webapp.extensions import db
@@ -387,3 +399,42 @@ def test_cli_uses_a_preset_an_admin_added(app, pg_url, tmp_path, photo_jpeg):
     assert proc.returncode == 0, proc.stderr
     assert Image.open(out / "gala-ticket-hero.jpg").size == (1500, 500)
     assert Image.open(out / "gala-ig-post.jpg").size == (1080, 1080)
+
+
+def test_near_duplicate_choice_keeps_the_chosen_formats_and_fills(app, client, login, run_jobs):
+    from skimage import data as samples
+
+    from tests.conftest import encode_image
+
+    login()
+    coffee = Image.fromarray(samples.coffee())
+    first = _post(client, encode_image(coffee, "JPEG", quality=90), name="coffee.jpg")
+    assert first.status_code == 302  # the show's three, by default of the old client below
+    smaller = encode_image(coffee.resize((480, 320)), "JPEG", quality=70)
+    html = _post(
+        client,
+        smaller,
+        name="coffee-small.jpg",
+        formats="ig-portrait",
+        custom_sizes="1600x900",
+        fill_custom="solid",
+    ).get_data(as_text=True)
+    assert "already have" in html
+    assert '<input type="hidden" name="formats" value="ig-portrait">' in html
+    assert '<input type="hidden" name="fill_1600x900" value="solid">' in html
+    form = {
+        "formats_shown": "1",
+        "formats": ["ig-portrait", "1600x900"],
+        "fill_1600x900": "solid",
+        "output": "jpeg",
+        "darken": "15",
+        "shadow": "y",
+        "new_asset_id": re.search(r'name="new_asset_id" value="(\d+)"', html).group(1),
+        "existing_asset_id": re.search(r'name="existing_asset_id" value="(\d+)"', html).group(1),
+        "choice": "keep",
+    }
+    resp = client.post("/autoformat/duplicate", data=form)
+    assert resp.status_code == 302
+    job = _last_job(app)
+    assert job.input["formats"] == ["ig-portrait", "1600x900"]
+    assert job.input["options"]["1600x900"] == {"fill": "solid"}

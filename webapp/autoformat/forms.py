@@ -42,7 +42,7 @@ class AutoformatOptionsForm(FlaskForm):
     )
     shadow = BooleanField("Drop shadow under the artwork", default=True)
     # The format checkboxes (`formats`, one per preset) and their fills (`fill_<name>`) depend on the
-    # presets admins added, so they are read from the posted form in `choice()`, not declared here.
+    # presets admins added, so they are read from the posted form in `format_choice()`, not declared here.
     custom_sizes = StringField(
         "Custom sizes",
         validators=[Optional(), Length(max=200, message="List at most 200 characters of custom sizes.")],
@@ -50,7 +50,7 @@ class AutoformatOptionsForm(FlaskForm):
     fill_custom = SelectField("Fill for custom sizes", choices=FILL_CHOICES, default="blur")
     formats_shown = HiddenField()  # "1": the form had the checkboxes, so none ticked means none chosen
 
-    def choice(self) -> dict[str, Any]:
+    def format_choice(self) -> dict[str, Any]:
         """What was posted: {'formats': ticked preset names, 'custom': the typed sizes, 'fills': …}.
 
         A client that never had the checkboxes (an older form or script) gets today's three formats."""
@@ -74,7 +74,7 @@ class AutoformatOptionsForm(FlaskForm):
 
     def settings(self) -> AutoformatSettings:
         """The form's fields as the action's typed input (the action validates them again)."""
-        chosen = self.choice()
+        chosen = self.format_choice()
         return AutoformatSettings(
             formats=tuple(chosen["formats"] + self.custom_specs()),
             fills=chosen["fills"],

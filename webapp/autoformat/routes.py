@@ -55,7 +55,7 @@ def _render_form(form: AutoformatForm, status: int = 200, choice: dict | None = 
 
 def _remember(form: AutoformatForm) -> None:
     """Store what the producer chose, preselected on the next visit."""
-    chosen = form.choice()
+    chosen = form.format_choice()
     fills = {k: v for k, v in chosen["fills"].items() if k in chosen["formats"]}
     fills["custom"] = chosen["fill_custom"] or "blur"
     format_service.remember(current_user, chosen["formats"], chosen["custom"], fills)
@@ -111,7 +111,7 @@ def create():
             form.image.errors = [
                 f"Upload at most {BATCH_MAX_FILES} files at once ({len(files)} were chosen)."
             ]
-        return _render_form(form, 422, form.choice())
+        return _render_form(form, 422, form.format_choice())
     if len(files) > 1:
         return _create_batch(form, files)
 
@@ -133,13 +133,13 @@ def create():
             exc.message,
             *[m for msgs in exc.errors.values() for m in msgs if m != exc.message],
         ]
-        return _render_form(form, ACTION_STATUS.get(exc.code, 422), form.choice())
+        return _render_form(form, ACTION_STATUS.get(exc.code, 422), form.format_choice())
     except StorageError:
         current_app.logger.exception("storage failed during upload")
         form.image.errors = [
             "We could not store the image right now. Nothing was saved; try again in a minute."
         ]
-        return _render_form(form, 503, form.choice())
+        return _render_form(form, 503, form.format_choice())
     _remember(form)
     ingest = outcome.ingest
     if outcome.job is None:
@@ -243,7 +243,7 @@ def _create_batch(form: AutoformatForm, files):
         db.session.delete(batch)
         db.session.commit()
         form.image.errors = refused
-        return _render_form(form, 422, form.choice())
+        return _render_form(form, 422, form.format_choice())
     _remember(form)
     for line in refused:
         flash(f"Not processed — {line}", "error")

@@ -222,12 +222,16 @@ def download_zip():
 @bp.post("/assets/<int:asset_id>/autoformat")
 @media_assistant_required
 def autoformat(asset_id: int):
-    """Auto-format an image already in the library (default options)."""
+    """Auto-format an image already in the library: default options, in the formats the producer
+    chose last time on the upload page (the show's three until they choose)."""
     asset = get_owned_or_404(Asset, asset_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
+    formats, fills = format_service.remembered_request(current_user)
     try:
-        job = actions.autoformat_asset(current_user, asset.id)
+        job = actions.autoformat_asset(
+            current_user, asset.id, actions.AutoformatSettings(formats=formats, fills=fills)
+        )
     except actions.ActionError as exc:
         flash(exc.message, "error")
         return redirect(url_for("library.detail", asset_id=asset.id)), 303

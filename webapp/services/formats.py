@@ -144,6 +144,16 @@ def remember(
     }
 
 
+def remembered_request(user: User) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The remembered choice as an action's `formats` and `fills` (custom sizes included)."""
+    prefs = remembered(user)
+    custom = [c.strip() for c in prefs["custom"].replace(";", ",").split(",") if c.strip()]
+    fills = {k: v for k, v in prefs["fills"].items() if k in prefs["formats"]}
+    for spec in custom:
+        fills[spec] = prefs["fills"].get("custom", "blur")
+    return tuple(prefs["formats"] + custom), fills
+
+
 # ------------------------------------------------------------------------------------ admin presets
 
 
