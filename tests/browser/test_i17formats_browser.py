@@ -40,7 +40,7 @@ def test_pick_story_and_custom_size_by_keyboard_and_it_is_remembered(live_server
     page.keyboard.press("Space")
     expect(story).to_be_checked()
     page.get_by_label("Fill for Instagram story 1080×1920").select_option("solid")
-    page.get_by_label("Custom sizes").fill("1600x900")
+    page.get_by_label("Custom sizes", exact=True).fill("1600x900")
 
     page.set_input_files("input[type=file]", str(artwork))
     expect(page.locator('[data-crop-hint="ig-story"]')).to_contain_text("%")
@@ -61,5 +61,5 @@ def test_pick_story_and_custom_size_by_keyboard_and_it_is_remembered(live_server
     page.goto(live_server + "/autoformat")
     expect(page.locator('[data-format-pick="ig-story"]')).to_be_checked()
     expect(page.locator('[data-format-pick="poster"]')).not_to_be_checked()
-    expect(page.get_by_label("Custom sizes")).to_have_value("1600x900")
+    expect(page.get_by_label("Custom sizes", exact=True)).to_have_value("1600x900")
     expect(page.get_by_label("Fill for Instagram story 1080×1920")).to_have_value("solid")
