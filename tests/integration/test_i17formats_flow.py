@@ -94,6 +94,7 @@ def test_web_upload_with_ig_story_and_custom_sizes_results_zip_library_and_remem
     assert "<strong>Instagram story</strong>" in html and "1080×1920" in html
     assert "<strong>Custom size</strong>" in html and "1600×900" in html
     assert "results--many" in html and "Download all three (ZIP)" in html
+    assert "use-for-show" not in html  # no show format among them: nothing to assign to a show
 
     for kind, w, h, asset_id, _ in outs:
         dl = client.get(f"/assets/{asset_id}/download")
