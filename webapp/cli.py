@@ -13,7 +13,8 @@ from flask.cli import with_appcontext
 from webapp.cli_ai import register_ai
 from webapp.cli_bulk import register_bulk
 from webapp.cli_media import register_media
-from webapp.imaging import FORMATS, AutoformatOptions, ImageRejected, autoformat_bytes
+from webapp.imaging import AutoformatOptions, ImageRejected, autoformat_bytes
+from webapp.imaging.presets import BUILTIN_PRESETS, DEFAULT_FORMATS
 from webapp.palettes.cli import palette_command
 
 EXT = {"jpeg": "jpg", "png": "png", "webp": "webp"}
@@ -62,10 +63,25 @@ def create_admin(email: str, password_stdin: bool, name: str) -> None:
     "--darken", type=click.IntRange(0, 60), default=15, show_default=True, help="Backdrop darkening, %."
 )
 @click.option("--no-shadow", is_flag=True, help="Leave out the drop shadow.")
+@click.option(
+    "--formats",
+    "format_specs",
+    default=",".join(DEFAULT_FORMATS),
+    show_default=True,
+    metavar="LIST",
+    help="Comma-separated preset names (" + ", ".join(BUILTIN_PRESETS) + ", or one an admin added), "
+    "custom sizes WIDTHxHEIGHT (1600x900) or ratio@long-side (4:5@1350).",
+)
 def autoformat_command(
-    inputs: tuple[Path, ...], out_dir: Path, out_format: str, fill: str, darken: int, no_shadow: bool
+    inputs: tuple[Path, ...],
+    out_dir: Path,
+    out_format: str,
+    fill: str,
+    darken: int,
+    no_shadow: bool,
+    format_specs: str,
 ) -> None:
-    """Write DIR/<stem>-poster.<ext>, -square and -banner for every INPUT.
+    """Write DIR/<stem>-<format>.<ext> for every INPUT and every format (default: poster, square, banner).
 
     Uses the same pipeline and validation as the web jobs. A bad input is reported and skipped;
     the exit status is non-zero if any input failed. Inputs are processed on one thread per core
@@ -80,6 +96,7 @@ def autoformat_command(
 
     settings = load_settings()
     limits = UploadLimits(settings.upload_max_bytes, settings.upload_max_width, settings.upload_max_height)
+    targets = _cli_formats(format_specs, settings.upload_max_width, settings.upload_max_height)
     out_dir.mkdir(parents=True, exist_ok=True)
     options = AutoformatOptions(fill=fill, darken=darken / 100, shadow=not no_shadow)  # type: ignore[arg-type]
 
@@ -87,7 +104,7 @@ def autoformat_command(
         try:
             data = path.read_bytes()
             info = inspect_upload(data, limits)
-            results = autoformat_bytes(data, list(FORMATS.values()), options=options, out_format=out_format)
+            results = autoformat_bytes(data, targets, options=options, out_format=out_format)
         except ImageRejected as exc:
             return [], f"error: {path}: {exc.message}", []
         except OSError as exc:
@@ -100,7 +117,7 @@ def autoformat_command(
             lines.append(f"{target}  {res.width}x{res.height}  {len(res.data) / 1024:.0f} KB{note}")
         warnings = [
             f"warning: {path}: {w.message}"
-            for w in upscale_warnings((info.width, info.height), FORMATS.values(), options)
+            for w in upscale_warnings((info.width, info.height), targets, options)
         ]
         return lines, None, warnings
 
@@ -119,6 +136,31 @@ def autoformat_command(
                 click.echo(warning, err=True)
     if failures:
         raise click.exceptions.Exit(1)
+
+
+def _cli_formats(specs: str, max_width: int, max_height: int) -> list:
+    """--formats -> formats. Built-in presets and custom sizes need no database; a name that is
+    neither is looked up among the presets admins added (this needs the app and its database)."""
+    from webapp.imaging.presets import FormatSpecError, parse_format_list
+
+    try:
+        return parse_format_list(specs, max_width=max_width, max_height=max_height)
+    except FormatSpecError as exc:
+        first_error = exc.message
+    try:
+        from flask.cli import ScriptInfo
+
+        app = click.get_current_context().ensure_object(ScriptInfo).load_app()
+        with app.app_context():
+            from webapp.services.formats import admin_presets
+
+            extra = admin_presets()
+    except Exception:
+        raise click.UsageError(f"--formats: {first_error}") from None
+    try:
+        return parse_format_list(specs, extra=extra, max_width=max_width, max_height=max_height)
+    except FormatSpecError as exc:
+        raise click.UsageError(f"--formats: {exc.message}") from None
 
 
 @click.group("jobs")

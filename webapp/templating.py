@@ -51,5 +51,9 @@ def new_idempotency_key() -> str:
 def init_templating(app: Flask) -> None:
     app.jinja_env.filters["filesize"] = filesize
     app.jinja_env.filters["timeago"] = timeago
+    from webapp.imaging.presets import format_label, format_title
+
+    app.jinja_env.filters["format_label"] = format_label  # 'ig-story' -> 'Instagram story'
+    app.jinja_env.filters["format_title"] = format_title  # 'ig-story' -> 'Instagram story 1080×1920'
     app.jinja_env.globals["is_htmx"] = is_htmx
     app.jinja_env.globals["new_idempotency_key"] = new_idempotency_key

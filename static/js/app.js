@@ -39,10 +39,13 @@
     }
 
     function cropHints(w, h) {
-      Object.keys(FORMATS).forEach(function (name) {
-        var el = form.querySelector('[data-crop-hint="' + name + '"]');
-        if (!el) return;
-        var loss = cropLoss(w, h, FORMATS[name][0], FORMATS[name][1]);
+      // Every format row names its size (data-width/-height); FORMATS covers older markup.
+      form.querySelectorAll("[data-crop-hint]").forEach(function (el) {
+        var name = el.getAttribute("data-crop-hint");
+        var tw = parseInt(el.dataset.width, 10) || (FORMATS[name] || [])[0];
+        var th = parseInt(el.dataset.height, 10) || (FORMATS[name] || [])[1];
+        if (!tw || !th) return;
+        var loss = cropLoss(w, h, tw, th);
         var pct = Math.round(loss * 100);
         el.textContent = loss <= CROP_MAX_LOSS
           ? "Crop to fill would trim " + pct + "% — fine for this image."

@@ -4,6 +4,7 @@ pages, exposed for scripts and the ticketing portal."""
 from webapp.api import (  # noqa: F401  (they declare the operations)
     ai,
     describe,
+    formats,
     keys_admin,
     media,
     openapi,

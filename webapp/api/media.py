@@ -21,13 +21,16 @@ from webapp.api.core import (
     query_int,
     validation_error,
 )
+from webapp.api.formats import fills_from, formats_from
 from webapp.api.schemas import ref
 from webapp.api.serializers import asset_json, job_json, show_json
 from webapp.downloads import serve_asset_file, zip_response
 from webapp.extensions import db
+from webapp.imaging.presets import DEFAULT_FORMATS
 from webapp.models import Asset, Job, JobStatus, Show
 from webapp.params import MAX_ID, parse_id, parse_int
 from webapp.services import actions, limits
+from webapp.services import formats as format_service
 from webapp.services import jobs as job_service
 from webapp.services import library as library_service
 from webapp.services import shows as show_service
@@ -101,6 +104,13 @@ FILL = {"type": "string", "enum": ["blur", "solid", "crop"]}
             "properties": {
                 "file": {"type": "string", "format": "binary"},
                 "output": {"type": "string", "enum": ["jpeg", "png", "webp"]},
+                "formats": {
+                    "type": "string",
+                    "maxLength": 500,
+                    "description": "Comma-separated preset names (GET /formats) and custom sizes "
+                    "(1600x900, 4:5@1350); default poster,square,banner. `fill_<format>` sets each "
+                    "format's fill, e.g. fill_ig-story=crop.",
+                },
                 "fill_poster": FILL,
                 "fill_square": FILL,
                 "fill_banner": FILL,
@@ -122,11 +132,10 @@ def auto_format():
     output = request.form.get("output", "jpeg")
     if output not in ("jpeg", "png", "webp"):
         errors["output"] = ["Choose jpeg, png or webp."]
-    fills = {}
-    for slot in ("poster", "square", "banner"):
-        fills[slot] = request.form.get(f"fill_{slot}", "blur")
-        if fills[slot] not in ("blur", "solid", "crop"):
-            errors[f"fill_{slot}"] = ["Choose blur, solid or crop."]
+    specs = request.form.getlist("formats")
+    formats = formats_from(",".join(specs), errors) if specs else None
+    pairs = {k[5:]: v for k, v in request.form.items() if k.startswith("fill_")}
+    fills = fills_from(pairs, formats or DEFAULT_FORMATS, errors)
     darken = parse_int(request.form.get("darken", "15"), lo=0, hi=60)
     if darken is None:
         errors["darken"] = ["Darkening must be a whole number from 0 to 60."]
@@ -134,7 +143,9 @@ def auto_format():
     shadow = request.form.get("shadow", "true").lower() not in ("false", "0", "no", "off")
     if errors:
         raise validation_error(errors)
-    settings = AutoformatSettings(fills=fills, darken=darken, shadow=shadow, output=output)
+    settings = AutoformatSettings(
+        formats=formats or DEFAULT_FORMATS, fills=fills, darken=darken, shadow=shadow, output=output
+    )
     data = upload.read(current_app.config["UPLOAD_MAX_BYTES"] + 1)
     try:
         job = actions.autoformat_upload(
@@ -323,7 +334,13 @@ def download_job(job_id: int):
     tag="assets",
     parameters=[
         CURSOR,
-        {"name": "kind", "in": "query", "schema": {"type": "string", "enum": list(library_service.KINDS)}},
+        {
+            "name": "kind",
+            "in": "query",
+            "description": "A kind (" + ", ".join(library_service.KINDS) + ") or a format: a preset name "
+            "(GET /formats) or a custom size such as 1600x900.",
+            "schema": {"type": "string", "maxLength": 40},
+        },
         {"name": "media", "in": "query", "schema": {"type": "string", "enum": list(library_service.MEDIA)}},
         {
             "name": "source",
@@ -358,8 +375,15 @@ def list_assets():
 
     a = request.args
     errors: dict[str, list[str]] = {}
-    if a.get("kind") and a["kind"] not in library_service.KINDS:
-        errors["kind"] = [f"Choose one of {', '.join(library_service.KINDS)}."]
+    if (
+        a.get("kind")
+        and a["kind"] not in library_service.KINDS
+        and not format_service.is_format_kind(a["kind"])
+    ):
+        errors["kind"] = [
+            f"Choose one of {', '.join(library_service.KINDS)}, a preset name (GET /api/v1/formats) "
+            "or a custom size such as 1600x900."
+        ]
     if a.get("media") and a["media"] not in library_service.MEDIA:
         errors["media"] = [f"Choose one of {', '.join(library_service.MEDIA)}."]
     if a.get("source") and a["source"] not in library_service.SOURCES:

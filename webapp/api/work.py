@@ -8,10 +8,12 @@ from __future__ import annotations
 from flask import jsonify
 
 from webapp.api.core import api_user, json_body, operation, owned, validation_error
+from webapp.api.formats import FILLS_FIELD, FORMATS_FIELD, fills_from, formats_from
 from webapp.api.media import ID, action_problem, idempotency_key
 from webapp.api.schemas import ref
 from webapp.api.serializers import job_json
 from webapp.extensions import db
+from webapp.imaging.presets import DEFAULT_FORMATS
 from webapp.models import Asset
 from webapp.services import actions, estimates, generation
 from webapp.services.actions import FILLS, OUTPUTS, AutoformatSettings
@@ -23,7 +25,8 @@ FILL = {"type": "string", "enum": list(FILLS)}
 @operation(
     "POST",
     "/assets/{asset_id}/auto-format",
-    summary="Auto-format an image already in your library (poster, square and banner)",
+    summary="Auto-format an image already in your library (poster, square and banner, "
+    "or the `formats` you list)",
     scope="write",
     tag="autoformat",
     parameters=[{"name": "asset_id", **ID}],
@@ -32,6 +35,8 @@ FILL = {"type": "string", "enum": list(FILLS)}
             "type": "object",
             "properties": {
                 "output": {"type": "string", "enum": list(OUTPUTS)},
+                "formats": FORMATS_FIELD,
+                "fills": FILLS_FIELD,
                 "fill_poster": FILL,
                 "fill_square": FILL,
                 "fill_banner": FILL,
@@ -46,18 +51,26 @@ FILL = {"type": "string", "enum": list(FILLS)}
 def autoformat_asset(asset_id: int):
     asset = owned(Asset, asset_id, change=True)
     body = json_body()
-    unknown = sorted(set(body) - {"output", "fill_poster", "fill_square", "fill_banner", "darken", "shadow"})
+    fields = {"output", "formats", "fills", "fill_poster", "fill_square", "fill_banner", "darken", "shadow"}
+    unknown = sorted(set(body) - fields)
     if unknown:
         raise validation_error({k: ["Unknown field."] for k in unknown})
+    errors: dict[str, list[str]] = {}
     shadow = body.get("shadow", True)
     if not isinstance(shadow, bool):
-        raise validation_error({"shadow": ["true or false."]})
+        errors["shadow"] = ["true or false."]
     darken = body.get("darken", 15)
-    fills = {}
-    for slot in ("poster", "square", "banner"):
-        fill = body.get(f"fill_{slot}", "blur")
-        fills[slot] = fill if isinstance(fill, str) else ""
+    formats = formats_from(body.get("formats"), errors)
+    pairs = {slot: body[f"fill_{slot}"] for slot in ("poster", "square", "banner") if f"fill_{slot}" in body}
+    if "fills" in body and not isinstance(body["fills"], dict):
+        errors["fills"] = ['Give an object of format name to fill, e.g. {"ig-story": "crop"}.']
+    elif isinstance(body.get("fills"), dict):
+        pairs.update(body["fills"])
+    fills = fills_from(pairs, formats or DEFAULT_FORMATS, errors)
+    if errors:
+        raise validation_error(errors)
     settings = AutoformatSettings(
+        formats=formats or DEFAULT_FORMATS,
         fills=fills,
         darken=darken if isinstance(darken, int) else -1,
         shadow=shadow,

@@ -1,11 +1,15 @@
 """The auto-format upload form, and the near-duplicate choice."""
 
+from typing import Any
+
+from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import BooleanField, HiddenField, IntegerField, SelectField
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, InputRequired, NumberRange
+from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
 
+from webapp.imaging.presets import DEFAULT_FORMATS, MAX_FORMATS
 from webapp.services.actions import AutoformatSettings
 
 FILL_CHOICES = [
@@ -37,15 +41,43 @@ class AutoformatOptionsForm(FlaskForm):
         ],
     )
     shadow = BooleanField("Drop shadow under the artwork", default=True)
+    # The format checkboxes (`formats`, one per preset) and their fills (`fill_<name>`) depend on the
+    # presets admins added, so they are read from the posted form in `format_choice()`, not declared here.
+    custom_sizes = StringField(
+        "Custom sizes",
+        validators=[Optional(), Length(max=200, message="List at most 200 characters of custom sizes.")],
+    )
+    fill_custom = SelectField("Fill for custom sizes", choices=FILL_CHOICES, default="blur")
+    formats_shown = HiddenField()  # "1": the form had the checkboxes, so none ticked means none chosen
+
+    def format_choice(self) -> dict[str, Any]:
+        """What was posted: {'formats': ticked preset names, 'custom': the typed sizes, 'fills': …}.
+
+        A client that never had the checkboxes (an older form or script) gets today's three formats."""
+        src = request.form if self.is_submitted() else None
+        picked = [v for v in (src.getlist("formats") if src is not None else []) if v][: MAX_FORMATS * 2]
+        custom = (self.custom_sizes.data or "").strip()
+        if not picked and not custom and not self.formats_shown.data:
+            picked = list(DEFAULT_FORMATS)
+        fills: dict[str, str] = {}
+        if src is not None:
+            for name in picked:
+                value = src.get(f"fill_{name}")
+                if value is not None:
+                    fills[name] = value
+        for spec in self.custom_specs():
+            fills[spec] = self.fill_custom.data or "blur"
+        return {"formats": picked, "custom": custom, "fills": fills, "fill_custom": self.fill_custom.data}
+
+    def custom_specs(self) -> list[str]:
+        return [c.strip() for c in (self.custom_sizes.data or "").replace(";", ",").split(",") if c.strip()]
 
     def settings(self) -> AutoformatSettings:
         """The form's fields as the action's typed input (the action validates them again)."""
+        chosen = self.format_choice()
         return AutoformatSettings(
-            fills={
-                "poster": self.fill_poster.data,
-                "square": self.fill_square.data,
-                "banner": self.fill_banner.data,
-            },
+            formats=tuple(chosen["formats"] + self.custom_specs()),
+            fills=chosen["fills"],
             darken=int(self.darken.data or 0),
             shadow=bool(self.shadow.data),
             output=self.output.data,

@@ -1,4 +1,4 @@
-"""Upload artwork (one file or several), get poster, square and banner for each."""
+"""Upload artwork (one file or several), get each chosen format (show, social or custom) for each."""
 
 from __future__ import annotations
 
@@ -18,11 +18,12 @@ from flask import (
 from flask_login import current_user
 
 from webapp.authz import media_assistant_required
-from webapp.autoformat.forms import BATCH_MAX_FILES, AutoformatForm, DuplicateChoiceForm
+from webapp.autoformat.forms import BATCH_MAX_FILES, FILL_CHOICES, AutoformatForm, DuplicateChoiceForm
 from webapp.extensions import db
 from webapp.models import Asset, JobBatch
 from webapp.params import parse_id
 from webapp.services import actions
+from webapp.services import formats as format_service
 from webapp.services import jobs as job_service
 from webapp.services import library as library_service
 from webapp.services.actions import ACTION_STATUS
@@ -32,9 +33,33 @@ from webapp.templating import is_htmx
 bp = Blueprint("autoformat", __name__, url_prefix="/autoformat")
 
 
-def _render_form(form: AutoformatForm, status: int = 200):
+def _render_form(form: AutoformatForm, status: int = 200, choice: dict | None = None):
+    """The upload form. `choice` preselects formats and fills: what was just posted, else the
+    producer's remembered choice (issue 17)."""
     template = "autoformat/_form.html" if is_htmx() else "autoformat/new.html"
-    return render_template(template, form=form, limits=_limits()), status
+    if choice is None:
+        choice = format_service.remembered(current_user)
+        form.custom_sizes.data = form.custom_sizes.data or choice["custom"]
+        if "custom" in choice["fills"]:
+            form.fill_custom.data = choice["fills"]["custom"]
+    presets = format_service.all_presets()
+    return render_template(
+        template,
+        form=form,
+        limits=_limits(),
+        choice=choice,
+        preset_groups=format_service.grouped_presets(presets),
+        fill_choices=[(c.value, c.label) for c in FILL_CHOICES],
+    ), status
+
+
+def _remember(form: AutoformatForm) -> None:
+    """Store what the producer chose, preselected on the next visit."""
+    chosen = form.format_choice()
+    fills = {k: v for k, v in chosen["fills"].items() if k in chosen["formats"]}
+    fills["custom"] = chosen["fill_custom"] or "blur"
+    format_service.remember(current_user, chosen["formats"], chosen["custom"], fills)
+    db.session.commit()
 
 
 def _limits() -> dict:
@@ -86,7 +111,7 @@ def create():
             form.image.errors = [
                 f"Upload at most {BATCH_MAX_FILES} files at once ({len(files)} were chosen)."
             ]
-        return _render_form(form, 422)
+        return _render_form(form, 422, form.format_choice())
     if len(files) > 1:
         return _create_batch(form, files)
 
@@ -102,17 +127,20 @@ def create():
             ask_about_near_duplicates=True,
         )
     except actions.ActionError as exc:
+        if "formats" in exc.errors:
+            form.custom_sizes.errors = list(exc.errors["formats"])
         form.image.errors = [
             exc.message,
             *[m for msgs in exc.errors.values() for m in msgs if m != exc.message],
         ]
-        return _render_form(form, ACTION_STATUS.get(exc.code, 422))
+        return _render_form(form, ACTION_STATUS.get(exc.code, 422), form.format_choice())
     except StorageError:
         current_app.logger.exception("storage failed during upload")
         form.image.errors = [
             "We could not store the image right now. Nothing was saved; try again in a minute."
         ]
-        return _render_form(form, 503)
+        return _render_form(form, 503, form.format_choice())
+    _remember(form)
     ingest = outcome.ingest
     if outcome.job is None:
         choice = DuplicateChoiceForm(formdata=None, obj=None, data=form.data)
@@ -125,6 +153,7 @@ def create():
             new=ingest.asset,
             existing=ingest.near_duplicates[0],
             others=ingest.near_duplicates[1:],
+            chosen=form.settings(),
         )
     return _job_response(outcome.job, duplicate=not ingest.created, asset=ingest.asset)
 
@@ -214,7 +243,8 @@ def _create_batch(form: AutoformatForm, files):
         db.session.delete(batch)
         db.session.commit()
         form.image.errors = refused
-        return _render_form(form, 422)
+        return _render_form(form, 422, form.format_choice())
+    _remember(form)
     for line in refused:
         flash(f"Not processed — {line}", "error")
     target = url_for("activity.batch", batch_id=batch.id)

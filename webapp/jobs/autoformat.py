@@ -1,4 +1,6 @@
-"""RQ entry point: one original -> poster, square and banner assets."""
+"""RQ entry point: one original -> one asset per chosen format (poster, square, banner, ig-story, 1600x900…).
+
+Each output's `kind` is its format name: a preset name or the custom size (`1600x900`)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.imaging import FORMATS, AutoformatOptions, analyze, autoformat_bytes
+from webapp.imaging import FORMATS, AutoformatOptions, OutputFormat, analyze, autoformat_bytes
 from webapp.imaging.upscale import upscale_warnings
 from webapp.jobs.runner import JobContext, JobError, execute
 from webapp.models import Asset
@@ -27,22 +29,41 @@ def run(job_id: int) -> None:
     execute(job_id, _autoformat)
 
 
-def options_from_input(payload: dict[str, Any]) -> tuple[list[str], dict[str, AutoformatOptions], str]:
-    """Parse the job input written by the upload form (already validated there)."""
-    names = [n for n in payload.get("formats", list(FORMATS)) if n in FORMATS] or list(FORMATS)
+def targets_from_input(payload: dict[str, Any]) -> list[OutputFormat]:
+    """The formats a job renders: the names and sizes the action wrote (any preset or custom size),
+    or, for a job written before sizes travelled with it, the known show formats it names."""
+    sizes = payload.get("sizes")
+    names = payload.get("formats", list(FORMATS))
+    if isinstance(sizes, dict) and isinstance(names, list):
+        targets = []
+        for n in names:
+            size = sizes.get(n) if isinstance(n, str) else None
+            if isinstance(size, list) and len(size) == 2 and all(isinstance(v, int) and v > 0 for v in size):
+                targets.append(OutputFormat(n, size[0], size[1]))
+        if targets:
+            return targets
+    names = [n for n in names if isinstance(n, str) and n in FORMATS] or list(FORMATS)
+    return [FORMATS[n] for n in names]
+
+
+def options_from_input(
+    payload: dict[str, Any],
+) -> tuple[list[OutputFormat], dict[str, AutoformatOptions], str]:
+    """Parse the job input written by the action (already validated there)."""
+    targets = targets_from_input(payload)
     per_format = payload.get("options", {})
     darken = float(payload.get("darken", 0.15))
     shadow = bool(payload.get("shadow", True))
     options = {
-        name: AutoformatOptions(
-            fill=per_format.get(name, {}).get("fill", "blur"), darken=darken, shadow=shadow
+        t.name: AutoformatOptions(
+            fill=per_format.get(t.name, {}).get("fill", "blur"), darken=darken, shadow=shadow
         )
-        for name in names
+        for t in targets
     }
     out = payload.get("output", "jpeg")
     if out not in MIME:
         raise JobError(f"Unknown output format {out!r}: choose jpeg, png or webp.")
-    return names, options, out
+    return targets, options, out
 
 
 def _autoformat(ctx: JobContext) -> None:
@@ -54,7 +75,8 @@ def _autoformat(ctx: JobContext) -> None:
     analysed = bool(source.thumb_key) or not source.is_image
     db.session.commit()  # close the read before talking to storage
 
-    names, options, out = options_from_input(ctx.input)
+    targets, options, out = options_from_input(ctx.input)
+    names = [t.name for t in targets]
     if not analysed:
         # The upload request left the thumbnail and colours to this job (services.upload_analysis).
         # They belong to the original, committed on their own: a later failure of the formats keeps
@@ -76,9 +98,7 @@ def _autoformat(ctx: JobContext) -> None:
     def on_progress(percent: int, stage: str) -> None:
         ctx.progress(8 + percent * 0.8, stage)
 
-    results = autoformat_bytes(
-        data, [FORMATS[n] for n in names], options=options, out_format=out, progress=on_progress
-    )
+    results = autoformat_bytes(data, targets, options=options, out_format=out, progress=on_progress)
 
     ctx.progress(90, "Saving the images")
     mime = MIME[out]
@@ -111,12 +131,16 @@ def _autoformat(ctx: JobContext) -> None:
             job_id=ctx.job_id,
             source="autoformat",
             show_id=show_id,
-            provenance={"source": "autoformat", "fill": res.fill_used, "job": ctx.job_id},
+            provenance={
+                "source": "autoformat",
+                "fill": res.fill_used,
+                "job": ctx.job_id,
+                "format": res.name,
+                "size": [res.width, res.height],
+            },
         )
         apply_analysis(asset, analyze(res.data), ctx.put)
         assets.append(asset)
     # An upload much smaller than a format is enlarged and looks soft: say so (issue 15), per format.
-    upscale = {
-        w.format: w.as_dict() for w in upscale_warnings(source_size, [FORMATS[n] for n in names], options)
-    }
+    upscale = {w.format: w.as_dict() for w in upscale_warnings(source_size, targets, options)}
     ctx.finish({"formats": names, "output": out, "fills": fills, "notes": notes, "upscale": upscale}, assets)

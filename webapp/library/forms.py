@@ -20,7 +20,7 @@ class LibraryFilterForm(FlaskForm):
         "Search", validators=[Optional(), Length(max=100, message="Search for at most 100 characters.")]
     )
     kind = SelectField(
-        "Kind",
+        "Kind or format",
         choices=[SelectChoice("", "All kinds")] + [SelectChoice(k, k.capitalize()) for k in KINDS],
         default="",
     )

@@ -28,6 +28,7 @@ from webapp.library.forms import DescribeForm, LibraryFilterForm, SelectionForm
 from webapp.models import Asset, Job, Show
 from webapp.params import parse_ids
 from webapp.services import actions, describe
+from webapp.services import formats as format_service
 from webapp.services import library as library_service
 from webapp.services.upload_analysis import analysis_pending
 from webapp.templating import is_htmx
@@ -41,6 +42,13 @@ def _filters() -> tuple[LibraryFilterForm, library_service.LibraryFilter]:
         select(Show.id, Show.title).where(Show.owner_id == current_user.id).order_by(Show.title)
     ).all()
     form.show.choices = [("", "Any show")] + [(str(sid), title) for sid, title in shows]
+    # Kinds, then every format (presets and the custom sizes this producer made): 'ig-story', '1600x900'.
+    kinds = [(k, k.capitalize()) for k in library_service.KINDS if k not in ("poster", "square", "banner")]
+    form.kind.choices = (
+        [("", "All kinds and formats")]
+        + kinds
+        + [(c.value, c.title) for c in format_service.filter_choices(current_user)]
+    )
     valid = form.validate()
     errors = {name: f.errors for name, f in form._fields.items() if f.errors} if not valid else {}
 
@@ -226,12 +234,16 @@ def download_zip():
 @bp.post("/assets/<int:asset_id>/autoformat")
 @media_assistant_required
 def autoformat(asset_id: int):
-    """Auto-format an image already in the library (default options)."""
+    """Auto-format an image already in the library: default options, in the formats the producer
+    chose last time on the upload page (the show's three until they choose)."""
     asset = get_owned_or_404(Asset, asset_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
+    formats, fills = format_service.remembered_request(current_user)
     try:
-        job = actions.autoformat_asset(current_user, asset.id)
+        job = actions.autoformat_asset(
+            current_user, asset.id, actions.AutoformatSettings(formats=formats, fills=fills)
+        )
     except actions.ActionError as exc:
         flash(exc.message, "error")
         return redirect(url_for("library.detail", asset_id=asset.id)), 303

@@ -3,6 +3,7 @@
 from webapp.models.asset import Asset, AssetColor, AssetKind, AssetSource, MediaKind
 from webapp.models.base import utcnow
 from webapp.models.bulk import BulkBatch, BulkImage, BulkItem
+from webapp.models.formats import FormatPreset
 from webapp.models.housekeeping import StorageTombstone
 from webapp.models.job import AllowanceReservation, Job, JobBatch, JobMode, JobStatus, ReservationState
 from webapp.models.money import (
@@ -31,6 +32,7 @@ __all__ = [
     "BulkBatch",
     "BulkImage",
     "BulkItem",
+    "FormatPreset",
     "Job",
     "JobBatch",
     "JobMode",

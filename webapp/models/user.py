@@ -46,6 +46,8 @@ class User(UserMixin, db.Model):
     totp_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # How dates and prices read for this producer ("en_GB", "de_DE"); None: the browser's language.
     locale: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # The auto-format choice last used (formats, custom sizes, fills), preselected next time (issue 17).
+    format_prefs: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
     def set_password(self, password: str) -> None:
         # Werkzeug's default is scrypt (n=2**15, r=8, p=1): memory-hard, salted per user.

@@ -24,10 +24,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from webapp.extensions import db
-from webapp.imaging import FORMATS, ImageRejected, inspect_upload
+from webapp.imaging import ImageRejected, inspect_upload
+from webapp.imaging.presets import DEFAULT_FORMATS
 from webapp.models import Asset, Job, Show, User
 from webapp.params import parse_id
 from webapp.services import budget, limits
+from webapp.services import formats as format_service
 from webapp.services import jobs as job_service
 from webapp.services.assets import IngestResult, ingest_upload, upload_limits, upload_writer
 from webapp.services.upload_analysis import complete_analysis
@@ -125,9 +127,13 @@ OUTPUTS = ("jpeg", "png", "webp")
 
 @dataclass(frozen=True)
 class AutoformatSettings:
-    """How to auto-format: which formats, fill per format, darkening (percent), shadow, output."""
+    """How to auto-format: which formats, fill per format, darkening (percent), shadow, output.
 
-    formats: tuple[str, ...] = ("poster", "square", "banner")
+    `formats` are preset names (built-in or admin-added) or custom sizes (`1600x900`, `4:5@1350`),
+    see `services.formats`; `fills` is keyed the same way (a fill for a format not chosen is ignored).
+    """
+
+    formats: tuple[str, ...] = DEFAULT_FORMATS
     fills: dict[str, str] = field(default_factory=dict)
     darken: int = 15
     shadow: bool = True
@@ -135,22 +141,36 @@ class AutoformatSettings:
 
     def errors(self) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
-        if not self.formats or any(f not in FORMATS for f in self.formats):
-            found["formats"] = [f"Choose from {', '.join(FORMATS)}."]
+        try:
+            format_service.resolve_list(self.formats)
+        except format_service.FormatSpecError as exc:
+            found["formats"] = [exc.message]
         for name, fill in self.fills.items():
-            if name not in FORMATS or fill not in FILLS:
-                found[f"fill_{name}"] = ["Choose blur, solid or crop."]
+            try:
+                key = format_service.resolve(name).name
+            except format_service.FormatSpecError:
+                key = None
+            if key is None or fill not in FILLS:
+                found[f"fill_{name}"[:60]] = ["Choose blur, solid or crop."]
         if not isinstance(self.darken, int) or isinstance(self.darken, bool) or not 0 <= self.darken <= 60:
             found["darken"] = ["Darkening must be a whole number from 0 to 60."]
         if self.output not in OUTPUTS:
             found["output"] = ["Choose jpeg, png or webp."]
         return found
 
+    def targets(self) -> list[Any]:
+        """The chosen formats, resolved (call after `errors()` came back empty)."""
+        return format_service.resolve_list(self.formats)
+
     def payload(self, asset_id: int) -> dict[str, Any]:
+        targets = self.targets()
+        fills = {format_service.resolve(k).name: v for k, v in self.fills.items()}
         return {
             "asset_id": asset_id,
-            "formats": list(self.formats),
-            "options": {name: {"fill": self.fills.get(name, "blur")} for name in self.formats},
+            "formats": [t.name for t in targets],
+            # Sizes travel with the job: an admin preset deleted before the job runs still renders.
+            "sizes": {t.name: [t.width, t.height] for t in targets},
+            "options": {t.name: {"fill": fills.get(t.name, "blur")} for t in targets},
             "darken": self.darken / 100,
             "shadow": bool(self.shadow),
             "output": self.output,

@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp.extensions import db
+from webapp.imaging.presets import format_label
 from webapp.models import Asset, Show
 from webapp.services.show_text import date_summary
 
@@ -155,7 +156,7 @@ def _tag(text: str) -> str:
 
 def compose_offline(asset: Asset, show: Show | None) -> dict[str, Any]:
     """The four fields composed from known facts only (pure: no queries, no image decode)."""
-    kind_word = KIND_WORDS.get(asset.kind, asset.kind.replace("-", " "))
+    kind_word = KIND_WORDS.get(asset.kind) or format_label(asset.kind)  # "Instagram story", "Custom size"
     colors = dominant_color_names(asset)
     subject = _prompt_subject(asset.prompt)
     venue = (show.venue_name or "").strip() if show is not None else ""
