@@ -38,17 +38,50 @@
       zone.classList.toggle("dropzone--error", !!msg);
     }
 
+    // The hint under each format's fill menu says what *that* fill will do with this image (issue 19:
+    // it used to describe cropping whatever fill was chosen). Without a measured image (none chosen yet,
+    // or several files) it describes the fill in general. Updated when the fill or the image changes.
+    var measured = null;
+
+    function fillHint(fill, size, dims) {
+      if (!dims) {
+        if (fill === "crop") return "Crops to fill when little would be lost; otherwise the blurred backdrop is used.";
+        if (fill === "solid") return "The whole artwork on a plain colour taken from its edges.";
+        return "The whole artwork on a softly blurred copy of itself.";
+      }
+      var w = dims[0], h = dims[1], tw = size[0], th = size[1];
+      var loss = cropLoss(w, h, tw, th);
+      var pct = Math.round(loss * 100);
+      var wider = w / h > tw / th;
+      var where = wider ? "above and below" : "at the sides";
+      var trimmed = wider ? "from the sides" : "from the top and bottom";
+      if (fill === "crop") {
+        return loss <= CROP_MAX_LOSS
+          ? "Crop to fill trims " + pct + "% " + trimmed + " — fine for this image."
+          : "Crop would trim " + pct + "% " + trimmed + ", too much: the blurred backdrop is used instead.";
+      }
+      if (loss < 0.01) return "Fits almost exactly: the whole artwork, with only a thin margin.";
+      var fillName = fill === "solid" ? "a plain colour from its edges" : "a blurred copy of itself";
+      return "The whole artwork; " + fillName + " fills the space " + where + ".";
+    }
+
     function cropHints(w, h) {
+      if (w && h) measured = [w, h];
+      else if (w === null) measured = null;
       Object.keys(FORMATS).forEach(function (name) {
         var el = form.querySelector('[data-crop-hint="' + name + '"]');
         if (!el) return;
-        var loss = cropLoss(w, h, FORMATS[name][0], FORMATS[name][1]);
-        var pct = Math.round(loss * 100);
-        el.textContent = loss <= CROP_MAX_LOSS
-          ? "Crop to fill would trim " + pct + "% — fine for this image."
-          : "Crop to fill would trim " + pct + "%, too much: the blurred backdrop will be used.";
+        var select = form.querySelector('select[data-format="' + name + '"]');
+        var fill = select ? select.value : "blur";
+        el.textContent = fillHint(fill, FORMATS[name], measured);
+        el.dataset.fill = fill;
       });
     }
+
+    form.querySelectorAll("select[data-format]").forEach(function (select) {
+      select.addEventListener("change", function () { cropHints(); });
+    });
+    cropHints();
 
     function inspect(file) {
       showError("");
@@ -91,7 +124,7 @@
       hint.textContent = fmtBytes(total) + " in total · one job per image, one ZIP for all";
       if (files.length > maxFiles) problems.unshift("Upload at most " + maxFiles + " files at once (" + files.length + " chosen).");
       if (problems.length) showError(problems.join(" "));
-      form.querySelectorAll("[data-crop-hint]").forEach(function (el) { el.textContent = ""; });
+      cropHints(null);  // several images: describe each fill in general
       var url = URL.createObjectURL(files[0]);
       preview.src = url;
       preview.hidden = false;

@@ -175,10 +175,10 @@ def move_template(row: PromptTemplate, step: int) -> None:
 
 # "Let Marquee choose" entries of the provider select (services.tiers): value, label.
 TIER_OPTIONS = (
-    ("tier:auto", "Auto — the best tier I can use"),
-    ("tier:premium", "Premium — cheapest of Runway, OpenAI, Gemini"),
-    ("tier:budget", "Budget — Hugging Face (Stable Diffusion / FLUX)"),
-    ("tier:free", "Free — built-in artwork, offline"),
+    ("tier:auto", "Auto — best I can use"),
+    ("tier:premium", "Premium — Runway, OpenAI, Gemini"),
+    ("tier:budget", "Budget — Hugging Face"),
+    ("tier:free", "Free — built-in, offline"),
 )
 
 
