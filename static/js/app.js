@@ -240,6 +240,20 @@
     });
   }
 
+  // "Copy" next to an example (the API reference): copies the text of the element named by data-copy.
+  // Without JavaScript (or clipboard access) the example is still plain, selectable text.
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest && e.target.closest("button[data-copy]");
+    if (!button) return;
+    var source = document.querySelector(button.dataset.copy);
+    if (!source || !navigator.clipboard) return;
+    navigator.clipboard.writeText(source.textContent).then(function () {
+      var label = button.textContent;
+      button.textContent = "Copied";
+      setTimeout(function () { button.textContent = label; }, 1500);
+    });
+  });
+
   function init(root) {
     guessZone(root);
     (root || document).querySelectorAll("form.upload").forEach(setupUpload);
