@@ -6,8 +6,11 @@
   if (doc.scrollWidth > window.innerWidth + 1) out.push(`page is ${doc.scrollWidth}px wide`);
   const canvas = document.createElement('canvas').getContext('2d');
   const visible = el => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
+  const label = el => el.tagName === 'SELECT'
+    ? ((el.options[el.selectedIndex] || {}).text || '')
+    : (el.innerText || el.value || '');
   const name = el => `${el.tagName.toLowerCase()}${el.name ? '[name=' + el.name + ']' : ''}` +
-    ` "${(el.innerText || el.value || (el.options && el.options[el.selectedIndex] || {}).text || '').trim().slice(0, 40)}"`;
+    ` "${label(el).trim().slice(0, 48)}"`;
   for (const el of document.querySelectorAll('select')) {
     if (!visible(el) || el.multiple) continue;
     const opt = el.options[el.selectedIndex];

@@ -55,7 +55,10 @@ def _engine_choices(user: User) -> list[SelectChoice]:
         whose = "your key" if name in own else ("platform key" if spec.needs_key else "offline, free")
         group = f"{spec.display_name} ({whose})"
         short = spec.display_name.split(" (")[0]  # the group label already says "(offline, free)" etc.
-        groups += [SelectChoice(f"{name}:{m}", f"{short} · {m}", optgroup=group) for m in models]
+        groups += [
+            SelectChoice(f"{name}:{m}", f"{short} · {m}" if len(models) > 1 else short, optgroup=group)
+            for m in models
+        ]
     return groups
 
 

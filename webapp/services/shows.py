@@ -330,7 +330,7 @@ def list_shows(owner: User, page: int = 1, per_page: int = 20) -> tuple[list[Sho
 
 
 #: A show title in a select option: long enough to recognise, short enough for a 390 px phone.
-OPTION_TITLE_CHARS = 30
+OPTION_TITLE_CHARS = 26
 
 
 def option_title(title: str, limit: int = OPTION_TITLE_CHARS) -> str:

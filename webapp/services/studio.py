@@ -211,7 +211,8 @@ def model_options(image_type: str, quality: str) -> list[ModelOption]:
                     f"{row.name}:{model}",
                     row.name,
                     model,
-                    f"{cls.spec.display_name} · {model}",
+                    # a provider with one model needs no model name (and fits a phone-width select)
+                    f"{cls.spec.display_name} · {model}" if len(models) > 1 else cls.spec.display_name,
                     price,
                     cls.spec.needs_key,
                     cls.spec.can_edit,
