@@ -38,20 +38,53 @@
       zone.classList.toggle("dropzone--error", !!msg);
     }
 
+    // The hint under each format's fill menu says what *that* fill will do with this image (issue 19:
+    // it used to describe cropping whatever fill was chosen). Without a measured image (none chosen yet,
+    // or several files) it describes the fill in general. Updated when the fill or the image changes.
+    var measured = null;
+
+    function fillHint(fill, size, dims) {
+      if (!dims) {
+        if (fill === "crop") return "Crops to fill when little would be lost; otherwise the blurred backdrop is used.";
+        if (fill === "solid") return "The whole artwork on a plain colour taken from its edges.";
+        return "The whole artwork on a softly blurred copy of itself.";
+      }
+      var w = dims[0], h = dims[1], tw = size[0], th = size[1];
+      var loss = cropLoss(w, h, tw, th);
+      var pct = Math.round(loss * 100);
+      var wider = w / h > tw / th;
+      var where = wider ? "above and below" : "at the sides";
+      var trimmed = wider ? "from the sides" : "from the top and bottom";
+      if (fill === "crop") {
+        return loss <= CROP_MAX_LOSS
+          ? "Crop to fill trims " + pct + "% " + trimmed + " — fine for this image."
+          : "Crop would trim " + pct + "% " + trimmed + ", too much: the blurred backdrop is used instead.";
+      }
+      if (loss < 0.01) return "Fits almost exactly: the whole artwork, with only a thin margin.";
+      var fillName = fill === "solid" ? "a plain colour from its edges" : "a blurred copy of itself";
+      return "The whole artwork; " + fillName + " fills the space " + where + ".";
+    }
+
     function cropHints(w, h) {
+      if (w && h) measured = [w, h];
+      else if (w === null) measured = null;
       // Every format row names its size (data-width/-height); FORMATS covers older markup.
       form.querySelectorAll("[data-crop-hint]").forEach(function (el) {
         var name = el.getAttribute("data-crop-hint");
         var tw = parseInt(el.dataset.width, 10) || (FORMATS[name] || [])[0];
         var th = parseInt(el.dataset.height, 10) || (FORMATS[name] || [])[1];
         if (!tw || !th) return;
-        var loss = cropLoss(w, h, tw, th);
-        var pct = Math.round(loss * 100);
-        el.textContent = loss <= CROP_MAX_LOSS
-          ? "Crop to fill would trim " + pct + "% — fine for this image."
-          : "Crop to fill would trim " + pct + "%, too much: the blurred backdrop will be used.";
+        var select = form.querySelector('select[data-format="' + name + '"]');
+        var fill = select ? select.value : "blur";
+        el.textContent = fillHint(fill, [tw, th], measured);
+        el.dataset.fill = fill;
       });
     }
+
+    form.querySelectorAll("select[data-format]").forEach(function (select) {
+      select.addEventListener("change", function () { cropHints(); });
+    });
+    cropHints();
 
     function inspect(file) {
       showError("");
@@ -94,7 +127,7 @@
       hint.textContent = fmtBytes(total) + " in total · one job per image, one ZIP for all";
       if (files.length > maxFiles) problems.unshift("Upload at most " + maxFiles + " files at once (" + files.length + " chosen).");
       if (problems.length) showError(problems.join(" "));
-      form.querySelectorAll("[data-crop-hint]").forEach(function (el) { el.textContent = ""; });
+      cropHints(null);  // several images: describe each fill in general
       var url = URL.createObjectURL(files[0]);
       preview.src = url;
       preview.hidden = false;
@@ -209,6 +242,20 @@
       if (zone && select.querySelector('option[value="' + zone.replace(/"/g, "") + '"]')) select.value = zone;
     });
   }
+
+  // "Copy" next to an example (the API reference): copies the text of the element named by data-copy.
+  // Without JavaScript (or clipboard access) the example is still plain, selectable text.
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest && e.target.closest("button[data-copy]");
+    if (!button) return;
+    var source = document.querySelector(button.dataset.copy);
+    if (!source || !navigator.clipboard) return;
+    navigator.clipboard.writeText(source.textContent).then(function () {
+      var label = button.textContent;
+      button.textContent = "Copied";
+      setTimeout(function () { button.textContent = label; }, 1500);
+    });
+  });
 
   function init(root) {
     guessZone(root);

@@ -39,7 +39,7 @@ def test_register_upload_watch_progress_and_download_zip(live_server, page, tmp_
     page.set_input_files("input[type=file]", str(artwork))
     expect(page.locator("[data-file-title]")).to_have_text("Spring Gala.jpg")
     expect(page.locator("[data-preview]")).to_be_visible()
-    expect(page.locator('[data-crop-hint="square"]')).to_contain_text("%")
+    expect(page.locator('[data-crop-hint="square"]')).to_contain_text("blurred copy")
     page.get_by_role("button", name="Make my formats").click()
 
     # The job partial replaces the form and polls itself until the job is final.

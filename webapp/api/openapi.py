@@ -7,6 +7,7 @@ from typing import Any
 from flask import jsonify
 
 from webapp.api.core import OPERATIONS, bp
+from webapp.api.reference import annotate
 from webapp.api.schemas import COMPONENTS
 
 DESCRIPTIONS = {
@@ -80,22 +81,24 @@ def document() -> dict[str, Any]:
             }
             item["requestBody"] = {"required": True, "content": content}
         paths.setdefault(op.path, {})[op.method.lower()] = item
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "Marquee API",
-            "version": "1.0.0",
-            "description": "Auto-format, palettes, AI generation, bulk batches, library and shows. "
-            "Authenticate with `Authorization: Bearer <token>` (create tokens at "
-            "/settings/tokens). Errors are application/problem+json.",
-        },
-        "servers": [{"url": "/api/v1"}],
-        "paths": paths,
-        "components": {
-            "schemas": COMPONENTS,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-        },
-    }
+    return annotate(
+        {
+            "openapi": "3.1.0",
+            "info": {
+                "title": "Marquee API",
+                "version": "1.0.0",
+                "description": "Auto-format, palettes, AI generation, bulk batches, library and shows. "
+                "Authenticate with `Authorization: Bearer <token>` (create tokens at "
+                "/settings/tokens). Errors are application/problem+json.",
+            },
+            "servers": [{"url": "/api/v1"}],
+            "paths": paths,
+            "components": {
+                "schemas": COMPONENTS,
+                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            },
+        }
+    )
 
 
 @bp.get("/openapi.json")

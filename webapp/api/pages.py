@@ -119,5 +119,9 @@ def revoke(token_id: int):
 def reference():
     """The API reference, rendered from the same OpenAPI document scripts can download."""
     from webapp.api.openapi import document
+    from webapp.api.reference import example_response, grouped
 
-    return render_template("api/reference.html", doc=document())
+    doc = document()
+    return render_template(
+        "api/reference.html", doc=doc, sections=grouped(doc), example_response=example_response
+    )

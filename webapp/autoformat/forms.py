@@ -18,9 +18,9 @@ FILL_CHOICES = [
     SelectChoice("crop", "Crop to fill (only when little is lost)"),
 ]
 OUTPUT_CHOICES = [
-    SelectChoice("jpeg", "JPEG (smallest, for web and print)"),
+    SelectChoice("jpeg", "JPEG (smallest)"),
     SelectChoice("png", "PNG (lossless)"),
-    SelectChoice("webp", "WebP"),
+    SelectChoice("webp", "WebP (small, modern)"),
 ]
 BATCH_MAX_FILES = 20
 

@@ -54,7 +54,11 @@ def _engine_choices(user: User) -> list[SelectChoice]:
         models = [default] + [m for m in spec.models if m != default]
         whose = "your key" if name in own else ("platform key" if spec.needs_key else "offline, free")
         group = f"{spec.display_name} ({whose})"
-        groups += [SelectChoice(f"{name}:{m}", f"{spec.display_name} · {m}", optgroup=group) for m in models]
+        short = spec.display_name.split(" (")[0]  # the group label already says "(offline, free)" etc.
+        groups += [
+            SelectChoice(f"{name}:{m}", f"{short} · {m}" if len(models) > 1 else short, optgroup=group)
+            for m in models
+        ]
     return groups
 
 

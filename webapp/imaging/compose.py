@@ -24,6 +24,7 @@ from typing import Literal, get_args
 
 from PIL import Image, ImageChops, ImageFilter, ImageStat
 
+from .backdrop import calm_backdrop
 from .geometry import (
     CROP_MAX_LOSS,
     SHADOW_OFFSET,
@@ -245,7 +246,8 @@ class Renderer:
         # variance off so the *effective* sigma at output resolution is BACKDROP_SIGMA.
         k = cw / small_size[0]
         sigma_out = math.sqrt(max(BACKDROP_SIGMA**2 - k * k / 6.0, 1.0))
-        small = small.filter(ImageFilter.GaussianBlur(sigma_out * small_size[0] / cw))
+        sigma_small = sigma_out * small_size[0] / cw
+        small = calm_backdrop(small.filter(ImageFilter.GaussianBlur(sigma_small)), sigma_small)
         if darken > 0:
             keep = 1.0 - darken
             small = small.point([round(v * keep) for v in range(256)] * 3)

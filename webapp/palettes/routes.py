@@ -174,7 +174,7 @@ def _detail_view(palette: Palette, apply_form: ApplyForm) -> dict[str, Any]:
     is_owner = palette.owner_id == current_user.id
     applicable, why_not = palette_service.can_apply(palette)
     shows = palette_service.applyable_shows(current_user) if is_owner else []
-    apply_form.show_id.choices = [SelectChoice(str(s.id), s.title) for s in shows]
+    apply_form.show_id.choices = [SelectChoice(str(s.id), show_service.option_title(s.title)) for s in shows]
     if palette.show_id and not apply_form.show_id.data:
         apply_form.show_id.data = str(palette.show_id)
     show = db.session.get(Show, palette.show_id) if palette.show_id else None
@@ -240,9 +240,8 @@ def apply(palette_id: int) -> ResponseReturnValue:
     """Apply an approved (or passing extracted) palette to one of the producer's shows."""
     palette = get_owned_or_404(Palette, palette_id)
     form = ApplyForm()
-    form.show_id.choices = [
-        SelectChoice(str(s.id), s.title) for s in palette_service.applyable_shows(current_user)
-    ]
+    shows = palette_service.applyable_shows(current_user)
+    form.show_id.choices = [SelectChoice(str(s.id), show_service.option_title(s.title)) for s in shows]
     if not form.validate_on_submit():
         flash("Choose one of your shows.", "error")
         return redirect(url_for("palettes.detail", palette_id=palette.id))

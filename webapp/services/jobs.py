@@ -144,6 +144,11 @@ def enqueue(job: Job) -> None:
     submit_in_process(job)
 
 
+#: Stages of a job run without a separate job queue; calm, one wording with _partials/_no_queue.html.
+STAGE_WAITING_IN_APP = "Waiting to run in the web app"
+STAGE_RUNNING_IN_APP = "Running in the web app"
+
+
 def submit_in_process(job: Job) -> None:
     """No queue: hand the committed job to this web process's background pool and return at once
     (`services.inprocess`). The row names this process as its owner, so a restart can tell a job
@@ -151,7 +156,7 @@ def submit_in_process(job: Job) -> None:
     job.mode = JobMode.SYNC.value
     job.rq_id = None
     job.worker = inprocess.identity()
-    job.stage = "Waiting to run in the web process (no job queue)"
+    job.stage = STAGE_WAITING_IN_APP
     db.session.commit()
     inprocess.submit(current_app._get_current_object(), _entry_point(job.kind), job.id)  # type: ignore[attr-defined]
 
@@ -219,7 +224,7 @@ def run_in_process(job: Job) -> None:
     operator waits for the result). Failures are recorded on the row, not raised."""
     job.mode = JobMode.SYNC.value
     job.rq_id = None
-    job.stage = "Running in the web process (the job queue is not available)"
+    job.stage = STAGE_RUNNING_IN_APP
     db.session.commit()
     job_id = job.id
     try:

@@ -329,15 +329,30 @@ def list_shows(owner: User, page: int = 1, per_page: int = 20) -> tuple[list[Sho
     return list(rows), total
 
 
+#: A show title in a select option: long enough to recognise, short enough for a 390 px phone.
+OPTION_TITLE_CHARS = 26
+
+
+def option_title(title: str, limit: int = OPTION_TITLE_CHARS) -> str:
+    """``title`` for a select option: whole if it fits, else cut at a word (or mid-word) with "…"."""
+    title = " ".join((title or "").split())
+    if len(title) <= limit:
+        return title
+    cut = title[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space >= limit // 2 else cut).rstrip(" ,;:-–—") + "…"
+
+
 def show_choices(owner: User, limit: int = 200) -> list[tuple[int, str]]:
-    """(id, title) of the producer's shows, newest first, for "use these for show" selects."""
+    """(id, title) of the producer's shows, newest first, for "use these for show" selects (titles
+    shortened for the option: see `option_title`)."""
     rows = db.session.execute(
         select(Show.id, Show.title)
         .where(Show.owner_id == owner.id)
         .order_by(Show.created_at.desc(), Show.id.desc())
         .limit(limit)
     )
-    return [(i, t) for i, t in rows]
+    return [(i, option_title(t)) for i, t in rows]
 
 
 def _slot_ids(show: Show) -> list[int]:

@@ -30,6 +30,7 @@ from webapp.services import jobs as job_service
 from webapp.services import shows as show_service
 from webapp.services.assets import apply_analysis, commit_new_asset, storage_key, upload_writer
 from webapp.services.keys import user_keys
+from webapp.services.overlay_colours import overlay_colours
 from webapp.services.pricing import PriceMissing, estimate
 from webapp.services.providers import RoutingError, enabled_providers
 from webapp.services.show_locale import DEFAULT_LOCALE, format_typed_date, poster_dates
@@ -174,10 +175,10 @@ def move_template(row: PromptTemplate, step: int) -> None:
 
 # "Let Marquee choose" entries of the provider select (services.tiers): value, label.
 TIER_OPTIONS = (
-    ("tier:auto", "Auto — the best tier I can use"),
-    ("tier:premium", "Premium — cheapest of Runway, OpenAI, Gemini"),
-    ("tier:budget", "Budget — Hugging Face (Stable Diffusion / FLUX)"),
-    ("tier:free", "Free — built-in artwork, offline"),
+    ("tier:auto", "Auto — best I can use"),
+    ("tier:premium", "Premium — Runway, OpenAI, Gemini"),
+    ("tier:budget", "Budget — Hugging Face"),
+    ("tier:free", "Free — built-in, offline"),
 )
 
 
@@ -210,7 +211,8 @@ def model_options(image_type: str, quality: str) -> list[ModelOption]:
                     f"{row.name}:{model}",
                     row.name,
                     model,
-                    f"{cls.spec.display_name} · {model}",
+                    # a provider with one model needs no model name (and fits a phone-width select)
+                    f"{cls.spec.display_name} · {model}" if len(models) > 1 else cls.spec.display_name,
                     price,
                     cls.spec.needs_key,
                     cls.spec.can_edit,
@@ -448,13 +450,14 @@ def show_texts(show: Show | None, locale: str = DEFAULT_LOCALE) -> dict[str, str
 
 
 def default_spec(asset: Asset, show: Show | None, locale: str = DEFAULT_LOCALE) -> OverlaySpec:
-    """The spec last used on this image, else one filled in from the show."""
+    """The spec last used on this image, else one filled in from the show (its texts, and the colours of
+    its applied palette: see `services.overlay_colours`)."""
     stored = (asset.provenance or {}).get("overlay")
     if stored:
         return OverlaySpec.from_dict(stored)
     texts = show_texts(show, locale)
     enabled = [i for i in ("title", "performers", "date", "venue", "price", "cta") if texts.get(i)]
-    return OverlaySpec.from_dict({"texts": texts, "enabled": enabled})
+    return OverlaySpec.from_dict({"texts": texts, "enabled": enabled, **overlay_colours(show)})
 
 
 def clean_source(asset: Asset) -> Asset:

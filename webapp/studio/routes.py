@@ -39,6 +39,7 @@ from webapp.services import shows as show_service
 from webapp.services import studio as studio_service
 from webapp.services.actions import ActionError
 from webapp.services.keys import user_keys
+from webapp.services.overlay_colours import applied_palette, overlay_colours
 from webapp.services.providers import RoutingError
 from webapp.studio.forms import ActionForm, EstimateForm, OverlayForm, StudioForm
 from webapp.templating import is_htmx
@@ -420,13 +421,19 @@ def _overlay_form(source: Asset, show: Show | None) -> OverlayForm:
         for item, text in texts.items():
             form[f"text_{item}"].data = text
             form[f"on_{item}"].data = bool(text) and item != "address"
+        for name, hex_ in overlay_colours(show).items():  # the show's applied palette, still changeable
+            form[name].data = hex_
+            form[f"{name}_mode"].data = "custom"
     return form
 
 
 def _editor_context(source: Asset, form: OverlayForm) -> dict[str, Any]:
     spec = studio_service.spec_from_fields(form.values())
     lay = overlay_layout(spec, (source.width, source.height))
+    show = db.session.get(Show, form.show.data) if isinstance(form.show.data, int) else None
+    palette = applied_palette(show) if show is not None and show.owner_id == source.owner_id else None
     return {
+        "palette": palette,
         "source": source,
         "form": form,
         "spec": spec,
