@@ -540,6 +540,7 @@ def set_favorite(user: User, asset_id: Any, value: Any) -> Asset:
     flipping one, makes the request idempotent: two tabs pressing "star" at once both get a star,
     and the one UPDATE statement lands whole whatever else runs."""
     from sqlalchemy import update
+    from sqlalchemy.orm.attributes import set_committed_value
 
     asset = owned(Asset, asset_id, user, "image")
     if not isinstance(value, bool):
@@ -553,6 +554,9 @@ def set_favorite(user: User, asset_id: Any, value: Any) -> Asset:
     )
     db.session.commit()
     db.session.refresh(asset)
+    # Answer with what this request set (a request racing it may have set the other value since;
+    # the row holds whichever committed last, whole).
+    set_committed_value(asset, "favorite", value)
     return asset
 
 
