@@ -46,6 +46,9 @@ class Stack:
     matching: set[int] = field(default_factory=set)
     filtered: bool = False
 
+    def label_of(self, asset: Asset) -> str:
+        return member_label(asset, self.root_id)
+
     @property
     def size(self) -> int:
         return 1 + len(self.members) + len(self.older)
