@@ -101,7 +101,8 @@ def test_library_stacks_stars_and_filters_without_console_errors(
     expect(page).to_have_url(re.compile(r"favorites=1"))
     assert "color=" not in page.url
     expect(tiles).to_have_count(1)
-    expect(page.locator("#gallery .stack__summary")).to_contain_text("2 of 5 match")
+    expect(page.locator("#gallery .tile__match")).to_contain_text("2 of 5 in its stack match")
+    expect(page.locator("#gallery .stack__summary")).to_contain_text("+1 render")
     # Unstar the original: the stack is still listed for its starred render, which becomes its tile.
     page.get_by_test_id(f"star-{ids['original']}").click()
     expect(page.get_by_test_id(f"star-{ids['original']}")).to_have_attribute("aria-pressed", "false")

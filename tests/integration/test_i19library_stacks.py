@@ -99,7 +99,10 @@ def test_an_original_with_four_formats_and_two_renders_is_one_expandable_tile(
     assert banner.count(TILE) == 1
     cover = re.search(r'class="tile__name"[^>]*title="([^"]+)"', banner).group(1)
     assert cover.endswith("-banner.jpg")
-    assert "1 of 7 match" in banner and banner.count("stack__item--match") == 0  # the cover is the match
+    # Under a filter the stack lists only what matches (here the cover alone) and links to the rest.
+    assert "1 of 7 in its stack match" in banner and banner.count(MEMBER) == 0
+    poster = client.get("/library?kind=poster").get_data(as_text=True)
+    assert poster.count(TILE) == 1 and poster.count(MEMBER) == 1 and "2 of 7 in its stack match" in poster
     assert "No images match" in client.get("/library?kind=banner&source=upload").get_data(as_text=True)
 
     # The API still lists assets flat, with the stack on each one.

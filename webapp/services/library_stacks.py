@@ -54,15 +54,27 @@ class Stack:
         return 1 + len(self.members) + len(self.older)
 
     @property
+    def shown(self) -> list[GalleryItem]:
+        """The members the expanded stack lists: all of them, or under a filter only those that match
+        (the tile says how many of the stack match and links to the whole stack)."""
+        if not self.filtered:
+            return self.members
+        return [m for m in self.members if m.asset.id in self.matching]
+
+    @property
+    def shown_older(self) -> list[GalleryItem]:
+        return [] if self.filtered else self.older
+
+    @property
     def summary(self) -> str:
         """ "+4 formats, 2 renders" — what is folded under the tile."""
         counts: dict[str, int] = {}
-        for item in self.members:
+        for item in self.shown:
             label = member_label(item.asset, self.root_id)
             counts[label] = counts.get(label, 0) + 1
         parts = [f"{n} {word if n == 1 else PLURAL.get(word, word + 's')}" for word, n in counts.items()]
-        if self.older:
-            n = len(self.older)
+        if self.shown_older:
+            n = len(self.shown_older)
             parts.append(f"{n} older version{'s' if n != 1 else ''}")
         return "+" + ", ".join(parts) if parts else ""
 
