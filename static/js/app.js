@@ -205,7 +205,10 @@
       if (count) count.textContent = n + " selected";
     }
     if (all) all.addEventListener("change", function () {
-      form.querySelectorAll("input[name=ids]").forEach(function (box) { box.checked = all.checked; });
+      // Only what is on screen: the members of a closed stack are not (issue 19).
+      form.querySelectorAll("input[name=ids]").forEach(function (box) {
+        if (box.offsetParent !== null || !all.checked) box.checked = all.checked;
+      });
       update();
     });
     form.addEventListener("change", update);

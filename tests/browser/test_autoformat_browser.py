@@ -76,7 +76,8 @@ def test_register_upload_watch_progress_and_download_zip(live_server, page, tmp_
     page.reload()
     expect(page.locator("section.job")).to_have_attribute("data-job-status", "succeeded")
     page.get_by_role("link", name="My images").click()
-    expect(page.locator(".tile")).to_have_count(4)
+    expect(page.locator(".tile")).to_have_count(1)  # issue 19: the original and its formats, one stack
+    expect(page.locator(".stack__summary")).to_contain_text("+3 formats")
     assert not [e for e in page.js_errors if "Content Security Policy" in e], page.js_errors
 
 

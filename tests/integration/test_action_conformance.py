@@ -300,6 +300,12 @@ DRIVERS = {
     "api:api.cancel_job": lambda w, who, photo: w["api"].delete(
         f"/api/v1/jobs/{w['ids']['queued_' + who]}", headers=_auth(w)
     ),
+    "web:library.favorite": lambda w, who, photo: w["web"].post(
+        f"/assets/{w['ids']['asset_' + who]}/favorite", data={"favorite": "1"}
+    ),
+    "api:api.update_asset": lambda w, who, photo: w["api"].patch(
+        f"/api/v1/assets/{w['ids']['asset_' + who]}", json={"favorite": True}, headers=_auth(w)
+    ),
 }
 
 

@@ -388,6 +388,7 @@ def _request(endpoint: str, method: str, ids: dict) -> dict:
             "tags": "jazz",
         },
         "library.selection": {"ids": [ids["spare"]], "action": "delete", "confirm": "yes"},
+        "library.favorite": {"favorite": "1"},
         "autoformat.resolve_duplicate": {
             **AUTOFORMAT_OPTIONS,
             "new_asset_id": ids["original"],
@@ -505,6 +506,7 @@ def _snapshot(app, owner_id: int):
                 Asset.id,
                 Asset.hidden,
                 Asset.show_id,
+                Asset.favorite,
                 # a producer's own words (offline ones may be backfilled by any page that shows them)
                 case((Asset.described_by == "producer", Asset.title), else_=None),
                 where=Asset.owner_id == owner_id,

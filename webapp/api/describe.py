@@ -16,6 +16,7 @@ from webapp.extensions import db
 from webapp.models import Asset
 from webapp.params import MAX_ID
 from webapp.services import actions, describe
+from webapp.services.library_stacks import group_sizes
 
 ID = {"in": "path", "required": True, "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
 ERR = ref("Problem")
@@ -24,7 +25,7 @@ ERR = ref("Problem")
 @operation(
     "PATCH",
     "/assets/{asset_id}",
-    summary="Change an image's alt text, title, description or tags (fields you send)",
+    summary="Change an image's alt text, title, description, tags or star (fields you send)",
     scope="write",
     tag="assets",
     parameters=[{"name": "asset_id", **ID}],
@@ -35,21 +36,34 @@ def update_asset(asset_id: int):
     asset = owned(Asset, asset_id, change=True)
     data = json_body()
     fields = {k: data[k] for k in ("alt_text", "title", "description", "tags") if k in data}
-    unknown = sorted(set(data) - set(fields))
+    unknown = sorted(set(data) - set(fields) - {"favorite"})
     if unknown:
         raise validation_error(
-            {k: ["Not a field you can change; send alt_text, title, description or tags."] for k in unknown}
+            {
+                k: ["Not a field you can change; send alt_text, title, description, tags or favorite."]
+                for k in unknown
+            }
         )
-    if not fields:
-        raise validation_error({"body": ["Send at least one of alt_text, title, description or tags."]})
-    if not asset.is_image:
+    if not fields and "favorite" not in data:
+        raise validation_error(
+            {"body": ["Send at least one of alt_text, title, description, tags or favorite."]}
+        )
+    if "favorite" in data and not isinstance(data["favorite"], bool):
+        raise validation_error({"favorite": ["Send favorite as true or false."]})
+    if fields and not asset.is_image:
         raise validation_error({"asset": ["Only images carry alt text, titles and tags."]})
-    try:
-        describe.update_description(asset, fields)
-    except describe.DescriptionError as exc:
-        db.session.rollback()
-        raise validation_error({k: [v] for k, v in exc.errors.items()}, str(exc)) from None
-    return jsonify(asset_json(asset))
+    if fields:
+        try:
+            describe.update_description(asset, fields)
+        except describe.DescriptionError as exc:
+            db.session.rollback()
+            raise validation_error({k: [v] for k, v in exc.errors.items()}, str(exc)) from None
+    if "favorite" in data:
+        try:
+            asset = actions.set_favorite(api_user(), asset.id, data["favorite"])
+        except actions.ActionError as exc:
+            raise action_problem(exc) from None
+    return jsonify(asset_json(asset, group_size=group_sizes([asset.group_root_id]).get(asset.group_root_id)))
 
 
 @operation(

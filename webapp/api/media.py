@@ -35,6 +35,7 @@ from webapp.services import jobs as job_service
 from webapp.services import library as library_service
 from webapp.services import shows as show_service
 from webapp.services.actions import ACTION_STATUS, ActionError, AutoformatSettings
+from webapp.services.library_stacks import group_sizes
 from webapp.storage import StorageError
 
 API_PAGE_MAX = 100
@@ -352,6 +353,12 @@ def download_job(job_id: int):
         {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(library_service.SORTS)}},
         {"name": "color", "in": "query", "schema": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"}},
         {
+            "name": "favorite",
+            "in": "query",
+            "description": "`true`: only starred assets.",
+            "schema": {"type": "string", "enum": ["true", "false"]},
+        },
+        {
             "name": "limit",
             "in": "query",
             "description": f"Items per page (default {library_service.PAGE_SIZE}).",
@@ -399,6 +406,8 @@ def list_assets():
     limit = parse_int(a.get("limit", str(library_service.PAGE_SIZE)), lo=1, hi=API_PAGE_MAX)
     if limit is None:
         errors["limit"] = [f"Give a whole number of items per page from 1 to {API_PAGE_MAX}."]
+    if a.get("favorite", "false") not in ("true", "false"):
+        errors["favorite"] = ["Give favorite=true (only starred assets) or favorite=false."]
     show_id = parse_id(a.get("show_id"))
     if a.get("show_id") and show_id is None:
         errors["show_id"] = ["Give a show id."]
@@ -413,15 +422,20 @@ def list_assets():
         sort=a.get("sort", "newest"),
         color=a.get("color", "").lower(),
         cursor=a.get("cursor", ""),
+        favorites=a.get("favorite") == "true",
     )
     page = library_service.gallery(api_user(), flt, page_size=limit or library_service.PAGE_SIZE)
-    items = [asset_json(i.asset, i.usage) for i in page.items]
+    sizes = group_sizes([i.asset.group_root_id for i in page.items])
+    items = [asset_json(i.asset, i.usage, sizes.get(i.asset.group_root_id)) for i in page.items]
     return (
         jsonify({"items": items, "next_cursor": page.next_cursor}),
         200,
         paginate_link(
             page.next_cursor,
-            **{k: a.get(k) for k in ("kind", "media", "source", "show_id", "q", "sort", "color", "limit")},
+            **{
+                k: a.get(k)
+                for k in ("kind", "media", "source", "show_id", "q", "sort", "color", "favorite", "limit")
+            },
         ),
     )
 
@@ -437,7 +451,8 @@ def list_assets():
 def get_asset(asset_id: int):
     asset = owned(Asset, asset_id)
     usage = len(library_service.usages([asset])[asset.id].slots)
-    return jsonify(asset_json(asset, usage))
+    size = group_sizes([asset.group_root_id]).get(asset.group_root_id)
+    return jsonify(asset_json(asset, usage, size))
 
 
 @operation(

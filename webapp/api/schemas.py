@@ -92,6 +92,21 @@ COMPONENTS: dict[str, Any] = {
                 "description": "Who wrote them: `offline` (composed from the prompt and show), "
                 "`producer`, or a provider name.",
             },
+            "group_id": {
+                "type": "integer",
+                "description": "The stack the asset is in: the id of the original it was made from "
+                "(its own id for an original). The library shows a stack as one tile.",
+            },
+            "group_size": {
+                "type": "integer",
+                "description": "How many assets the stack holds, original included.",
+            },
+            "favorite": {"type": "boolean", "description": "Starred by the producer (PATCH to change)."},
+            "superseded": {
+                "type": "boolean",
+                "description": "An overlay render replaced by a newer render of the same image; kept "
+                "because a show uses it or it is starred.",
+            },
         },
     },
     "Job": {
@@ -201,6 +216,7 @@ COMPONENTS: dict[str, Any] = {
             "title": {"type": ["string", "null"], "maxLength": 120},
             "description": {"type": ["string", "null"], "maxLength": 500},
             "tags": {"type": "array", "maxItems": 12, "items": {"type": "string", "maxLength": 30}},
+            "favorite": {"type": "boolean", "description": "Star (true) or unstar (false) the asset."},
         },
     },
     "ShowInput": {

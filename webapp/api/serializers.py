@@ -13,7 +13,7 @@ def iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def asset_json(a: Asset, usage: int | None = None) -> dict[str, Any]:
+def asset_json(a: Asset, usage: int | None = None, group_size: int | None = None) -> dict[str, Any]:
     return {
         "id": a.id,
         "kind": a.kind,
@@ -44,6 +44,12 @@ def asset_json(a: Asset, usage: int | None = None) -> dict[str, Any]:
         "description": a.description,
         "tags": list(a.tags or []),
         "described_by": a.described_by,
+        # Issue 19: the library's stack (its original's id, and how many assets it holds), the star,
+        # and whether a newer overlay render of the same image replaced this one.
+        "group_id": a.group_root_id,
+        "group_size": group_size if group_size is not None else 1,
+        "favorite": bool(a.favorite),
+        "superseded": bool(a.superseded),
     }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, Regexp
 
@@ -41,6 +41,7 @@ class LibraryFilterForm(FlaskForm):
         validators=[Optional(), Regexp(r"^#[0-9a-fA-F]{6}$", message="Pick a colour like #1a2b3c.")],
     )
     cursor = HiddenField(validators=[Optional(), Length(max=200)])
+    favorites = BooleanField("Favourites only", false_values=("", "0", "false", "no"))
 
 
 class SelectionForm(FlaskForm):

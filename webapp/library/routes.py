@@ -6,12 +6,15 @@ check, S3 redirects to a short-lived presigned URL after the same check.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import (
     Blueprint,
     Response,
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -27,7 +30,7 @@ from webapp.extensions import db
 from webapp.library.forms import DescribeForm, LibraryFilterForm, SelectionForm
 from webapp.models import Asset, Job, Show
 from webapp.params import parse_ids
-from webapp.services import actions, describe
+from webapp.services import actions, describe, library_stacks
 from webapp.services import formats as format_service
 from webapp.services import library as library_service
 from webapp.services.upload_analysis import analysis_pending
@@ -64,6 +67,7 @@ def _filters() -> tuple[LibraryFilterForm, library_service.LibraryFilter]:
         sort=ok("sort", form.sort.data) or "newest",
         color=(ok("color", form.color.data or "") or "").lower() if request.args.get("by_color") else "",
         cursor=ok("cursor", form.cursor.data or request.args.get("cursor", "")),
+        favorites=bool(form.favorites.data),
     )
     return form, flt
 
@@ -73,12 +77,52 @@ def _filters() -> tuple[LibraryFilterForm, library_service.LibraryFilter]:
 def index():
     """The gallery: filters, search, sort, colour search, keyset pages ("Load more")."""
     form, flt = _filters()
-    page = library_service.gallery(current_user, flt)
-    describe.ensure_described(item.asset for item in page.items)
+    canonical = url_for("library.index", **flt.as_args(cursor=flt.cursor))
+    if "color" in request.args and not request.args.get("by_color") and not is_htmx():
+        # The colour picker always has a value; it is a filter only when "By colour" is ticked.
+        return redirect(canonical)
+    page = library_stacks.stacks(current_user, flt)
+    describe.ensure_described(
+        item.asset for stack in page.stacks for item in (stack.cover, *stack.members, *stack.older)
+    )
+    selection = SelectionForm()
     if is_htmx() and request.args.get("cursor"):
-        return render_template("library/_page.html", page=page)
+        return render_template("library/_page.html", page=page, selection=selection)
     template = "library/_results.html" if is_htmx() else "library/index.html"
-    return render_template(template, form=form, page=page, selection=SelectionForm())
+    resp = make_response(render_template(template, form=form, page=page, selection=selection))
+    if is_htmx() and not request.args.get("cursor"):
+        resp.headers["HX-Push-Url"] = url_for("library.index", **flt.as_args())  # no stray colour
+    return resp
+
+
+@bp.post("/assets/<int:asset_id>/favorite")
+@media_assistant_required
+def favorite(asset_id: int):
+    """Star or unstar (``favorite`` = 1 or 0). HTMX swaps the button; without JavaScript the form
+    posts here and the producer is sent back to the page they were on."""
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    raw = request.form.get("favorite", "")
+    value = {"1": True, "0": False}.get(raw, raw)
+    try:
+        asset = actions.set_favorite(current_user, asset_id, value)
+    except actions.ActionError as exc:
+        if exc.code == "not_found":
+            abort(404)
+        return exc.message, 422
+    if is_htmx():
+        return render_template("library/_star.html", a=asset, back=_safe_back(request.values.get("next")))
+    flash(f"{'Starred' if asset.favorite else 'Unstarred'} {asset.filename}.", "success")
+    back = _safe_back(request.values.get("next"))
+    return redirect(back or url_for("library.detail", asset_id=asset.id)), 303
+
+
+def _safe_back(target: str | None) -> str:
+    """Only same-site relative paths (no open redirect)."""
+    relative = bool(target) and target.startswith("/") and not target.startswith("//")
+    if relative and "\\" not in target and not urlsplit(target).netloc and len(target) <= 2000:
+        return target
+    return ""
 
 
 @bp.get("/assets/<int:asset_id>")

@@ -17,8 +17,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from sqlalchemy.sql.expression import false as sa_false
 
 from webapp.extensions import db
@@ -104,6 +106,16 @@ class Asset(db.Model):
     description: Mapped[str | None] = mapped_column(String(500), nullable=True)
     tags: Mapped[list | None] = mapped_column(JSON, nullable=True)
     described_by: Mapped[str | None] = mapped_column(String(32), nullable=True)  # offline|producer|provider
+    # Issue 19: the library's stacks. ``group_id`` is the topmost ancestor along ``parent_id`` (the
+    # original a format, render or edit was made from), kept by a flush hook below so the gallery can
+    # group in one indexed query; None on an original itself.
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("asset.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    favorite: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false(), index=True)
+    # An overlay render that a newer render of the same source replaced: kept (a show may use it) but
+    # listed only inside its stack as an older version, never as a tile of its own.
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
     owner = relationship("User", lazy="raise_on_sql")
     parent = relationship("Asset", remote_side=[id], lazy="raise_on_sql", foreign_keys=[parent_id])
@@ -131,12 +143,35 @@ class Asset(db.Model):
         return self.alt_text or self.filename
 
     @property
+    def group_root_id(self) -> int:
+        """The id of the stack this asset is in: its original's, or its own when it is one."""
+        return self.group_id or self.id
+
+    @property
+    def is_overlay_render(self) -> bool:
+        return (self.provenance or {}).get("source") == "overlay"
+
+    @property
     def is_image(self) -> bool:
         # Unset before the INSERT applies the column default (image): a new still is an image too.
         return (self.media_kind or MediaKind.IMAGE.value) == MediaKind.IMAGE.value
 
     def __repr__(self) -> str:
         return f"<Asset {self.id} {self.kind} {self.width}x{self.height}>"
+
+
+@event.listens_for(Session, "before_flush")
+def _join_parents_stack(session: Session, _context, _instances) -> None:
+    """A new asset made from another (a format, a render, an edit, a clip) joins its parent's stack:
+    its ``group_id`` is the parent's stack, so every door that stores a derived asset groups it."""
+    for obj in list(session.new):
+        if isinstance(obj, Asset) and obj.parent_id and obj.group_id is None:
+            with session.no_autoflush:
+                row = session.execute(
+                    select(Asset.id, Asset.group_id).where(Asset.id == obj.parent_id)
+                ).first()
+            if row is not None:
+                obj.group_id = row.group_id or row.id
 
 
 class AssetColor(db.Model):

@@ -44,6 +44,7 @@ class LibraryFilter:
     sort: str = "newest"
     color: str = ""  # "#rrggbb"
     cursor: str = ""
+    favorites: bool = False  # only the producer's starred images (and the stacks holding them)
 
     def as_args(self, **override: Any) -> dict[str, Any]:
         args = {
@@ -55,6 +56,7 @@ class LibraryFilter:
             "sort": self.sort,
             "color": self.color,
             "by_color": "1" if self.color else "",
+            "favorites": "1" if self.favorites else "",
         }
         args.update(override)
         return {k: v for k, v in args.items() if v not in ("", None)}
@@ -126,29 +128,7 @@ def gallery(user: User, flt: LibraryFilter, page_size: int = PAGE_SIZE) -> Galle
         .outerjoin(show, show.id == Asset.show_id)
         .where(Asset.owner_id == user.id, Asset.hidden.is_(False))
     )
-    if flt.kind:
-        query = query.where(Asset.kind == flt.kind)
-    if flt.source:
-        query = query.where(Asset.source == flt.source)
-    if flt.media:
-        query = query.where(Asset.media_kind == flt.media)
-    if flt.show_id:
-        in_slot = or_(*(getattr(Show, f"{s}_asset_id") == Asset.id for s in ALL_SLOTS))
-        slot_of_show = select(Show.id).where(Show.id == flt.show_id, in_slot).exists()
-        query = query.where(or_(Asset.show_id == flt.show_id, slot_of_show))
-    if flt.q:
-        like = f"%{_escape_like(flt.q)}%"
-        query = query.where(
-            or_(
-                Asset.filename.ilike(like, escape="\\"),
-                Asset.prompt.ilike(like, escape="\\"),
-                show.title.ilike(like, escape="\\"),
-                Asset.alt_text.ilike(like, escape="\\"),
-                Asset.title.ilike(like, escape="\\"),
-                Asset.description.ilike(like, escape="\\"),
-                cast(Asset.tags, Text).ilike(like, escape="\\"),
-            )
-        )
+    query = apply_filters(query, flt, show)
     cursor = decode_cursor(flt.cursor)
     distance = None
     if flt.color:
@@ -198,6 +178,36 @@ def gallery(user: User, flt: LibraryFilter, page_size: int = PAGE_SIZE) -> Galle
         else:
             next_cursor = _encode_cursor({"id": last.id})
     return GalleryPage(items=items, next_cursor=next_cursor, filters=flt)
+
+
+def apply_filters(query: Select, flt: LibraryFilter, show) -> Select:
+    """The filters and search of the gallery (``show``: the aliased Show joined for its title)."""
+    if flt.favorites:
+        query = query.where(Asset.favorite.is_(True))
+    if flt.kind:
+        query = query.where(Asset.kind == flt.kind)
+    if flt.source:
+        query = query.where(Asset.source == flt.source)
+    if flt.media:
+        query = query.where(Asset.media_kind == flt.media)
+    if flt.show_id:
+        in_slot = or_(*(getattr(Show, f"{s}_asset_id") == Asset.id for s in ALL_SLOTS))
+        slot_of_show = select(Show.id).where(Show.id == flt.show_id, in_slot).exists()
+        query = query.where(or_(Asset.show_id == flt.show_id, slot_of_show))
+    if flt.q:
+        like = f"%{_escape_like(flt.q)}%"
+        query = query.where(
+            or_(
+                Asset.filename.ilike(like, escape="\\"),
+                Asset.prompt.ilike(like, escape="\\"),
+                show.title.ilike(like, escape="\\"),
+                Asset.alt_text.ilike(like, escape="\\"),
+                Asset.title.ilike(like, escape="\\"),
+                Asset.description.ilike(like, escape="\\"),
+                cast(Asset.tags, Text).ilike(like, escape="\\"),
+            )
+        )
+    return query
 
 
 def _escape_like(text: str) -> str:
@@ -279,9 +289,12 @@ def delete_assets(assets: list[Asset]) -> int:
         if asset.thumb_key:
             keys.append(asset.thumb_key)
     try:
+        from webapp.services.library_stacks import regroup_before_delete
+
+        ids = [a.id for a in assets]
+        regroup_before_delete(ids)  # the rest of a stack re-forms; an older render becomes current
         for key in keys:
             db.session.add(StorageTombstone(storage_key=key))
-        ids = [a.id for a in assets]
         db.session.execute(AssetColor.__table__.delete().where(AssetColor.asset_id.in_(ids)))
         for slot in ALL_SLOTS:
             col = getattr(Show, f"{slot}_asset_id")

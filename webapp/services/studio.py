@@ -25,7 +25,7 @@ from webapp.imaging import analyze, decode, encode
 from webapp.imaging.overlay import ITEMS, OverlayResult, OverlaySpec, render_overlay
 from webapp.models import Asset, Job, JobStatus, Palette, PromptTemplate, Show, User
 from webapp.providers import REGISTRY
-from webapp.services import actions, audit, generation
+from webapp.services import actions, audit, generation, versions
 from webapp.services import jobs as job_service
 from webapp.services import shows as show_service
 from webapp.services.assets import apply_analysis, commit_new_asset, storage_key, upload_writer
@@ -507,6 +507,8 @@ def save_with_overlay(user: User, asset: Asset, spec: OverlaySpec, show: Show | 
     asset.provenance = {**(asset.provenance or {}), "overlay": spec.to_dict()}
     if existing is not None:
         db.session.commit()
+        if existing.parent_id == asset.id:
+            versions.make_current(existing)  # the same render again: it is the current one again
         return existing
     key = storage_key(user.id, sha, "image/jpeg", upload_writer())
     store = get_storage()
@@ -554,7 +556,9 @@ def save_with_overlay(user: User, asset: Asset, spec: OverlaySpec, show: Show | 
             except Exception:
                 log.exception("could not remove %s after a failed save", k)
         raise
-    return commit_new_asset(edited, written)
+    saved = commit_new_asset(edited, written)
+    versions.make_current(saved)  # a re-render replaces the previous render of this image
+    return saved
 
 
 def slot_for(asset: Asset) -> str | None:
