@@ -92,6 +92,16 @@ COMPONENTS: dict[str, Any] = {
                 "description": "Who wrote them: `offline` (composed from the prompt and show), "
                 "`producer`, or a provider name.",
             },
+            "status": {
+                "type": "string",
+                "enum": ["draft", "held", "published", "rejected"],
+                "description": "AI results are drafts until published; moderation may hold them for staff.",
+            },
+            "moderation": {
+                "type": ["object", "null"],
+                "description": "The last moderation verdict: state (clean, flagged, error, not_checked), "
+                "categories, scores, message, checked_at; decision and decided_at after a staff decision.",
+            },
         },
     },
     "Job": {

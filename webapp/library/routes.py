@@ -50,6 +50,7 @@ def _filters() -> tuple[LibraryFilterForm, library_service.LibraryFilter]:
         kind=ok("kind", form.kind.data or ""),
         source=ok("source", form.source.data or ""),
         media=ok("media", form.media.data or ""),
+        status=ok("status", form.status.data or ""),
         show_id=int(form.show.data) if ok("show", form.show.data) else None,
         q=ok("q", (form.q.data or "").strip()),
         sort=ok("sort", form.sort.data) or "newest",
