@@ -138,7 +138,7 @@ def test_bulk_results_are_drafts_and_publish_holds_the_flagged_one_until_staff_a
     assert {r[4] for r in rows} == {Decimal("0")} and {r[5] for r in rows} == {"platform"}
 
     # Staff see the image, its categories and scores in Approvals.
-    staff, staff_id = _client(app, make_user, "staff")
+    staff, _ = _client(app, make_user, "staff")
     queue = staff.get("/admin/approvals").get_data(as_text=True)
     assert f'data-asset="{dragon.id}"' in queue and "violence" in queue and "0.930" in queue
     # Producers cannot decide.

@@ -216,6 +216,7 @@ def free_providers() -> list[str]:
 
 def summarize(user: User, parsed: ParseResult, settings: BatchSettings) -> Summary:
     """What the batch will cost and take, before anything is spent (the ledger's price function)."""
+    prompt_screen.screen(*(p.prompt for p in parsed.prompts), error=BulkError)  # the admin's block list
     allowed, reason = who_may_run(user, settings)
     free = settings.provider in REGISTRY and not REGISTRY[settings.provider].spec.needs_key
     use_own = None if (user.is_admin and not settings.use_own_key) or free else True
@@ -282,7 +283,6 @@ def summarize(user: User, parsed: ParseResult, settings: BatchSettings) -> Summa
 def create_and_start(user: User, parsed: ParseResult, settings: BatchSettings) -> BulkBatch:
     if parsed.problems:
         raise BulkError("Fix the flagged lines first: " + "; ".join(parsed.problems[:3]))
-    prompt_screen.screen(*(p.prompt for p in parsed.prompts), error=BulkError)  # before anything is paid
     summary = summarize(user, parsed, settings)
     if not summary.allowed:
         raise BulkError(summary.reason or "This batch cannot run.")
