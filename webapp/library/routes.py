@@ -227,6 +227,24 @@ def autoformat(asset_id: int):
     return redirect(url_for("activity.show", job_id=job.id))
 
 
+@bp.post("/assets/<int:asset_id>/publish")
+@media_assistant_required
+def publish(asset_id: int):
+    """Publish a draft, or check again an image held because its moderation check failed."""
+    from webapp.services import moderation
+
+    asset = get_owned_or_404(Asset, asset_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        moderation.ensure_publishable(current_user, asset)
+    except moderation.ModerationError as exc:
+        flash(str(exc), "error")
+    else:
+        flash("Published.", "success")
+    return redirect(url_for("library.detail", asset_id=asset.id)), 303
+
+
 @bp.get("/assets/<int:asset_id>/file")
 @media_assistant_required
 def file(asset_id: int):

@@ -61,6 +61,9 @@ REQUIRED_NO_PROVIDER = (
 )
 
 
+UNREACHABLE = "Check failed, retry: the moderation service failed for the images before this one."
+
+
 class ModerationError(ValueError):
     """A refusal before anything changed; the message says what to do."""
 
@@ -203,7 +206,16 @@ def _text_of(asset: Asset) -> str:
     return " \n".join(t for t in (asset.prompt, asset.title, asset.alt_text, asset.description) if t)[:4000]
 
 
-def check(user: User, asset: Asset) -> Verdict:
+def resolve(user: User) -> tuple[Any, str, str | None] | Verdict:
+    """The route, key and URL for this publish (decrypted once), or the ERROR verdict saying why not."""
+    try:
+        return _route(user)
+    except Exception as exc:  # no key, a key that cannot be read, a refused base URL
+        message = str(exc) if isinstance(exc, ModerationError) else "The moderation key could not be used."
+        return Verdict(ERROR, message=f"Check failed, retry: {message}", provider=provider_name())
+
+
+def check(user: User, asset: Asset, resolved: Any = None) -> Verdict:
     """One moderation call (ledgered, budgeted). A failure is a verdict (ERROR), never a pass."""
     from webapp.providers.base import ProviderError, RateLimited
     from webapp.providers.moderation_openai import MalformedAnswer, moderate
@@ -212,11 +224,10 @@ def check(user: User, asset: Asset) -> Verdict:
     name = provider_name()
     if name is None:
         return Verdict(NOT_CHECKED)
-    try:
-        route, key, base_url = _route(user)
-    except Exception as exc:  # no key, a key that cannot be read, a refused base URL
-        message = str(exc) if isinstance(exc, ModerationError) else "The moderation key could not be used."
-        return Verdict(ERROR, message=f"Check failed, retry: {message}", provider=name)
+    resolved = resolved if resolved is not None else resolve(user)
+    if isinstance(resolved, Verdict):
+        return resolved
+    route, key, base_url = resolved
     cost = price(route.provider_row)
     reservation = None
     if route.key_owner == "platform" and route.provider_row is not None and cost > 0:
@@ -304,10 +315,17 @@ def publish_assets(user: User, assets: list[Asset], show_id: int | None = None) 
     name = provider_name()
     if name is None and required():
         raise ModerationError(REQUIRED_NO_PROVIDER)
+    resolved = None
     if name is not None:
         _take_allowance_and_budget(user, len(todo))
+        resolved = resolve(user)
+    unreachable = 0
     for asset in todo:
-        verdict = check(user, asset)
+        if unreachable >= 2:  # the service is down: do not make the producer wait for every image
+            verdict = Verdict(ERROR, message=UNREACHABLE, provider=name)
+        else:
+            verdict = check(user, asset, resolved)
+            unreachable = unreachable + 1 if verdict.state == ERROR else 0
         asset.moderation = verdict.as_json()
         if show_id is not None:
             asset.show_id = show_id
@@ -381,6 +399,11 @@ def decide(asset_id: int, staff: User, approve: bool, reason: str = "") -> Decis
     """Approve (→ published) or reject (→ rejected, out of the library and shows) a held image.
     Exactly one of several concurrent decisions wins; the others get AlreadyDecided."""
     reason = " ".join((reason or "").split())[:300]
+    owner_id = db.session.scalar(select(Asset.owner_id).where(Asset.id == asset_id))
+    if owner_id is None:
+        raise AlreadyDecided("That image no longer exists.")
+    if owner_id == staff.id:
+        raise ModerationError("You cannot decide on your own image: another staff member must review it.")
     new = AssetStatus.PUBLISHED.value if approve else AssetStatus.REJECTED.value
     won = db.session.execute(
         update(Asset)
