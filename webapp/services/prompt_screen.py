@@ -69,7 +69,7 @@ def save(actor: User, text: str) -> list[str]:
 
 @lru_cache(maxsize=64)
 def _pattern(term: str) -> re.Pattern[str]:
-    words = [re.escape(w) for w in re.findall(r"\w+", term)]
+    words = [re.escape(w) for w in term.split()]  # "c++" stays "c++"; spaces match any separator
     return re.compile(r"(?<!\w)" + r"[\W_]+".join(words) + r"(?!\w)", re.IGNORECASE)
 
 
@@ -78,7 +78,7 @@ def blocked_term(*texts: str | None) -> str | None:
     if not joined:
         return None
     for term in terms():
-        if re.findall(r"\w+", term) and _pattern(term).search(joined):
+        if term.split() and _pattern(term).search(joined):
             return term
     return None
 
