@@ -349,6 +349,11 @@ def publish_bulk(user: User, images: list[Any], assets: list[Asset], show_id: in
     outcome = publish_assets(user, assets, show_id)
     for img in images:
         img.published = True
+    for a in assets:  # already published (an upload picked into a batch): it joins the show too
+        if a.status == AssetStatus.PUBLISHED.value and a.id not in outcome.published:
+            a.hidden = False
+            a.show_id = show_id if show_id is not None else a.show_id
+            outcome.published.append(a.id)
     db.session.commit()
     return outcome
 
