@@ -316,7 +316,7 @@ def test_two_staff_deciding_the_same_held_image_at_once_make_one_decision_and_on
 ):
     from webapp.extensions import db
     from webapp.models import AuditEvent, User
-    from webapp.services import moderation
+    from webapp.services import moderation_review
 
     make_user(role="admin")
     configure_moderation(app, fake)
@@ -336,9 +336,9 @@ def test_two_staff_deciding_the_same_held_image_at_once_make_one_decision_and_on
             staff = db.session.get(User, staff_id)
             barrier.wait(timeout=30)
             try:
-                moderation.decide(held.id, staff, approve)
+                moderation_review.decide(held.id, staff, approve)
                 results.append("won")
-            except moderation.AlreadyDecided:
+            except moderation_review.AlreadyDecided:
                 results.append("already")
             finally:
                 db.session.remove()

@@ -1,7 +1,7 @@
 """Moderation in the admin area (issue 17), registered on the admin `bp`.
 
 - /admin/approvals/images/<id> (staff): approve or reject an image moderation held; the decision,
-  its audit and the producer's e-mail live in services.moderation.decide (one decision wins).
+  its audit and the producer's e-mail live in services.moderation_review.decide (one decision wins).
 - /admin/moderation (admins): the moderation provider (or none), whether publishing requires a
   check, and the prompt block list; every change audited.
 """
@@ -15,7 +15,7 @@ from flask_wtf import FlaskForm
 
 from webapp.admin.routes import bp
 from webapp.authz import admin_required, staff_required
-from webapp.services import moderation, prompt_screen
+from webapp.services import moderation, moderation_review, prompt_screen
 
 
 @bp.post("/approvals/images/<int:asset_id>")
@@ -28,7 +28,8 @@ def review_image(asset_id: int) -> ResponseReturnValue:
         return redirect(url_for("admin.approvals"))
     staff = current_user._get_current_object()  # type: ignore[attr-defined]
     try:
-        done = moderation.decide(asset_id, staff, decision == "approve", request.form.get("reason", ""))
+        reason = request.form.get("reason", "")
+        done = moderation_review.decide(asset_id, staff, decision == "approve", reason)
     except moderation.ModerationError as exc:
         flash(str(exc), "error")
         return redirect(url_for("admin.approvals"))

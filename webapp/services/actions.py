@@ -239,6 +239,9 @@ def autoformat_asset(
     """Auto-format an image already in the library."""
     require_feature(user)
     asset = owned_image(asset_id, user)
+    if asset.status in ("held", "rejected"):  # issue 17: no formats of an image moderation stopped
+        message = "This image is held or rejected by moderation, so it cannot be auto-formatted yet."
+        raise ActionError("invalid", message, {"asset_id": [message]})
     return _start_autoformat(user, asset, _validated(settings), idempotency_key, batch_id)
 
 

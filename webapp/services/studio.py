@@ -516,6 +516,7 @@ def save_with_overlay(user: User, asset: Asset, spec: OverlaySpec, show: Show | 
     put(key, data, "image/jpeg")
     stem = asset.filename.rsplit(".", 1)[0]
     edited = Asset(
+        status="published" if asset.status == "published" else "draft",  # an unchecked source stays unchecked
         owner_id=user.id,
         kind="edited",
         storage_key=key,
