@@ -361,7 +361,7 @@ def ensure_publishable(user: User, asset: Asset) -> None:
     """Before an image is used (studio "use as"): publish a draft, refuse a held or rejected one."""
     if asset.status == AssetStatus.REJECTED.value:
         raise ModerationError("Staff rejected this image in moderation, so it cannot be used in a show.")
-    outcome = publish_assets(user, [asset])
+    publish_assets(user, [asset])
     if asset.status == AssetStatus.HELD.value:
         verdict = asset.moderation or {}
         if verdict.get("state") == ERROR:
@@ -370,4 +370,3 @@ def ensure_publishable(user: User, asset: Asset) -> None:
         raise ModerationError(
             f"Moderation flagged this image ({why}); it is held until a staff member approves it."
         )
-    del outcome
