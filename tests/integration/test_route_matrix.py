@@ -659,6 +659,7 @@ OWNER_NO_CHANGE = {
     "api.validate_api_key": "tests the key, stores nothing of note",
     "settings.test_key": "tests the key, stores nothing of note",
     "bulk.review": "step 2 of 3 shows the parsed prompts; bulk.start creates the batch",
+    "library.publish": "the matrix owner's images are already published: publishing again is a no-op",
     "studio.estimate": "a price estimate",
     "api.estimate": "a price and time estimate",
     "palettes.check": "a contrast preview",
