@@ -131,6 +131,9 @@ class Settings:
     token_admin_max_days: int = 90
     # Uploaded originals are stored without GPS, serial numbers, owner names, XMP/IPTC, text chunks.
     strip_private_metadata: bool = True
+    # Issue 17: publishing needs a moderation check (an admin can change it in Admin → Moderation).
+    moderation_required: bool = False
+    limit_moderation_per_hour: int = 200
     generated_secret: bool = field(default=False, compare=False)
 
     @property
@@ -262,6 +265,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         token_admin_days=admin_days,
         token_admin_max_days=admin_max_days,
         strip_private_metadata=_bool(env.get("STRIP_PRIVATE_METADATA"), True),
+        moderation_required=_bool(env.get("MODERATION_REQUIRED"), False),
+        limit_moderation_per_hour=_int(
+            env.get("LIMIT_MODERATION_PER_HOUR"), 200, "LIMIT_MODERATION_PER_HOUR"
+        ),
     )
 
 

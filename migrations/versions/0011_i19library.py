@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = "0011_i19library"
-down_revision = "0010_i17describe"
+down_revision = "0011_i17formats"
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,9 @@
         fake.set_mode("success")                      # everything after that
 
 Endpoints: ``POST /v1/images/generations`` (JSON), ``POST /v1/images/edits`` (multipart; ``image`` or
-repeated ``image[]`` file fields), ``GET /v1/models``. Auth: ``Authorization: Bearer KEY``.
+repeated ``image[]`` file fields), ``GET /v1/models``, ``POST /v1/moderations`` (issue 17: see
+``moderations``; ``flag_text`` / ``flag_image`` make given inputs flagged).
+Auth: ``Authorization: Bearer KEY``.
 
 Like the real service (docs PROVIDERS.md) it refuses, with a 400 ``invalid_value`` naming the ``param``,
 models it does not offer (``gpt-image-1`` and DALL-E are shut down; pass ``models=`` to narrow the list),
@@ -18,8 +20,10 @@ sends: only ``x-ratelimit-*`` headers).
 from __future__ import annotations
 
 import base64
+import io
 import json
 import time
+from collections.abc import Callable
 
 from ._base import FakeServer, RecordedRequest, Reply, Response, png
 
@@ -103,12 +107,24 @@ class FakeOpenAI(FakeServer):
     def __init__(self, valid_key: str | None = "test-key", models: tuple[str, ...] = IMAGE_MODELS) -> None:
         super().__init__(valid_key)
         self.models = models
+        # Moderation: text containing one of these (case-insensitive) is flagged for the mapped category;
+        # an image for which a predicate (PIL image -> bool) is true is flagged for its category.
+        self.flagged_texts: dict[str, str] = {}
+        self.flagged_images: list[tuple[Callable, str]] = []
+
+    def flag_text(self, fragment: str, category: str = "violence") -> None:
+        self.flagged_texts[fragment.lower()] = category
+
+    def flag_image(self, predicate: Callable, category: str = "violence/graphic") -> None:
+        self.flagged_images.append((predicate, category))
 
     @property
     def url(self) -> str:
         return f"{self.root}/v1"
 
     def validate(self, req: RecordedRequest) -> Response | None:
+        if req.method == "POST" and req.path == "/v1/moderations":
+            return moderation_refusal(req.json or {})
         if req.method != "POST" or req.path not in ("/v1/images/generations", "/v1/images/edits"):
             return None
         if req.path.endswith("/edits"):
@@ -155,6 +171,8 @@ class FakeOpenAI(FakeServer):
             return Response(200, self.models_body())
         if req.method == "POST" and req.path == "/v1/responses":
             return responses_reply(self, req)
+        if req.method == "POST" and req.path == "/v1/moderations":
+            return moderations(self, req.json or {})
         if req.method == "POST" and req.path == "/v1/images/generations":
             return self._images(req.json or {})
         if req.method == "POST" and req.path == "/v1/images/edits":
@@ -306,3 +324,93 @@ def responses_reply(fake: FakeServer, req: RecordedRequest) -> Response:
         },
     }
     return Response(200, answer)
+
+
+# --------------------------------------------------------------------------------- moderation
+
+MODERATION_MODELS = ("omni-moderation-latest", "omni-moderation-2024-09-26", "text-moderation-latest")
+# The categories omni-moderation answers, and which of them it judges from images too.
+MODERATION_CATEGORIES = (
+    "harassment", "harassment/threatening", "hate", "hate/threatening", "illicit", "illicit/violent",
+    "self-harm", "self-harm/intent", "self-harm/instructions", "sexual", "sexual/minors", "violence",
+    "violence/graphic",
+)  # fmt: skip
+IMAGE_CATEGORIES = frozenset(
+    ("self-harm", "self-harm/intent", "self-harm/instructions", "sexual", "violence", "violence/graphic")
+)
+
+
+def moderation_refusal(params: dict) -> Response | None:
+    """The real 400s: a missing input, an unknown model, an input part of an unknown type."""
+    if "input" not in params or params["input"] in (None, "", []):
+        body = error_body(
+            "Missing required parameter: 'input'.",
+            "invalid_request_error",
+            "missing_required_parameter",
+            "input",
+        )
+        return Response(400, body)
+    model = params.get("model") or "omni-moderation-latest"
+    if model not in MODERATION_MODELS:
+        return invalid_value("model", model, MODERATION_MODELS)
+    parts = params["input"] if isinstance(params["input"], list) else [params["input"]]
+    for i, part in enumerate(parts):
+        if isinstance(part, str):
+            continue
+        if not isinstance(part, dict) or part.get("type") not in ("text", "image_url"):
+            return invalid_value(
+                f"input[{i}].type",
+                (part or {}).get("type") if isinstance(part, dict) else part,
+                ("text", "image_url"),
+            )
+    return None
+
+
+def _decode_data_uri(url: str):
+    from PIL import Image
+
+    if not url.startswith("data:") or ";base64," not in url:
+        return None
+    try:
+        return Image.open(io.BytesIO(base64.b64decode(url.split(";base64,", 1)[1]))).convert("RGB")
+    except Exception:
+        return None
+
+
+def moderations(fake: FakeOpenAI, params: dict) -> Response:
+    """``POST /v1/moderations``: one result over all the input parts, in the real wire format."""
+    parts = params["input"] if isinstance(params["input"], list) else [params["input"]]
+    texts, images = [], []
+    for part in parts:
+        if isinstance(part, str):
+            texts.append(part)
+        elif part.get("type") == "text":
+            texts.append(str(part.get("text") or ""))
+        else:
+            images.append(_decode_data_uri(((part.get("image_url") or {}).get("url")) or ""))
+    text = " ".join(texts).lower()
+    hits: dict[str, set[str]] = {}
+    for fragment, category in fake.flagged_texts.items():
+        if fragment in text:
+            hits.setdefault(category, set()).add("text")
+    for image in images:
+        for predicate, category in fake.flagged_images:
+            if image is not None and predicate(image):
+                hits.setdefault(category, set()).add("image")
+    kinds = (["text"] if texts else []) + (["image"] if images else [])
+    categories = {c: c in hits for c in MODERATION_CATEGORIES}
+    scores = {c: (0.93 if c in hits else 0.0004) for c in MODERATION_CATEGORIES}
+    applied = {c: [k for k in kinds if k == "text" or c in IMAGE_CATEGORIES] for c in MODERATION_CATEGORIES}
+    result = {
+        "flagged": bool(hits),
+        "categories": categories,
+        "category_scores": scores,
+        "category_applied_input_types": applied,
+    }
+    fake._moderated = getattr(fake, "_moderated", 0) + 1
+    body = {
+        "id": f"modr-fake{fake._moderated}",
+        "model": params.get("model") or "omni-moderation-latest",
+        "results": [result],
+    }
+    return Response(200, body)

@@ -46,7 +46,7 @@ PUBLIC = {
 ADMIN_ONLY_PREFIXES = ("/admin/", "/api/v1/admin/")
 # For the scraper's bearer token only (404 to every session, producer or admin): test_i19ops.
 OPERATOR_ONLY = {"metrics"}
-STAFF_ALLOWED = {"admin.approvals", "admin.review_palette"}
+STAFF_ALLOWED = {"admin.approvals", "admin.review_palette", "admin.review_image"}  # review_image: issue 17
 # Parameters that are not object ids: any value is fine.
 FREE_PARAMS = {
     "slot": "poster",
@@ -374,6 +374,8 @@ def _request(endpoint: str, method: str, ids: dict) -> dict:
         return {}
     forms: dict[str, dict] = {
         "admin.review_palette": {"decision": "approve", "reason": ""},
+        "admin.review_image": {"decision": "approve", "reason": ""},
+        "admin.moderation_settings": {"what": "settings", "provider": ""},
         "admin.provider_update": PROVIDER_FORM,
         "admin.provider_key": {"api_key": "sk-platform-matrix-0002"},
         "admin.describe_settings_save": {"describer": "openai:gpt-5.4-nano"},
@@ -664,6 +666,7 @@ OWNER_NO_CHANGE = {
     "api.validate_api_key": "tests the key, stores nothing of note",
     "settings.test_key": "tests the key, stores nothing of note",
     "bulk.review": "step 2 of 3 shows the parsed prompts; bulk.start creates the batch",
+    "library.publish": "the matrix owner's images are already published: publishing again is a no-op",
     "studio.estimate": "a price estimate",
     "api.estimate": "a price and time estimate",
     "palettes.check": "a contrast preview",

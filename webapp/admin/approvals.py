@@ -16,6 +16,7 @@ from webapp.authz import staff_required
 from webapp.extensions import db
 from webapp.models import Palette, User
 from webapp.palettes.forms import ReviewForm
+from webapp.services import moderation_review
 from webapp.services import palettes as palette_service
 from webapp.templating import is_htmx
 
@@ -38,6 +39,7 @@ def approvals() -> ResponseReturnValue:
         reviewed=palette_service.recently_reviewed(),
         form=ReviewForm(formdata=None),
         labels=palette_service.STATUS_LABELS,
+        held_images=[(a, db.session.get(User, a.owner_id)) for a in moderation_review.held()],
     )
 
 

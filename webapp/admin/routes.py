@@ -87,5 +87,6 @@ def sign_out_everywhere(user_id: int):
 
 from webapp.admin import (  # noqa: E402  (they register their views on bp, defined above)
     approvals,  # noqa: F401  (/admin/approvals)
+    moderation_admin,  # noqa: F401  (/admin/approvals/images, /admin/moderation)
     queues,  # noqa: F401  (/admin/queues)
 )

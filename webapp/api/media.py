@@ -344,6 +344,13 @@ def download_job(job_id: int):
         },
         {"name": "media", "in": "query", "schema": {"type": "string", "enum": list(library_service.MEDIA)}},
         {
+            "name": "status",
+            "in": "query",
+            "description": "draft, held (waiting for a moderation decision), published or rejected; "
+            "without it, everything but rejected images.",
+            "schema": {"type": "string", "enum": list(library_service.STATUSES)},
+        },
+        {
             "name": "source",
             "in": "query",
             "schema": {"type": "string", "enum": list(library_service.SOURCES)},
@@ -393,6 +400,8 @@ def list_assets():
         ]
     if a.get("media") and a["media"] not in library_service.MEDIA:
         errors["media"] = [f"Choose one of {', '.join(library_service.MEDIA)}."]
+    if a.get("status") and a["status"] not in library_service.STATUSES:
+        errors["status"] = [f"Choose one of {', '.join(library_service.STATUSES)}."]
     if a.get("source") and a["source"] not in library_service.SOURCES:
         errors["source"] = [f"Choose one of {', '.join(library_service.SOURCES)}."]
     if a.get("sort") and a["sort"] not in library_service.SORTS:
@@ -417,6 +426,7 @@ def list_assets():
         kind=a.get("kind", ""),
         source=a.get("source", ""),
         media=a.get("media", ""),
+        status=a.get("status", ""),
         show_id=show_id,
         q=a.get("q", "").strip(),
         sort=a.get("sort", "newest"),
@@ -434,7 +444,18 @@ def list_assets():
             page.next_cursor,
             **{
                 k: a.get(k)
-                for k in ("kind", "media", "source", "show_id", "q", "sort", "color", "favorite", "limit")
+                for k in (
+                    "kind",
+                    "media",
+                    "status",
+                    "source",
+                    "show_id",
+                    "q",
+                    "sort",
+                    "color",
+                    "favorite",
+                    "limit",
+                )
             },
         ),
     )

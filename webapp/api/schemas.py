@@ -107,6 +107,16 @@ COMPONENTS: dict[str, Any] = {
                 "description": "An overlay render replaced by a newer render of the same image; kept "
                 "because a show uses it or it is starred.",
             },
+            "status": {
+                "type": "string",
+                "enum": ["draft", "held", "published", "rejected"],
+                "description": "AI results are drafts until published; moderation may hold them for staff.",
+            },
+            "moderation": {
+                "type": ["object", "null"],
+                "description": "The last moderation verdict: state (clean, flagged, error, not_checked), "
+                "categories, scores, message, checked_at; decision and decided_at after a staff decision.",
+            },
         },
     },
     "Job": {

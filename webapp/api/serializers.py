@@ -50,7 +50,17 @@ def asset_json(a: Asset, usage: int | None = None, group_size: int | None = None
         "group_size": group_size if group_size is not None else 1,
         "favorite": bool(a.favorite),
         "superseded": bool(a.superseded),
+        "status": a.status or "published",
+        "moderation": _moderation_json(a.moderation),
     }
+
+
+def _moderation_json(m: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The last moderation verdict without who reviewed it (staff e-mails stay internal)."""
+    if not m:
+        return None
+    keep = ("state", "categories", "scores", "message", "checked_at", "decision", "decided_at")
+    return {k: m.get(k) for k in keep if k in m}
 
 
 def _public_provenance(p: dict[str, Any]) -> dict[str, Any]:

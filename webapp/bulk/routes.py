@@ -259,11 +259,13 @@ def _panel(batch: BulkBatch) -> Panel:
     )
 
 
-def _images(batch: BulkBatch, after: int = 0) -> list[tuple[BulkImage, BulkItem]]:
+def _images(batch: BulkBatch, after: int = 0) -> list[tuple[BulkImage, BulkItem, str, dict | None]]:
+    """(image, item, asset status, moderation verdict), oldest first."""
     return list(
         db.session.execute(
-            select(BulkImage, BulkItem)
+            select(BulkImage, BulkItem, Asset.status, Asset.moderation)
             .join(BulkItem, BulkItem.id == BulkImage.item_id)
+            .join(Asset, Asset.id == BulkImage.asset_id)
             .where(BulkImage.batch_id == batch.id, BulkImage.asset_id.is_not(None), BulkImage.id > after)
             .order_by(BulkImage.id)
         ).all()

@@ -48,6 +48,7 @@ def store_still(ctx, image, p: dict, route: Route, index: int, cost: Decimal, si
         show_id=p.get("show_id"),
         source="ai",
         hidden=bool(p.get("hidden", False)),
+        status="draft",  # issue 17: an AI result is a draft until published (moderation first)
         prompt=p["prompt"],
         provenance={
             "source": "ai",

@@ -29,6 +29,17 @@ class LibraryFilterForm(FlaskForm):
         choices=[SelectChoice("", "Images, videos, audio")] + [SelectChoice(k, v) for k, v in MEDIA.items()],
         default="",
     )
+    status = SelectField(
+        "Status",
+        choices=[
+            SelectChoice("", "Any status"),
+            SelectChoice("draft", "Draft"),
+            SelectChoice("held", "Held for review"),
+            SelectChoice("published", "Published"),
+            SelectChoice("rejected", "Rejected"),
+        ],
+        default="",
+    )
     source = SelectField(
         "Source",
         choices=[SelectChoice("", "Any source")] + [SelectChoice(k, v) for k, v in SOURCES.items()],

@@ -62,6 +62,7 @@ def _filters() -> tuple[LibraryFilterForm, library_service.LibraryFilter]:
         kind=ok("kind", form.kind.data or ""),
         source=ok("source", form.source.data or ""),
         media=ok("media", form.media.data or ""),
+        status=ok("status", form.status.data or ""),
         show_id=int(form.show.data) if ok("show", form.show.data) else None,
         q=ok("q", (form.q.data or "").strip()),
         sort=ok("sort", form.sort.data) or "newest",
@@ -307,6 +308,24 @@ def describe_ai(asset_id: int):
         flash(exc.message, "error")
         return redirect(url_for("library.detail", asset_id=asset.id, _anchor="describe")), 303
     return redirect(url_for("activity.show", job_id=job.id))
+
+
+@bp.post("/assets/<int:asset_id>/publish")
+@media_assistant_required
+def publish(asset_id: int):
+    """Publish a draft, or check again an image held because its moderation check failed."""
+    from webapp.services import moderation
+
+    asset = get_owned_or_404(Asset, asset_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        moderation.ensure_publishable(current_user, asset)
+    except moderation.ModerationError as exc:
+        flash(str(exc), "error")
+    else:
+        flash("Published.", "success")
+    return redirect(url_for("library.detail", asset_id=asset.id)), 303
 
 
 @bp.get("/assets/<int:asset_id>/file")

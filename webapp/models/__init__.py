@@ -1,11 +1,12 @@
 """SQLAlchemy models. Models never commit: the service that owns the transaction does."""
 
-from webapp.models.asset import Asset, AssetColor, AssetKind, AssetSource, MediaKind
+from webapp.models.asset import Asset, AssetColor, AssetKind, AssetSource, AssetStatus, MediaKind
 from webapp.models.base import utcnow
 from webapp.models.bulk import BulkBatch, BulkImage, BulkItem
 from webapp.models.formats import FormatPreset
 from webapp.models.housekeeping import StorageTombstone
 from webapp.models.job import AllowanceReservation, Job, JobBatch, JobMode, JobStatus, ReservationState
+from webapp.models.moderation import AppSetting
 from webapp.models.money import (
     ApiToken,
     AuditEvent,
@@ -24,10 +25,12 @@ __all__ = [
     "SLOTS",
     "AllowanceReservation",
     "ApiToken",
+    "AppSetting",
     "Asset",
     "AssetColor",
     "AssetKind",
     "AssetSource",
+    "AssetStatus",
     "AuditEvent",
     "BulkBatch",
     "BulkImage",

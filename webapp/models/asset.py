@@ -46,6 +46,23 @@ class MediaKind(enum.StrEnum):
     AUDIO = "audio"
 
 
+class AssetStatus(enum.StrEnum):
+    """Issue 17: where an image stands on its way out. ``hidden`` stays "not in the library yet"
+    (a bulk result under review, a rejected image); ``status`` says whether it may be used."""
+
+    DRAFT = "draft"  # an AI result not yet published (bulk review, studio result)
+    HELD = "held"  # moderation flagged it, or the check failed: a staff decision is needed
+    PUBLISHED = "published"
+    REJECTED = "rejected"  # staff refused it: kept out of the library and the shows
+
+
+def _default_status(context) -> str:
+    """A row inserted hidden (a bulk result awaiting review) is a draft; anything else is published
+    unless the writer says otherwise (AI results in the studio are drafts: jobs.generate)."""
+    hidden = context.get_current_parameters().get("hidden")
+    return AssetStatus.DRAFT.value if hidden else AssetStatus.PUBLISHED.value
+
+
 class AssetSource(enum.StrEnum):
     UPLOAD = "upload"
     AUTOFORMAT = "autoformat"
@@ -97,6 +114,12 @@ class Asset(db.Model):
     thumb_key: Mapped[str | None] = mapped_column(String(512), nullable=True)
     # Bulk results stay out of the library until the producer publishes them.
     hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false(), index=True)
+    status: Mapped[str] = mapped_column(
+        String(16), default=_default_status, server_default=AssetStatus.PUBLISHED.value, index=True
+    )
+    # The last moderation verdict (services.moderation): state clean|flagged|error|not_checked,
+    # categories, scores, provider, model, checked_at, message; decision and reviewer once decided.
+    moderation: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     dominant_colors: Mapped[list] = mapped_column(JSON, default=list)
     provenance: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -101,6 +101,17 @@ def require_feature(user: User) -> None:
         raise ActionError("forbidden", FEATURE_OFF)
 
 
+def screen_prompt(*texts: Any) -> None:
+    """The admin's prompt block list, before any job, reservation or paid call (a validation refusal
+    naming the blocked term)."""
+    from webapp.services import prompt_screen
+
+    try:
+        prompt_screen.screen(*(t for t in texts if isinstance(t, str)))
+    except prompt_screen.BlockedPrompt as exc:
+        raise ActionError("invalid", str(exc), {"prompt": [str(exc)]}) from None
+
+
 def owned(model: type, record_id: Any, user: User, what: str) -> Any:
     """The record if it is the caller's; otherwise the same 'not found' whether it exists or not."""
     rid = parse_id(record_id)  # ids past Postgres' integer (or True, " 1", "²") name no row
@@ -269,6 +280,9 @@ def autoformat_asset(
     """Auto-format an image already in the library."""
     require_feature(user)
     asset = owned_image(asset_id, user)
+    if asset.status in ("held", "rejected"):  # issue 17: no formats of an image moderation stopped
+        message = "This image is held or rejected by moderation, so it cannot be auto-formatted yet."
+        raise ActionError("invalid", message, {"asset_id": [message]})
     return _start_autoformat(user, asset, _validated(settings), idempotency_key, batch_id)
 
 
@@ -358,6 +372,7 @@ def generate(user: User, req: Any, *, idempotency_key: str | None = None, inline
         owned(Show, req.show_id, user, "show")
     if req.operation == "edit":
         owned_image(req.source_asset_id, user)
+    screen_prompt(req.prompt, getattr(req, "negative", ""))
     try:
         q = generation.quote(user, req)
         payload = generation.payload_for(user, req, q)
@@ -412,6 +427,7 @@ def animate(user: User, settings: Any, *, idempotency_key: str | None = None, in
     require_feature(user)
     asset = None if settings.fresh else owned(Asset, settings.asset_id, user, "image")
     show = owned(Show, settings.show_id, user, "show") if settings.show_id not in (None, "") else None
+    screen_prompt(getattr(settings, "prompt", ""))
     errors = settings.errors()
     if asset is not None and not asset.is_image:
         errors["asset_id"] = ["That is a video or audio file: choose an image to animate."]
@@ -468,6 +484,7 @@ def voiceover(user: User, settings: Any, *, idempotency_key: str | None = None, 
 
     require_feature(user)
     show = owned(Show, settings.show_id, user, "show") if settings.show_id not in (None, "") else None
+    screen_prompt(getattr(settings, "text", ""))
     errors = settings.errors()
     if errors:
         raise ActionError("invalid", next(iter(errors.values()))[0], errors)

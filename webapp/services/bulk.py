@@ -24,7 +24,7 @@ from webapp.extensions import db
 from webapp.models import Asset, BulkBatch, BulkImage, BulkItem, User, utcnow
 from webapp.params import parse_int
 from webapp.providers import REGISTRY
-from webapp.services import budget
+from webapp.services import budget, moderation, prompt_screen
 from webapp.services.generation import (
     IMAGE_TYPES,
     QUALITIES,
@@ -216,6 +216,7 @@ def free_providers() -> list[str]:
 
 def summarize(user: User, parsed: ParseResult, settings: BatchSettings) -> Summary:
     """What the batch will cost and take, before anything is spent (the ledger's price function)."""
+    prompt_screen.screen(*(p.prompt for p in parsed.prompts), error=BulkError)  # the admin's block list
     allowed, reason = who_may_run(user, settings)
     free = settings.provider in REGISTRY and not REGISTRY[settings.provider].spec.needs_key
     use_own = None if (user.is_admin and not settings.use_own_key) or free else True
@@ -420,6 +421,7 @@ def edit_prompt(item: BulkItem, prompt: str) -> None:
         raise BulkError(f"Write a prompt of 1 to {MAX_PROMPT_CHARS} characters.")
     if item.status != "failed":
         raise BulkError("Only a failed prompt can be edited.")
+    prompt_screen.screen(prompt, error=BulkError)
     item.prompt = prompt
     db.session.commit()
 
@@ -453,15 +455,14 @@ def publish(batch: BulkBatch, user: User) -> int:
             )
         )
     )
-    asset_ids = [i.asset_id for i in images]
-    if not asset_ids:
+    if not images:
         return 0
-    db.session.execute(
-        update(Asset).where(Asset.id.in_(asset_ids)).values(hidden=False, show_id=batch.show_id)
-    )
-    for img in images:
-        img.published = True
-    db.session.commit()
+    assets = list(db.session.scalars(select(Asset).where(Asset.id.in_([i.asset_id for i in images]))))
+    try:  # drafts → published, or held by moderation; nothing changes when the check is refused
+        held = moderation.publish_bulk(user, images, assets, batch.show_id)
+    except moderation.ModerationError as exc:
+        raise PublishedWithRefusals(0, 0, "", str(exc)) from None
+    asset_ids = held.published
     if batch.autoformat_on_publish:
         from webapp.services import actions
 
@@ -473,19 +474,21 @@ def publish(batch: BulkBatch, user: User) -> int:
                 refused.append(exc.message)
         if refused:
             # The images are published either way; say which auto-formats did not start and why.
-            raise PublishedWithRefusals(len(asset_ids), len(refused), refused[0])
+            raise PublishedWithRefusals(len(asset_ids), len(refused), refused[0], held.note())
+    if held.held:
+        raise PublishedWithRefusals(len(asset_ids), 0, "", held.note())
     return len(asset_ids)
 
 
 class PublishedWithRefusals(BulkError):
     """Images were published, but some auto-format jobs were refused (an allowance, say)."""
 
-    def __init__(self, published: int, refused: int, reason: str) -> None:
+    def __init__(self, published: int, refused: int, reason: str, held: str = "") -> None:
         self.published, self.refused = published, refused
-        super().__init__(
-            f"Published {published} image{'s' if published != 1 else ''}; {refused} auto-format "
-            f"job{'s were' if refused != 1 else ' was'} not started: {reason}"
-        )
+        done = f"Published {published} image{'s' if published != 1 else ''}"
+        jobs = f"{refused} auto-format job{'s were' if refused != 1 else ' was'} not started: {reason}"
+        rest = " ".join(x for x in (jobs if refused else "", held) if x)
+        super().__init__(f"{done}; {rest}" if published or refused else held)
 
 
 def close(batch: BulkBatch) -> int:

@@ -39,6 +39,7 @@ class LibraryFilter:
     kind: str = ""
     source: str = ""
     media: str = ""  # image / video / audio
+    status: str = ""  # draft / held / published / rejected (issue 17); "" = everything but rejected
     show_id: int | None = None
     q: str = ""
     sort: str = "newest"
@@ -51,6 +52,7 @@ class LibraryFilter:
             "kind": self.kind,
             "source": self.source,
             "media": self.media,
+            "status": self.status,
             "show": self.show_id or "",
             "q": self.q,
             "sort": self.sort,
@@ -119,6 +121,18 @@ def usage_count_expr():
     return total.label("usage")
 
 
+STATUSES = ("draft", "held", "published", "rejected")
+
+
+def status_clause(status: str) -> tuple:
+    """The library shows what is not hidden (bulk results under review are not), never rejected
+    images unless asked for them by status; a status narrows to it."""
+    if status == "rejected":
+        return (Asset.status == "rejected",)
+    base = (Asset.hidden.is_(False), Asset.status != "rejected")
+    return (*base, Asset.status == status) if status else base
+
+
 def gallery(user: User, flt: LibraryFilter, page_size: int = PAGE_SIZE) -> GalleryPage:
     """One page of the producer's assets: ONE SQL statement, however many assets there are."""
     usage = usage_count_expr()
@@ -126,7 +140,7 @@ def gallery(user: User, flt: LibraryFilter, page_size: int = PAGE_SIZE) -> Galle
     query: Select = (
         select(Asset, usage, show.title)
         .outerjoin(show, show.id == Asset.show_id)
-        .where(Asset.owner_id == user.id, Asset.hidden.is_(False))
+        .where(Asset.owner_id == user.id, *status_clause(flt.status))
     )
     query = apply_filters(query, flt, show)
     cursor = decode_cursor(flt.cursor)

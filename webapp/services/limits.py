@@ -28,6 +28,7 @@ KINDS = {
     "palette": ("LIMIT_PALETTE_PER_HOUR", 20, "palette extractions"),
     "media": ("LIMIT_MEDIA_PER_HOUR", 10, "video and voice clips"),
     "describe": ("LIMIT_DESCRIBE_PER_HOUR", 30, "AI image descriptions"),
+    "moderation": ("LIMIT_MODERATION_PER_HOUR", 200, "moderation checks"),
 }
 
 # What the producer can do about each refusal.
@@ -37,6 +38,7 @@ REMEDY = {
     "palette": "Wait until then; extractions that fail do not count.",
     "media": "Wait until then; clips and voice promos that fail or are cancelled do not count.",
     "describe": "Or add your own provider key in Settings; the offline words stay until then.",
+    "moderation": "Wait until then to publish more images, or ask an admin to raise the limit.",
 }
 
 
@@ -145,6 +147,26 @@ def reserve(kind: str, user: User, amount: int, override: int | None = None) -> 
     )
     db.session.add(row)
     return row
+
+
+def take_used(kind: str, user: User, amount: int) -> None:
+    """Count `amount` of an allowance for work done at once, outside any job (a moderation check
+    before publishing): the same lock and count as `reserve`, recorded as already used, committed.
+    Raises LimitReached when it would pass the limit."""
+    limit = limit_for(kind, user)
+    if limit is None or amount <= 0:
+        return
+    _lock_user(user.id)
+    current = allowance(kind, user)
+    if current.used + amount > limit:
+        db.session.rollback()
+        raise LimitReached(current)
+    db.session.add(
+        AllowanceReservation(
+            user_id=user.id, kind=kind, amount=amount, state=ReservationState.USED.value, settled_at=utcnow()
+        )
+    )
+    db.session.commit()
 
 
 def _drawn(job: Job, row: AllowanceReservation) -> int:

@@ -25,7 +25,7 @@ from webapp.imaging import analyze, decode, encode
 from webapp.imaging.overlay import ITEMS, OverlayResult, OverlaySpec, render_overlay
 from webapp.models import Asset, Job, JobStatus, Palette, PromptTemplate, Show, User
 from webapp.providers import REGISTRY
-from webapp.services import actions, audit, generation, versions
+from webapp.services import actions, audit, generation, moderation, versions
 from webapp.services import jobs as job_service
 from webapp.services import shows as show_service
 from webapp.services.assets import apply_analysis, commit_new_asset, storage_key, upload_writer
@@ -521,6 +521,7 @@ def save_with_overlay(user: User, asset: Asset, spec: OverlaySpec, show: Show | 
     put(key, data, "image/jpeg")
     stem = asset.filename.rsplit(".", 1)[0]
     edited = Asset(
+        status="published" if asset.status == "published" else "draft",  # an unchecked source stays unchecked
         owner_id=user.id,
         kind="edited",
         storage_key=key,
@@ -571,6 +572,9 @@ def assign(show: Show, asset: Asset) -> str:
     slot = slot_for(asset)
     if slot is None:
         raise StudioError("This image is not exactly a poster, square or banner size, so it fits no slot.")
+    moderation.ensure_publishable(
+        db.session.get(User, asset.owner_id), asset
+    )  # draft → published, or refused
     show_service.assign_slot(show, slot, asset)
     if asset.show_id is None:
         asset.show_id = show.id

@@ -1,0 +1,372 @@
+"""Moderation before publishing (issue 17): draft → published, or held for a staff decision.
+
+Bulk publish and the studio's "use as" call `publish_assets`. With a moderation provider chosen in
+Admin → Moderation (OpenAI's ``omni-moderation-latest``, through the OpenAI provider's key rules: the
+producer's own key when they use it, else the platform key), every draft is checked over its image
+and its words: clean → published; flagged → held with the categories; a failed check (timeout, 429,
+unreadable answer, no key) → held as "check failed, retry" — never silently published. Without a
+provider the verdict is "not checked": when `required()` publishing is refused with what to do,
+otherwise it goes ahead marked so.
+
+Every call is costed like generation: the price comes from the OpenAI provider's price table
+(``omni-moderation-latest`` / ``moderation`` / ``medium``; free — $0 — when the admin has not priced
+it), the platform budget is checked and reserved, the allowance (``moderation`` checks per hour) is
+taken up front, and each call is one ledger row (operation ``moderate``), whatever its outcome.
+
+Staff decisions (`decide`) are one conditional UPDATE ``… WHERE status = 'held'``: of two staff
+deciding at once, one wins, and only the winner audits and e-mails the producer.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from webapp.extensions import db
+from webapp.models import Asset, AssetStatus, User, utcnow
+from webapp.services import audit, settings_store
+
+log = logging.getLogger(__name__)
+
+MODEL = "omni-moderation-latest"
+OPERATION = "moderate"
+PRICE_SIZE, PRICE_QUALITY = "moderation", "medium"
+DEFAULT_PRICE = Decimal("0")  # OpenAI does not charge for moderation; an admin can price it
+PROVIDERS = {"openai": "OpenAI omni-moderation-latest"}
+
+CLEAN, FLAGGED, ERROR, NOT_CHECKED = "clean", "flagged", "error", "not_checked"
+STATE_LABELS = {
+    CLEAN: "checked: nothing flagged",
+    FLAGGED: "flagged by moderation",
+    ERROR: "check failed, retry",
+    NOT_CHECKED: "not checked (no moderation provider)",
+}
+STATUS_LABELS = {
+    AssetStatus.DRAFT.value: "Draft",
+    AssetStatus.HELD.value: "Held for review",
+    AssetStatus.PUBLISHED.value: "Published",
+    AssetStatus.REJECTED.value: "Rejected",
+}
+
+REQUIRED_NO_PROVIDER = (
+    "Publishing needs a moderation check, and no moderation provider is set up. "
+    "Ask an admin to choose one in Admin → Moderation (or to stop requiring the check); "
+    "nothing was published."
+)
+
+
+UNREACHABLE = "Check failed, retry: the moderation service failed for the images before this one."
+
+
+class ModerationError(ValueError):
+    """A refusal before anything changed; the message says what to do."""
+
+
+class AlreadyDecided(ModerationError):
+    pass
+
+
+@dataclass
+class Verdict:
+    state: str
+    categories: list[str] = field(default_factory=list)
+    scores: dict[str, float] = field(default_factory=dict)
+    message: str = ""
+    provider: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        top = dict(sorted(self.scores.items(), key=lambda kv: -kv[1])[:6])
+        return {
+            "state": self.state,
+            "categories": self.categories,
+            "scores": {k: round(v, 4) for k, v in top.items()},
+            "message": self.message or STATE_LABELS[self.state],
+            "provider": self.provider,
+            "model": MODEL if self.provider else None,
+            "checked_at": utcnow().isoformat(timespec="seconds"),
+        }
+
+
+@dataclass
+class Outcome:
+    published: list[int] = field(default_factory=list)
+    held: list[int] = field(default_factory=list)
+    not_checked: bool = False
+    held_notes: list[str] = field(default_factory=list)
+
+    def note(self) -> str:
+        """What to tell the producer about the held images ('' when none)."""
+        if not self.held:
+            return ""
+        n = len(self.held)
+        why = "; ".join(self.held_notes)
+        return f"{n} image{'s are' if n != 1 else ' is'} held for a staff decision ({why})."
+
+
+# --------------------------------------------------------------------------------- admin settings
+
+
+def provider_name() -> str | None:
+    name = settings_store.get("moderation.provider")
+    return name if name in PROVIDERS else None
+
+
+def required() -> bool:
+    value = settings_store.get("moderation.required")
+    return bool(current_app.config.get("MODERATION_REQUIRED", False)) if value is None else bool(value)
+
+
+def update_settings(actor: User, provider: str | None, must_check: bool) -> None:
+    """Choose the moderation provider (or none) and whether publishing requires a check; audited."""
+    provider = provider or None
+    if provider is not None and provider not in PROVIDERS:
+        raise ModerationError("Choose OpenAI or no moderation provider.")
+    before = {"provider": provider_name(), "required": required()}
+    settings_store.put("moderation.provider", provider)
+    settings_store.put("moderation.required", bool(must_check))
+    audit.record(
+        "moderation.settings",
+        "moderation",
+        {"before": before, "after": {"provider": provider, "required": must_check}},
+        actor,
+    )
+    db.session.commit()
+
+
+# --------------------------------------------------------------------------------- routing and cost
+
+
+def _route(user: User):
+    """(route, key, base_url) for a check, or raise ModerationError saying why none can run."""
+    from webapp.services import keys
+    from webapp.services.providers import Route, get_provider
+
+    name = provider_name()
+    row = get_provider(name)
+    own = keys.user_keys(user).get(name)
+    if own is not None and own.use_own:
+        route = Route(name, MODEL, "user", row, own.id)
+        return route, keys.user_key_plaintext(own, "moderation"), keys.base_url_for(name, row, own_key=True)
+    if row is None or not row.enabled or not row.encrypted_key:
+        raise ModerationError(
+            f"The {name} provider has no platform key or is switched off, so images cannot be checked. "
+            "An admin can add the key in Admin → Providers."
+        )
+    route = Route(name, MODEL, "platform", row)
+    return route, keys.platform_key(row, "moderation"), keys.base_url_for(name, row)
+
+
+def price(row: Any) -> Decimal:
+    """One check's price from the provider's table; $0 when the admin has not priced moderation."""
+    from webapp.services import pricing
+
+    table = (row.price_table if row is not None else None) or {}
+    if MODEL not in table:
+        return DEFAULT_PRICE
+    return pricing.estimate(row, row.name, MODEL, PRICE_SIZE, PRICE_QUALITY, 1)
+
+
+def _take_allowance_and_budget(user: User, n: int) -> None:
+    """Up front, before anything changes: the hourly allowance and the month's budget for n checks."""
+    from webapp.services import budget, keys, limits
+    from webapp.services.providers import get_provider
+
+    name = provider_name()
+    own = keys.user_keys(user).get(name)
+    if own is not None and own.use_own:
+        return  # own-key work takes no allowance and no platform budget
+    row = get_provider(name)
+    if row is not None:
+        try:
+            budget.check(row, price(row) * n)
+        except budget.BudgetExceeded as exc:
+            raise ModerationError(f"{exc.message} Nothing was published.") from None
+    try:
+        limits.take_used("moderation", user, n)
+    except limits.LimitReached as exc:
+        raise ModerationError(f"{exc.message} Nothing was published.") from None
+
+
+def _image_bytes(asset: Asset) -> bytes | None:
+    from webapp.storage import get_storage
+
+    try:
+        return get_storage().get(asset.thumb_key or asset.storage_key)
+    except Exception:
+        return get_storage().get(asset.storage_key)
+
+
+def _text_of(asset: Asset) -> str:
+    return " \n".join(t for t in (asset.prompt, asset.title, asset.alt_text, asset.description) if t)[:4000]
+
+
+def resolve(user: User) -> tuple[Any, str, str | None] | Verdict:
+    """The route, key and URL for this publish (decrypted once), or the ERROR verdict saying why not."""
+    try:
+        return _route(user)
+    except Exception as exc:  # no key, a key that cannot be read, a refused base URL
+        message = str(exc) if isinstance(exc, ModerationError) else "The moderation key could not be used."
+        return Verdict(ERROR, message=f"Check failed, retry: {message}", provider=provider_name())
+
+
+def check(user: User, asset: Asset, resolved: Any = None) -> Verdict:
+    """One moderation call (ledgered, budgeted). A failure is a verdict (ERROR), never a pass."""
+    from webapp.providers.base import ProviderError, RateLimited
+    from webapp.providers.moderation_openai import MalformedAnswer, moderate
+    from webapp.services import budget, ledger
+
+    name = provider_name()
+    if name is None:
+        return Verdict(NOT_CHECKED)
+    resolved = resolved if resolved is not None else resolve(user)
+    if isinstance(resolved, Verdict):
+        return resolved
+    route, key, base_url = resolved
+    cost = price(route.provider_row)
+    reservation = None
+    if route.key_owner == "platform" and route.provider_row is not None and cost > 0:
+        try:
+            reservation = budget.reserve(route.provider_row, cost)
+        except budget.BudgetExceeded as exc:
+            return Verdict(ERROR, message=f"Check failed, retry: {exc.message}", provider=name)
+    timeout = float(current_app.config.get("MODERATION_TIMEOUT_SECONDS", 20))
+    try:
+        result = moderate(key, _text_of(asset), _image_bytes(asset), base_url=base_url, timeout=timeout)
+    except ProviderError as exc:
+        outcome = (
+            "rate_limited"
+            if isinstance(exc, RateLimited)
+            else "malformed"
+            if isinstance(exc, MalformedAnswer)
+            else "unavailable"
+        )
+        if reservation is not None:
+            budget.release(reservation)
+        ledger.record(
+            user.id, route, OPERATION, PRICE_SIZE, PRICE_QUALITY, 0, Decimal(0), None, outcome, exc.detail
+        )
+        return Verdict(ERROR, message=f"Check failed, retry: {exc.message}", provider=name)
+    if reservation is not None:
+        budget.settle(reservation, cost)
+    ledger.record(
+        user.id,
+        route,
+        OPERATION,
+        PRICE_SIZE,
+        PRICE_QUALITY,
+        0,
+        cost,
+        None,
+        "flagged" if result.flagged else "success",
+        ", ".join(result.categories) or None,
+    )
+    if result.flagged:
+        return Verdict(FLAGGED, result.categories, result.scores, provider=name)
+    return Verdict(CLEAN, [], result.scores, provider=name)
+
+
+# --------------------------------------------------------------------------------- publishing
+
+
+def _unique_filename(asset: Asset) -> str:
+    from webapp.services.describe import download_filename
+
+    name = download_filename(asset)
+    taken = db.session.scalar(
+        select(func.count())
+        .select_from(Asset)
+        .where(Asset.owner_id == asset.owner_id, Asset.filename == name, Asset.id != asset.id)
+    )
+    if taken:
+        stem, _, ext = name.rpartition(".")
+        name = f"{stem}-{asset.id}.{ext}"
+    return name
+
+
+def make_published(asset: Asset) -> None:
+    """Status, alt text and the search-friendly name a published image carries."""
+    from webapp.services.describe import describe_new
+
+    describe_new(asset)
+    asset.status = AssetStatus.PUBLISHED.value
+    asset.hidden = False
+    asset.filename = _unique_filename(asset)
+
+
+def publish_assets(user: User, assets: list[Asset], show_id: int | None = None) -> Outcome:
+    """Check and publish drafts (and held images whose check failed). Raises ModerationError,
+    with nothing changed, when moderation is required and not set up, or the allowance/budget
+    cannot cover the checks. Commits."""
+    todo = [
+        a
+        for a in assets
+        if a.status == AssetStatus.DRAFT.value
+        or (a.status == AssetStatus.HELD.value and (a.moderation or {}).get("state") == ERROR)
+    ]
+    outcome = Outcome()
+    if not todo:
+        return outcome
+    name = provider_name()
+    if name is None and required():
+        raise ModerationError(REQUIRED_NO_PROVIDER)
+    resolved = None
+    if name is not None:
+        _take_allowance_and_budget(user, len(todo))
+        resolved = resolve(user)
+    unreachable = 0
+    for asset in todo:
+        if unreachable >= 2:  # the service is down: do not make the producer wait for every image
+            verdict = Verdict(ERROR, message=UNREACHABLE, provider=name)
+        else:
+            verdict = check(user, asset, resolved)
+            unreachable = unreachable + 1 if verdict.state == ERROR else 0
+        asset.moderation = verdict.as_json()
+        if show_id is not None:
+            asset.show_id = show_id
+        if verdict.state in (CLEAN, NOT_CHECKED):
+            make_published(asset)
+            outcome.published.append(asset.id)
+            outcome.not_checked = outcome.not_checked or verdict.state == NOT_CHECKED
+        else:
+            asset.status = AssetStatus.HELD.value
+            asset.hidden = False
+            outcome.held.append(asset.id)
+            outcome.held_notes.append(
+                ", ".join(verdict.categories) if verdict.state == FLAGGED else "check failed, retry"
+            )
+        db.session.commit()
+    return outcome
+
+
+def publish_bulk(user: User, images: list[Any], assets: list[Asset], show_id: int | None) -> Outcome:
+    """Bulk publish: the selected images leave the review (published or held either way)."""
+    outcome = publish_assets(user, assets, show_id)
+    for img in images:
+        img.published = True
+    for a in assets:  # already published (an upload picked into a batch): it joins the show too
+        if a.status == AssetStatus.PUBLISHED.value and a.id not in outcome.published:
+            a.hidden = False
+            a.show_id = show_id if show_id is not None else a.show_id
+            outcome.published.append(a.id)
+    db.session.commit()
+    return outcome
+
+
+def ensure_publishable(user: User, asset: Asset) -> None:
+    """Before an image is used (studio "use as"): publish a draft, refuse a held or rejected one."""
+    if asset.status == AssetStatus.REJECTED.value:
+        raise ModerationError("Staff rejected this image in moderation, so it cannot be used in a show.")
+    publish_assets(user, [asset])
+    if asset.status == AssetStatus.HELD.value:
+        verdict = asset.moderation or {}
+        if verdict.get("state") == ERROR:
+            raise ModerationError(f"{verdict.get('message')} The image is held until it is checked.")
+        why = ", ".join(verdict.get("categories") or []) or "flagged"
+        raise ModerationError(
+            f"Moderation flagged this image ({why}); it is held until a staff member approves it."
+        )
