@@ -69,7 +69,7 @@ def _job(kind: str, clip_seconds: float):
         return lambda data: extract_palette(data)
     from webapp.media.animate import ClipSpec, render_clip
 
-    spec = ClipSpec(format="story", seconds=clip_seconds, motion="push-in", title="The Night Parade", threads=1)
+    spec = ClipSpec(format="story", seconds=clip_seconds, motion="push-in", title="Night Parade", threads=1)
     return lambda data: render_clip(data, spec)
 
 
@@ -81,12 +81,14 @@ def child(kind: str, path: str, jobs: int, clip_seconds: float, go_file: str | N
     if go_file:  # wait until every worker of this round is ready, so they really run together
         while not Path(go_file).exists():
             time.sleep(0.005)
-    latencies = []
+    latencies, cpu = [], []
     for _ in range(jobs):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         job(data)
         latencies.append(time.perf_counter() - t0)
-    print(json.dumps({"latencies": latencies, "baseline_mib": baseline, "peak_mib": _vm_hwm_mib()}), flush=True)
+        cpu.append(time.process_time() - c0)
+    out = {"latencies": latencies, "cpu": cpu, "baseline_mib": baseline, "peak_mib": _vm_hwm_mib()}
+    print(json.dumps(out), flush=True)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -97,7 +99,8 @@ def spawn(kind: str, path: Path, jobs: int, clip_seconds: float, go_file: Path) 
     argv = [sys.executable, str(Path(__file__).resolve()), "--child", kind, str(path), str(jobs)]
     argv += ["--clip-seconds", str(clip_seconds), "--go", str(go_file)]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    pipe = subprocess.PIPE
+    return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=pipe, stderr=pipe, text=True)
 
 
 def run_round(kind: str, path: Path, workers: int, jobs: int, clip_seconds: float, tmp: Path) -> dict:
@@ -124,6 +127,7 @@ def run_round(kind: str, path: Path, workers: int, jobs: int, clip_seconds: floa
         "wall": wall,
         "throughput": workers * jobs / wall,
         "latency_p50": statistics.median(latencies),
+        "cpu_per_job": statistics.median(x for r in results for x in r["cpu"]),
         "latency_max": latencies[-1],
         "peak_mib": max(r["peak_mib"] for r in results),
         "peak_sum_mib": sum(r["peak_mib"] for r in results),
@@ -185,20 +189,21 @@ def main() -> None:
     print(f"done: load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
     print("\n## Latency and peak memory vs input size (one worker): median of runs (min-max)")
-    print(f"{'job':<11}{'MP':>4} {'latency s':>22} {'x 1 MP':>22} {'peak RSS MiB':>22}")
+    print(f"{'job':<11}{'MP':>4} {'latency s':>22} {'x 1 MP':>22} {'CPU s/job':>22} {'peak RSS MiB':>22}")
     for kind in kinds:
         for mp in sizes:
             rows = by_size[kind][mp]
             ratios = [r["latency_p50"] / by_size[kind][1][i]["latency_p50"] for i, r in enumerate(rows)]
             print(
                 f"{kind:<11}{mp:>4} {spread([r['latency_p50'] for r in rows], '{:.3f}'):>22} "
-                f"{spread(ratios):>22} {spread([r['peak_mib'] for r in rows], '{:.0f}'):>22}"
+                f"{spread(ratios):>22} {spread([r['cpu_per_job'] for r in rows], '{:.3f}'):>22} "
+                f"{spread([r['peak_mib'] for r in rows], '{:.0f}'):>22}"
             )
 
     print("\n## Throughput vs concurrent workers (12 MP): median of runs (min-max)")
     print(
         f"{'job':<11}{'workers':>8} {'jobs/s':>20} {'jobs/s/worker':>20} {'x 1 worker':>20} "
-        f"{'latency p50 s':>20} {'sum peak RSS MiB':>20}"
+        f"{'latency p50 s':>20} {'CPU s/job':>20} {'sum peak RSS MiB':>20}"
     )
     for kind in kinds:
         for w in workers:
@@ -208,6 +213,7 @@ def main() -> None:
                 f"{kind:<11}{w:>8} {spread([r['throughput'] for r in rows]):>20} "
                 f"{spread([r['throughput'] / w for r in rows], '{:.3f}'):>20} {spread(ratios):>20} "
                 f"{spread([r['latency_p50'] for r in rows], '{:.3f}'):>20} "
+                f"{spread([r['cpu_per_job'] for r in rows], '{:.3f}'):>20} "
                 f"{spread([r['peak_sum_mib'] for r in rows], '{:.0f}'):>20}"
             )
     if args.json:
