@@ -71,7 +71,6 @@ from .palette_roles import (  # noqa: F401  re-exported: callers import roles fr
 # ----------------------------------------------------------------------------------------------------------
 # Tunables (each one was chosen for a reason given beside it)
 
-#: Number of colours a producer may ask for; 6 is the default (enough for a theme plus two spares).
 #: Pixels clustered. 10k gives shares to within ~0.5 percentage point (binomial sd at 50% share) and keeps
 #: k-means at a few milliseconds.
 SAMPLE_PIXELS = 10_000

@@ -6,5 +6,6 @@ import numpy; ``palette`` and ``palette_roles`` re-export these names.
 
 from __future__ import annotations
 
+#: Number of colours a producer may ask for; 6 is the default (enough for a theme plus two spares).
 MIN_COLORS, MAX_COLORS, DEFAULT_COLORS = 5, 8, 6
 ROLES = ("primary", "secondary", "accent", "background", "text")
