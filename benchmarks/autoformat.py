@@ -136,9 +136,11 @@ def make_photo(width: int, height: int, noise: float, seed: int = 1):
     return canvas
 
 
-def make_inputs(grain: float) -> dict[str, bytes]:
+def make_inputs(grain: float, with_png: bool = True) -> dict[str, bytes]:
     jpeg = io.BytesIO()
     make_photo(4000, 3000, noise=grain).save(jpeg, "JPEG", quality=90)
+    if not with_png:
+        return {"12 MP JPEG": jpeg.getvalue()}
     png = io.BytesIO()
     make_photo(4000, 4000, noise=0.0).save(png, "PNG", compress_level=6)
     return {"12 MP JPEG": jpeg.getvalue(), "16 MP PNG": png.getvalue()}
@@ -253,6 +255,7 @@ def main() -> None:
         default=0.0,
         help="Gaussian noise sigma (8-bit levels) added to the 12 MP JPEG; 0 = upscaled photos only",
     )
+    parser.add_argument("--jpeg-only", action="store_true", help="no 16 MP PNG (targets: JPEG)")
     parser.add_argument("--rss-child", metavar="PATH", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.rss_child:
@@ -274,7 +277,7 @@ def main() -> None:
         f"{reps} reps, JPEG grain sigma {args.grain:g}"
     )
     print("Generating inputs from scikit-image sample photos ...", flush=True)
-    inputs = make_inputs(args.grain)
+    inputs = make_inputs(args.grain, with_png=not args.jpeg_only)
 
     summary: dict[str, dict[str, float]] = {}
     all_ssim: dict[str, list[float]] = {}

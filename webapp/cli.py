@@ -91,7 +91,7 @@ def autoformat_command(
     from concurrent.futures import ThreadPoolExecutor
 
     from webapp.config import load_settings
-    from webapp.imaging import UploadLimits, inspect_upload
+    from webapp.imaging import UploadLimits
     from webapp.imaging.upscale import upscale_warnings
 
     settings = load_settings()
@@ -103,8 +103,8 @@ def autoformat_command(
     def one(path: Path) -> tuple[list[str], str | None, list[str]]:
         try:
             data = path.read_bytes()
-            info = inspect_upload(data, limits)
-            results = autoformat_bytes(data, targets, options=options, out_format=out_format)
+            # Validated by the same decode that renders (limits, structure, corruption): one decode, not two.
+            results = autoformat_bytes(data, targets, options=options, out_format=out_format, limits=limits)
         except ImageRejected as exc:
             return [], f"error: {path}: {exc.message}", []
         except OSError as exc:
@@ -117,7 +117,7 @@ def autoformat_command(
             lines.append(f"{target}  {res.width}x{res.height}  {len(res.data) / 1024:.0f} KB{note}")
         warnings = [
             f"warning: {path}: {w.message}"
-            for w in upscale_warnings((info.width, info.height), targets, options)
+            for w in upscale_warnings(results[0].source_size or (0, 0), targets, options)
         ]
         return lines, None, warnings
 

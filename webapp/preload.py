@@ -26,6 +26,8 @@ HEAVY_MODULES = (
     "webapp.jobs.autoformat",
     "webapp.jobs.palette",
     "webapp.jobs.generate",
+    "webapp.providers.local_render",  # the offline provider (numpy, fonts)
+    "webapp.providers.local_edit",
     "av",  # PyAV loads the bundled FFmpeg libraries: clip jobs
     "webapp.media.animate",
     "webapp.media.probe",

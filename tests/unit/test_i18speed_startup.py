@@ -26,6 +26,7 @@ NOT_AT_STARTUP = (
     "cryptography",
     "pyotp",
     "segno",
+    "numpy",
 )
 
 

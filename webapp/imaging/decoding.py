@@ -34,6 +34,7 @@ from PIL import (
     Image,
     ImageChops,
     ImageCms,
+    ImageFile,
     ImageStat,
     JpegImagePlugin,
     PngImagePlugin,
@@ -447,13 +448,48 @@ def decode_for(
         nw, nh = need(opened.size)
         if opened.orientation in (5, 6, 7, 8):
             nw, nh = nh, nw
-        im.draft(None, (max(1, nw), max(1, nh)))
+        dct_draft(im, (max(1, nw), max(1, nh)))
     _load(opened, data)
     out = to_srgb_rgb(im)
     transpose = _TRANSPOSE.get(opened.orientation)
     if transpose is not None:
         out = out.transpose(transpose)
     return out
+
+
+#: libjpeg-turbo's DCT scalings reachable through Pillow's JPEG decoder, as (M, scale_denom): the decoder
+#: sets scale_num 1 and libjpeg-turbo rounds 1/denom up to the next M/8, so denom 3 gives 3/8.
+_DCT_SCALES = ((1, 8), (2, 4), (3, 3), (4, 2))
+
+
+def dct_draft(im: Image.Image, size: tuple[int, int]) -> None:
+    """Like ``JpegImageFile.draft(None, size)`` but with libjpeg-turbo's 3/8 scale as well as 1/8, 1/4, 1/2.
+
+    Pillow's ``draft`` only picks powers of two. A 4000x3000 photo whose largest output needs 1335x1001 then
+    decodes at 1/2 (2000x1500); at 3/8 (1500x1125) the IDCT does 9 instead of 16 coefficients per block and
+    the Lanczos pass after it reads 44% fewer pixels, for a foreground indistinguishable from a full-size
+    decode (SSIM 0.997 against full decode + Lanczos, measured on the benchmark photo). Full-precision IDCT
+    and fancy upsampling stay on (Pillow's ``draft`` also leaves them on). Falls back to ``draft()`` when
+    the image is not a single-tile JPEG in its pristine state.
+    """
+    if not isinstance(im, JpegImagePlugin.JpegImageFile):
+        return
+    width, height = im.size
+    tile = im.tile
+    if len(tile) != 1 or im.decoderconfig or tile[0][1] != (0, 0, width, height):
+        im.draft(None, size)
+        return
+    fits = [
+        (m, d) for m, d in _DCT_SCALES if -(-width * m // 8) >= size[0] and -(-height * m // 8) >= size[1]
+    ]
+    if not fits:
+        return  # needs more than half the resolution: decode at full size
+    m, denom = fits[0]
+    w, h = -(-width * m // 8), -(-height * m // 8)
+    name, _, offset, args = tile[0]
+    im.tile = [ImageFile._Tile(name, (0, 0, w, h), offset, args)]
+    im._size = (w, h)
+    im.decoderconfig = (denom, 0)
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -46,6 +46,7 @@ from .color import delta_e_ciede2000, lab_to_srgb, rgb_to_hex, srgb_to_lab
 from .decoding import UploadLimits, decode
 from .kmeans import lloyd, unmix, weighted_kmeans
 from .palette_color import PaletteColor
+from .palette_limits import DEFAULT_COLORS, MAX_COLORS, MIN_COLORS
 from .palette_roles import (  # noqa: F401  re-exported: callers import roles from here
     CVD_MATRICES,
     L_STEP,
@@ -70,8 +71,6 @@ from .palette_roles import (  # noqa: F401  re-exported: callers import roles fr
 # ----------------------------------------------------------------------------------------------------------
 # Tunables (each one was chosen for a reason given beside it)
 
-#: Number of colours a producer may ask for; 6 is the default (enough for a theme plus two spares).
-MIN_COLORS, MAX_COLORS, DEFAULT_COLORS = 5, 8, 6
 #: Pixels clustered. 10k gives shares to within ~0.5 percentage point (binomial sd at 50% share) and keeps
 #: k-means at a few milliseconds.
 SAMPLE_PIXELS = 10_000

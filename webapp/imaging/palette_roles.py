@@ -37,6 +37,7 @@ from .color import (
     srgb_to_lab,
 )
 from .palette_color import PaletteColor
+from .palette_limits import ROLES
 
 #: Below this CIEDE2000 two colours count as the same (secondary must differ from primary by this much).
 MERGE_DELTA_E = 6.0
@@ -47,7 +48,6 @@ LIGHT_BACKGROUND_L, DARK_BACKGROUND_L = 90.0, 15.0
 #: Background made from the primary when the palette has no other colour at all (one-colour artwork).
 TINT_L, TINT_MAX_CHROMA, SHADE_L, SHADE_MAX_CHROMA = 96.0, 8.0, 12.0, 12.0
 
-ROLES = ("primary", "secondary", "accent", "background", "text")
 #: The pairs a theme must pass, and the minimum ratio: (foreground, background, ratio).
 REQUIRED = (("text", "background", 4.5), ("accent", "background", 3.0))
 #: WCAG 2.x thresholds reported for every pair.

@@ -29,6 +29,8 @@ class RenderResult:
     fill_used: str
     note: str | None = None
     mime_type: str = "image/jpeg"
+    #: The artwork's upright size in pixels (before any reduced-scale decode): what the upload was.
+    source_size: tuple[int, int] | None = None
 
 
 def _options_for(
@@ -115,6 +117,7 @@ def autoformat_bytes(
                 fill_used=fill_used,
                 note=note,
                 mime_type=ENCODINGS[out_format][0],
+                source_size=src,
             )
         )
         del canvas

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from webapp.imaging.palette import DEFAULT_COLORS, MAX_COLORS, MIN_COLORS
+from webapp.imaging.palette_limits import DEFAULT_COLORS, MAX_COLORS, MIN_COLORS
 
 
 @click.command("palette")

@@ -8,7 +8,7 @@ from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAre
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from webapp.imaging.palette import DEFAULT_COLORS, MAX_COLORS, MIN_COLORS, ROLES
+from webapp.imaging.palette_limits import DEFAULT_COLORS, MAX_COLORS, MIN_COLORS, ROLES
 from webapp.params import parse_id
 
 COLOR_CHOICES = [SelectChoice(n, f"{n} colours") for n in range(MIN_COLORS, MAX_COLORS + 1)]

@@ -36,8 +36,6 @@ from .base import (
     ProviderSpec,
     register,
 )
-from .local_edit import stylise
-from .local_render import render
 
 # Poster and square as OpenAI draws them (the job scales them to 1200x1800 / 1200x1200 without loss); the
 # banner at the banner format itself, since only a provider limited to stock sizes needs fitting.
@@ -66,6 +64,8 @@ class LocalProvider(ImageProvider):
 
     def generate(self, request: ImageRequest) -> list[GeneratedImage]:
         """``n`` variations: image ``i`` uses seed ``seed + i`` (``seed`` None counts as 0)."""
+        from .local_render import render  # numpy and fonts: imported when used, not at start-up
+
         self.model_for(request)
         self.check_prompt(request.prompt)
         size = SIZES[request.image_type]
@@ -77,6 +77,8 @@ class LocalProvider(ImageProvider):
 
     def edit(self, request: ImageRequest, source_images: list[bytes]) -> list[GeneratedImage]:
         """A stylised treatment of the first source image, cropped to the image type's size."""
+        from .local_edit import stylise  # numpy: imported when used, not at start-up
+
         if not source_images:
             raise BadRequest("Choose at least one source image to edit.")
         self.model_for(request)

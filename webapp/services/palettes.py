@@ -27,7 +27,7 @@ from flask import url_for
 from sqlalchemy import func, select
 
 from webapp.extensions import db
-from webapp.imaging.palette import ROLES, contrast_report, on_color, simulate_roles, verdict_text
+from webapp.imaging.palette_limits import ROLES
 from webapp.mail import send_mail
 from webapp.models import Asset, Job, Palette, Show, User, utcnow
 from webapp.services import audit
@@ -102,6 +102,8 @@ def palette_hexes(palette: Palette) -> list[str]:
 
 def checks_pass(palette: Palette) -> bool:
     """The required pairs (text/background 4.5, accent/background 3) pass, recomputed from the roles."""
+    from webapp.imaging.palette_roles import contrast_report  # numpy: not at start-up
+
     return bool(palette.roles) and contrast_report(palette.roles)["passes"]
 
 
@@ -198,6 +200,8 @@ def recently_reviewed(limit: int = 20) -> list[Palette]:
 
 def theme_view(roles: Mapping[str, str]) -> dict[str, Any]:
     """Report, colour-blind simulations and preview colours for a set of roles (saved or being edited)."""
+    from webapp.imaging.palette_roles import contrast_report, on_color, simulate_roles, verdict_text
+
     report = contrast_report(roles)
     for pair in report["pairs"]:
         pair["verdict"] = verdict_text(pair)
@@ -233,6 +237,8 @@ def parse_roles(values: Mapping[str, str]) -> tuple[dict[str, str], dict[str, st
 
 def save_custom(base: Palette, owner: User, roles: Mapping[str, str], name: str) -> Palette:
     """A new custom palette from ``base`` with the producer's roles, sent for staff approval."""
+    from webapp.imaging.palette_roles import contrast_report  # numpy: not at start-up
+
     checked, errors = parse_roles(roles)
     if errors:
         raise PaletteError("Every role needs a colour written as #rrggbb.")
@@ -264,6 +270,8 @@ class Decision:
 
 def review(palette: Palette, reviewer: User, approve: bool, reason: str) -> Decision:
     """Approve or reject a pending palette (a reason is required to reject), then e-mail the producer."""
+    from webapp.imaging.palette_roles import contrast_report  # numpy: not at start-up
+
     reason = (reason or "").strip()
     if palette.status != PENDING:
         raise PaletteError("This palette is not waiting for a decision any more.")
@@ -294,6 +302,8 @@ def review(palette: Palette, reviewer: User, approve: bool, reason: str) -> Deci
 
 def decision_mail(palette: Palette) -> tuple[str, str]:
     """(subject, text) of the decision e-mail: the verdict, the reason and every pair's ratio."""
+    from webapp.imaging.palette_roles import contrast_report, verdict_text  # numpy: not at start-up
+
     approved = palette.status == APPROVED
     verdict = "approved" if approved else "rejected"
     report = contrast_report(palette.roles)

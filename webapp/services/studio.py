@@ -15,14 +15,14 @@ import io
 import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 from sqlalchemy import func, select
 
 from webapp.extensions import db
-from webapp.imaging import analyze, decode, encode
-from webapp.imaging.overlay import ITEMS, OverlayResult, OverlaySpec, render_overlay
+from webapp.imaging import decode, encode
+from webapp.imaging.overlay_spec import ITEMS, OverlaySpec
 from webapp.models import Asset, Job, JobStatus, Palette, PromptTemplate, Show, User
 from webapp.providers import REGISTRY
 from webapp.services import actions, audit, generation, moderation, versions
@@ -36,6 +36,9 @@ from webapp.services.providers import RoutingError, enabled_providers
 from webapp.services.show_locale import DEFAULT_LOCALE, format_typed_date, poster_dates
 from webapp.services.show_text import price_text
 from webapp.storage import get_storage
+
+if TYPE_CHECKING:
+    from webapp.imaging.overlay import OverlayResult
 
 log = logging.getLogger(__name__)
 
@@ -475,6 +478,8 @@ def _pixels(asset: Asset) -> Image.Image:
 
 def render(asset: Asset, spec: OverlaySpec) -> OverlayResult:
     """The clean image with the spec set on it, full size."""
+    from webapp.imaging.overlay import render_overlay  # numpy: imported when used, not at start-up
+
     return render_overlay(_pixels(asset), spec)
 
 
@@ -548,6 +553,8 @@ def save_with_overlay(user: User, asset: Asset, spec: OverlaySpec, show: Show | 
         },
     )
     try:
+        from webapp.imaging import analyze  # numpy: imported when used, not at start-up
+
         apply_analysis(edited, analyze(data), put)
     except BaseException:
         db.session.rollback()

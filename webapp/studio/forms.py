@@ -16,7 +16,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from webapp.imaging.fonts import FAMILIES
-from webapp.imaging.overlay import ITEM_LABELS, ITEMS, MAX_CHARS, POSITION_LABELS, POSITIONS
+from webapp.imaging.overlay_layout import ITEM_LABELS, POSITION_LABELS, POSITIONS
+from webapp.imaging.overlay_spec import ITEMS
+from webapp.imaging.overlay_text import MAX_CHARS
 from webapp.params import parse_id
 from webapp.services.generation import IMAGE_TYPES, STYLES, GenerationRequest
 

@@ -30,7 +30,7 @@ from webapp.authz import get_owned_or_404, get_viewable_or_404, media_assistant_
 from webapp.extensions import db
 from webapp.imaging import ImageRejected
 from webapp.imaging.fonts import FAMILIES
-from webapp.imaging.overlay import layout as overlay_layout
+from webapp.imaging.overlay_layout import layout as overlay_layout
 from webapp.models import Asset, Job, PromptTemplate, Show
 from webapp.params import id_arg, parse_id, parse_int
 from webapp.providers import REGISTRY
