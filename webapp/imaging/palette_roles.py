@@ -82,7 +82,9 @@ def _in_gamut_hex(lightness: float, chroma: float, hue: float) -> str:
     """The colour at (L, C, h) as hex; where it is outside sRGB, the largest in-gamut chroma at that L and h.
 
     Chroma is searched on 64 steps at once (one vectorised conversion); an 8-bit round trip within 1.5 dE76
-    counts as in gamut (8-bit rounding alone is below ~0.7).
+    counts as in gamut (8-bit rounding alone is below ~0.7), provided the lightness itself lands within
+    0.75 L*: near white or black the clipped colour can be 1.5 dE away almost all in L*, and the shift
+    reported to the producer ("L* +5") must be the shift they get.
     """
     lightness = min(max(lightness, 0.0), 100.0)
     fractions = np.linspace(1.0, 0.0, 65)
@@ -90,7 +92,7 @@ def _in_gamut_hex(lightness: float, chroma: float, hue: float) -> str:
     lab = np.stack([np.full_like(c, lightness), c * math.cos(hue), c * math.sin(hue)], axis=1)
     rgb = lab_to_srgb(lab)
     back = srgb_to_lab(rgb)
-    ok = np.linalg.norm(back - lab, axis=1) < 1.5
+    ok = (np.linalg.norm(back - lab, axis=1) < 1.5) & (np.abs(back[:, 0] - lab[:, 0]) < 0.75)
     index = int(np.argmax(ok)) if ok.any() else len(fractions) - 1
     return rgb_to_hex(rgb[index])
 
