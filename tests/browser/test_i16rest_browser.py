@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.browser.conftest import JOB_TIMEOUT_MS, LIVE_JOB_SETTINGS, LiveWorker
+from tests.browser.conftest import JOB_TIMEOUT_MS, LIVE_JOB_SETTINGS, LiveWorker, register
 from tests.browser.test_i16video_browser import _plays
-from tests.browser.test_studio_browser import _make_show, _register, _shot
+from tests.browser.test_studio_browser import _make_show, _shot
 from tests.conftest import worker_env
 
 pytestmark = pytest.mark.browser
@@ -35,7 +35,7 @@ def test_studio_video_from_a_fresh_prompt_on_the_free_tier(live_server, page, ap
     from webapp.extensions import db
     from webapp.models import Asset, Job
 
-    _register(page, live_server, "fresh-video@example.com")
+    register(page, live_server, "fresh-video@example.com")
     show_id = _make_show(app, "fresh-video@example.com")
 
     page.goto(f"{live_server}/studio/video?show={show_id}&source=new")

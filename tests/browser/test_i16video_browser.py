@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.browser.conftest import JOB_TIMEOUT_MS, LIVE_JOB_SETTINGS, LiveWorker
-from tests.browser.test_studio_browser import _make_show, _register, _shot
+from tests.browser.conftest import JOB_TIMEOUT_MS, LIVE_JOB_SETTINGS, LiveWorker, register
+from tests.browser.test_studio_browser import _make_show, _shot
 from tests.conftest import worker_env
 
 pytestmark = pytest.mark.browser
@@ -53,7 +53,7 @@ def _plays(page, selector: str) -> float:
 def test_studio_video_mode_makes_a_promo_clip_that_plays_on_the_show(live_server, page, app, photo_jpeg):
     from playwright.sync_api import expect
 
-    _register(page, live_server, "video@example.com")
+    register(page, live_server, "video@example.com")
     show_id = _make_show(app, "video@example.com")
     asset_id = _poster_for(app, "video@example.com", show_id, photo_jpeg)
 
