@@ -329,14 +329,14 @@ def ingest_upload(
         # The same bytes arrived twice at once: keep the row that won (and its own files), remove
         # the copy this request wrote — its keys are ours alone, so nothing of the winner's goes.
         db.session.rollback()
-        _discard(written)
+        discard_stored(written)
         winner = find_by_sha(owner.id, sha)
         if winner is None:
             raise
         return IngestResult(winner, False, info)
     except BaseException:
         db.session.rollback()
-        _discard(written)
+        discard_stored(written)
         raise
     near = find_near_duplicates(owner.id, dhash, likeness, exclude_id=asset.id)
     return IngestResult(asset, True, info, near)
@@ -353,24 +353,26 @@ def commit_new_asset(asset: Asset, written: list[str]) -> Asset:
         return asset
     except IntegrityError:
         db.session.rollback()
-        _discard(written)
+        discard_stored(written)
         winner = find_by_sha(asset.owner_id, asset.sha256)
         if winner is None:
             raise
         return winner
     except BaseException:
         db.session.rollback()
-        _discard(written)
+        discard_stored(written)
         raise
 
 
-def _discard(keys: list[str]) -> None:
+def discard_stored(keys: list[str], after: str = "a failed upload") -> None:
+    """Best-effort removal of files an unfinished attempt wrote (a failure is logged, never raised:
+    the caller is already handling the error that made the files orphans)."""
     store = get_storage()
     for k in keys:
         try:
             store.delete(k)
         except Exception:
-            log.exception("could not remove %s after a failed upload", k)
+            log.exception("could not remove %s after %s", k, after)
 
 
 def get_owned_asset(asset_id: int, user: User) -> Asset | None:

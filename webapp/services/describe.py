@@ -130,7 +130,8 @@ def dominant_color_names(asset: Asset, limit: int = 2) -> list[str]:
     return names
 
 
-def _clip(text: str, limit: int) -> str:
+def clip(text: str, limit: int) -> str:
+    """``text`` on one line and at most ``limit`` characters, cut at a word with "…" when too long."""
     text = " ".join(text.split())
     if len(text) <= limit:
         return text
@@ -185,7 +186,7 @@ def compose_offline(asset: Asset, show: Show | None) -> dict[str, Any]:
         desc += f", {dates}"
     desc += "."
     if asset.prompt:
-        desc += f" Made from the prompt “{_clip(asset.prompt, 240)}”."
+        desc += f" Made from the prompt “{clip(asset.prompt, 240)}”."
     if colors:
         desc += f" Dominant colours: {' and '.join(colors)}."
     tags: list[str] = []
@@ -200,9 +201,9 @@ def compose_offline(asset: Asset, show: Show | None) -> dict[str, Any]:
         if t and t not in tags:
             tags.append(t)
     return {
-        "alt_text": _clip(alt, ALT_MAX),
-        "title": _clip(title, TITLE_MAX),
-        "description": _clip(desc, DESCRIPTION_MAX),
+        "alt_text": clip(alt, ALT_MAX),
+        "title": clip(title, TITLE_MAX),
+        "description": clip(desc, DESCRIPTION_MAX),
         "tags": tags[:TAGS_MAX],
     }
 

@@ -245,14 +245,6 @@ def _safe(text: str, keep_newlines: bool = False) -> str:
     return _UNSAFE.sub("", "".join(out))
 
 
-def _clip(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:-–— ")
-    return cut + "…"
-
-
 def clean_answer(raw: str) -> tuple[dict[str, Any] | None, str | None]:
     """(words ready to store, None) or (None, what was wrong). Over-long text is clipped, unsafe
     characters removed, tags cut to the limits; then `describe.validate_description` must pass."""
@@ -274,13 +266,15 @@ def clean_answer(raw: str) -> tuple[dict[str, Any] | None, str | None]:
         value = data[key]
         if not isinstance(value, str):
             return None, f"The model's {key} was not text."
-        words[key] = _clip(_safe(value), limit)
+        words[key] = describe.clip(_safe(value), limit)
     tags = data["tags"]
     if isinstance(tags, str):
         tags = tags.split(",")
     if not isinstance(tags, list):
         return None, "The model's tags were not a list."
-    cleaned = describe.parse_tags([_clip(_safe(str(t)), describe.TAG_MAX).rstrip("…") for t in tags[:40]])
+    cleaned = describe.parse_tags(
+        [describe.clip(_safe(str(t)), describe.TAG_MAX).rstrip("…") for t in tags[:40]]
+    )
     words["tags"] = [t[: describe.TAG_MAX] for t in cleaned][: describe.TAGS_MAX]
     try:
         return describe.validate_description(words), None

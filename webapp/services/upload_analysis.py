@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import Asset, utcnow
-from webapp.services.assets import apply_analysis, thumb_key_for
+from webapp.services.assets import apply_analysis, discard_stored, thumb_key_for
 from webapp.services.describe import OFFLINE, describe_new
 from webapp.storage import get_storage
 
@@ -74,7 +74,7 @@ def complete_analysis(asset_id: int, writer: str) -> bool:
         asset = db.session.scalars(select(Asset).where(Asset.id == asset_id).with_for_update()).first()
         if asset is None or asset.thumb_key:
             db.session.rollback()
-            _discard(written)
+            discard_stored(written, "an unfinished analysis")
             return False
         apply_analysis(asset, analysis, put, thumb_key=_thumb_key(image_key, writer))
         if asset.described_by == OFFLINE:  # words composed without colours at upload: compose again
@@ -83,19 +83,10 @@ def complete_analysis(asset_id: int, writer: str) -> bool:
         db.session.commit()
     except BaseException:
         db.session.rollback()
-        _discard(written)
+        discard_stored(written, "an unfinished analysis")
         raise
     return True
 
 
 def _thumb_key(image_key: str, writer: str) -> str:
     return thumb_key_for(image_key).removesuffix(".webp") + f"-{writer}.webp"
-
-
-def _discard(keys: list[str]) -> None:
-    store = get_storage()
-    for key in keys:
-        try:
-            store.delete(key)
-        except Exception:
-            log.exception("could not remove %s after an unfinished analysis", key)
