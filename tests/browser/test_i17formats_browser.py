@@ -43,7 +43,10 @@ def test_pick_story_and_custom_size_by_keyboard_and_it_is_remembered(live_server
     page.get_by_label("Custom sizes", exact=True).fill("1600x900")
 
     page.set_input_files("input[type=file]", str(artwork))
-    expect(page.locator('[data-crop-hint="ig-story"]')).to_contain_text("%")
+    # The hint follows the fill chosen for the row and, once the file is measured, says where the
+    # plain colour shows on this image (a wide artwork in a tall story: above and below).
+    expect(page.locator('[data-crop-hint="ig-story"]')).to_contain_text("plain colour")
+    expect(page.locator('[data-crop-hint="ig-story"]')).to_contain_text("above and below")
     page.get_by_role("button", name="Make my formats").click()
     job = page.locator("section.job")
     expect(job).to_have_attribute("data-job-status", "succeeded", timeout=JOB_TIMEOUT_MS)

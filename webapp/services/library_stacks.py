@@ -31,6 +31,7 @@ from webapp.services.library import (
     _encode_cursor,
     apply_filters,
     decode_cursor,
+    status_clause,
     usage_count_expr,
 )
 
@@ -109,7 +110,8 @@ class StackPage:
 
 
 def _is_filtered(flt: LibraryFilter) -> bool:
-    return bool(flt.kind or flt.source or flt.media or flt.show_id or flt.q or flt.color or flt.favorites)
+    wanted = (flt.kind, flt.source, flt.media, flt.status, flt.show_id, flt.q, flt.color, flt.favorites)
+    return any(wanted)
 
 
 def _members_query(user: User, flt: LibraryFilter) -> Select:
@@ -124,7 +126,7 @@ def _members_query(user: User, flt: LibraryFilter) -> Select:
             usage_count_expr(),
         )
         .outerjoin(show, show.id == Asset.show_id)
-        .where(Asset.owner_id == user.id, Asset.hidden.is_(False), Asset.superseded.is_(False))
+        .where(Asset.owner_id == user.id, *status_clause(flt.status), Asset.superseded.is_(False))
     )
     query = apply_filters(query, flt, show)
     if flt.color:
@@ -185,7 +187,7 @@ def stacks(user: User, flt: LibraryFilter, page_size: int = PAGE_SIZE) -> StackP
         .outerjoin(show, show.id == Asset.show_id)
         .where(
             Asset.owner_id == user.id,
-            Asset.hidden.is_(False),
+            *status_clause(flt.status if flt.status == "rejected" else ""),
             or_(Asset.id.in_(keys), Asset.group_id.in_(keys)),
         )
         .order_by(Asset.id)
