@@ -131,7 +131,7 @@ def test_the_autoformat_hint_follows_the_fill_chosen_per_format(live_server, pag
     hint = {name: page.locator(f'[data-crop-hint="{name}"]') for name in ("poster", "square", "banner")}
     # Before an image is chosen, each hint describes its fill in general.
     expect(hint["poster"]).to_have_text("The whole artwork on a softly blurred copy of itself.")
-    page.get_by_label("Square 1200×1200").select_option("solid")
+    page.get_by_label("Fill for Square 1200×1200").select_option("solid")
     expect(hint["square"]).to_have_text("The whole artwork on a plain colour taken from its edges.")
 
     artwork = tmp_path / "Spring Gala.jpg"  # 1600x1067, a 3:2 landscape
@@ -145,14 +145,14 @@ def test_the_autoformat_hint_follows_the_fill_chosen_per_format(live_server, pag
         "The whole artwork; a plain colour from its edges fills the space above and below."
     )
     # Crop is described only where crop was chosen, with the real loss for this image.
-    page.get_by_label("Poster 1200×1800").select_option("crop")
+    page.get_by_label("Fill for Poster 1200×1800").select_option("crop")
     expect(hint["poster"]).to_have_text(
         "Crop would trim 56% from the sides, too much: the blurred backdrop is used instead."
     )
-    page.get_by_label("Banner 2160×1089").select_option("crop")
+    page.get_by_label("Fill for Banner 2160×1089").select_option("crop")
     expect(hint["banner"]).to_have_text(
         "Crop would trim 24% from the top and bottom, too much: the blurred backdrop is used instead."
     )
-    page.get_by_label("Poster 1200×1800").select_option("blur")
+    page.get_by_label("Fill for Poster 1200×1800").select_option("blur")
     expect(hint["poster"]).to_contain_text("blurred copy of itself fills")
     assert not page.js_errors
