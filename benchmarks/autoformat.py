@@ -9,7 +9,9 @@ Contenders, timed interleaved (the order rotates every repetition; medians repor
   ours       webapp.imaging.autoformat_bytes(data) -> poster, square, banner (JPEG).
   reference  the obvious implementation: full-resolution decode, Lanczos from full resolution for the
              foreground and for the cover-scaled backdrop at output size, GaussianBlur(BACKDROP_SIGMA) on the
-             full canvas, shadow as a full-canvas RGBA layer blurred at full size and alpha-composited. Same
+             full canvas, the backdrop-calming rule (webapp/imaging/backdrop.py) with its strong blurs and
+             mask at full canvas size (reference_calm), darkening after the blur as ours does, shadow as a
+             full-canvas RGBA layer blurred at full size and alpha-composited. Same
              geometry (placement) and the same sigma/darken/shadow constants as ours, so the outputs are
              directly comparable.
   floor      work no implementation can avoid: a full decode of the input, plus encoding our three output
@@ -165,8 +167,9 @@ def reference_autoformat(data: bytes) -> list[bytes]:
         vw, vh = cw / scale, ch / scale
         crop = ((src.width - vw) / 2, (src.height - vh) / 2, (src.width + vw) / 2, (src.height + vh) / 2)
         backdrop = src.resize((cw, ch), Image.Resampling.LANCZOS, box=crop)
-        backdrop = backdrop.point(lambda v: round(v * (1 - darken)))
         backdrop = backdrop.filter(ImageFilter.GaussianBlur(imaging.BACKDROP_SIGMA))
+        backdrop = reference_calm(backdrop, imaging.BACKDROP_SIGMA)
+        backdrop = backdrop.point(lambda v: round(v * (1 - darken)))
         left, top, right, bottom = imaging.placement(src.size, (cw, ch))
         layer = Image.new("RGBA", (cw, ch), (0, 0, 0, 0))
         ImageDraw.Draw(layer).rectangle(
@@ -180,6 +183,30 @@ def reference_autoformat(data: bytes) -> list[bytes]:
         canvas.save(buf, "JPEG", quality=90, progressive=True, optimize=True, subsampling="4:2:0")
         outputs.append(buf.getvalue())
     return outputs
+
+
+def reference_calm(backdrop, sigma: float):
+    """The backdrop-calming rule (webapp/imaging/backdrop.py) done the obvious way: everything at full size.
+
+    detail = |blurred backdrop - a GHOST_BLUR x stronger blur of it|; where its luma passes GHOST_LOW..HIGH
+    (smoothstep) the mask, softened by a 0.6 x strong blur and amplified by GHOST_GAIN, blends in the strong
+    blur pulled GHOST_FLATTEN of the way to its mean colour.
+    """
+    from PIL import Image, ImageChops, ImageFilter, ImageStat
+
+    from webapp.imaging import backdrop as rule
+
+    def smoothstep(v: int) -> int:
+        t = min(1.0, max(0.0, (v - rule.GHOST_LOW) / (rule.GHOST_HIGH - rule.GHOST_LOW)))
+        return round(255 * t * t * (3 - 2 * t))
+
+    strong = backdrop.filter(ImageFilter.GaussianBlur(sigma * rule.GHOST_BLUR))
+    mask = ImageChops.difference(backdrop, strong).convert("L").point(smoothstep)
+    mask = mask.filter(ImageFilter.GaussianBlur(sigma * rule.GHOST_BLUR * 0.6))
+    mask = mask.point(lambda v: min(255, v * rule.GHOST_GAIN))
+    mean = tuple(round(c) for c in ImageStat.Stat(strong).mean)
+    calm = Image.blend(strong, Image.new("RGB", strong.size, mean), rule.GHOST_FLATTEN)
+    return Image.composite(calm, backdrop, mask)
 
 
 def floor(data: bytes, canvases: list) -> None:

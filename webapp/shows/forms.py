@@ -8,6 +8,7 @@ rows plus a few blank ones, each existing row with a "Remove" box; blank rows ar
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -39,13 +40,28 @@ BLANK_ROWS = 3
 SAME_AS_SHOW = ""
 
 
-def _zone_choices(first: SelectChoice | None = None) -> list[SelectChoice]:
-    choices = [SelectChoice(zone, zone.replace("_", " "), optgroup=region) for region, zone in _ZONES]
-    return [first, *choices] if first else choices
+@functools.cache
+def _zone_select_choices() -> tuple[SelectChoice, ...]:
+    """The zone options, built on first use (listing tzdata costs ~0.1 s, not paid at import)."""
+    return tuple(
+        SelectChoice(zone, zone.replace("_", " "), optgroup=region)
+        for region, zone in show_service.zone_choices()
+    )
 
 
-_ZONES = show_service.zone_choices()
-_ZONE_VALUES = {zone for _region, zone in _ZONES}
+@functools.cache
+def _zone_values() -> frozenset[str]:
+    return frozenset(choice.value for choice in _zone_select_choices())
+
+
+def _zone_choices() -> list[SelectChoice]:
+    return list(_zone_select_choices())
+
+
+def _zone_choices_or_same() -> list[SelectChoice]:
+    return [SelectChoice(SAME_AS_SHOW, "Same as the show"), *_zone_select_choices()]
+
+
 CURRENCY_CHOICES = [
     SelectChoice(code, f"{code} — {name}") for code, (name, _symbol) in show_service.CURRENCIES.items()
 ]
@@ -94,7 +110,7 @@ class PerformanceForm(Form):
     time = StringField("Start time", widget=TimeInput(), validators=[Optional()])
     timezone = SelectField(
         "Time zone",
-        choices=_zone_choices(SelectChoice(SAME_AS_SHOW, "Same as the show")),
+        choices=_zone_choices_or_same,  # callables: resolved per form, cached
         default=SAME_AS_SHOW,
         validate_choice=False,  # checked with zoneinfo below, with a better message
     )
@@ -177,7 +193,7 @@ class ShowForm(FlaskForm):
     )
     timezone = SelectField(
         "Venue time zone",
-        choices=_zone_choices(),
+        choices=_zone_choices,
         default="UTC",
         validate_choice=False,  # checked with zoneinfo, with a message that says what to do
     )
@@ -211,7 +227,7 @@ class ShowForm(FlaskForm):
         silently switches the venue to the first zone in the list."""
         selects = [self.timezone, *(entry.form.timezone for entry in self.performances.entries)]
         for select in selects:
-            if select.data and select.data not in _ZONE_VALUES:
+            if select.data and select.data not in _zone_values():
                 select.choices = [*select.choices, SelectChoice(select.data, select.data, optgroup="Other")]
 
     @classmethod
