@@ -103,6 +103,7 @@ def favorite(asset_id: int):
     posts here and the producer is sent back to the page they were on."""
     if not FlaskForm().validate_on_submit():
         abort(400)
+    get_owned_or_404(Asset, asset_id)  # staff may look at others' images, not star them (403)
     raw = request.form.get("favorite", "")
     value = {"1": True, "0": False}.get(raw, raw)
     try:
