@@ -28,6 +28,7 @@ from webapp.models import Asset, BulkBatch, BulkImage, BulkItem, Show, User
 from webapp.params import MAX_ID, int_arg, parse_ids
 from webapp.providers import REGISTRY
 from webapp.services import bulk as bulk_service
+from webapp.services import moderation, publishing
 from webapp.services.keys import user_keys
 from webapp.services.providers import enabled_providers
 from webapp.templating import is_htmx
@@ -208,7 +209,8 @@ class Panel:
     progress: bulk_service.Progress
     expected_images: int
     selected: int
-    published: int
+    published: int  # images published from this batch (status published)
+    held: int  # images sent to publish that moderation held for a staff decision
     failed: list[BulkItem]
     queue: list[BulkItem]
     running: list[BulkItem]
@@ -223,7 +225,7 @@ class Panel:
     def version(self) -> str:
         p = self.progress
         parts: list[Any] = [self.batch.status, p.done, p.failed, p.running, p.pending, p.cancelled, p.images]
-        parts += [self.selected, self.published, [(i.id, i.error, i.prompt) for i in self.failed]]
+        parts += [self.selected, self.published, self.held, [(i.id, i.error, i.prompt) for i in self.failed]]
         parts += [[i.id for i in self.queue], [i.id for i in self.running]]
         return hashlib.blake2s(repr(parts).encode(), digest_size=6).hexdigest()
 
@@ -240,11 +242,16 @@ def _panel(batch: BulkBatch) -> Panel:
             BulkItem.batch_id == batch.id, BulkItem.status != "cancelled"
         )
     )
-    selected, published = db.session.execute(
+    sent = BulkImage.published.is_(True)  # left the review: published, or held by moderation
+    selected, published, held = db.session.execute(
         select(
             func.count().filter(BulkImage.selected.is_(True), BulkImage.published.is_(False)),
-            func.count().filter(BulkImage.published.is_(True)),
-        ).where(BulkImage.batch_id == batch.id, BulkImage.asset_id.is_not(None))
+            func.count().filter(sent, Asset.status == "published"),
+            func.count().filter(sent, Asset.status == "held"),
+        )
+        .select_from(BulkImage)
+        .join(Asset, Asset.id == BulkImage.asset_id)
+        .where(BulkImage.batch_id == batch.id)
     ).one()
     return Panel(
         batch=batch,
@@ -252,6 +259,7 @@ def _panel(batch: BulkBatch) -> Panel:
         expected_images=int(expected or 0),
         selected=int(selected),
         published=int(published),
+        held=int(held),
         failed=[i for i in items if i.status == "failed"],
         queue=[i for i in items if i.status == "pending"][:QUEUE_SHOWN],
         running=[i for i in items if i.status == "running"],
@@ -364,7 +372,9 @@ def _owned_item(batch: BulkBatch, item_id: int) -> BulkItem:
     return item
 
 
-def _after_action(batch: BulkBatch, message: str | None = None, error: str | None = None):
+def _after_action(
+    batch: BulkBatch, message: str | None = None, error: str | None = None, warning: str | None = None
+):
     """HTMX gets the fresh panel (with the message in it); a plain form post is redirected."""
     if is_htmx():
         # The panel, plus the whole gallery and a fresh poller out of band: after pause/resume/
@@ -380,14 +390,15 @@ def _after_action(batch: BulkBatch, message: str | None = None, error: str | Non
             owner=True,
             message=message,
             error=error,
+            warning=warning,
             images=images,
             resync=True,
             send_panel=False,
             after=images[-1][0].id if images else 0,
             shown=len(images),
         ), (422 if error else 200)
-    if error or message:
-        flash(error or message, "error" if error else "success")
+    if error or warning or message:
+        flash(error or warning or message, "error" if error else "warning" if warning else "success")
     return redirect(url_for("bulk.batch", batch_id=batch.id))
 
 
@@ -496,14 +507,27 @@ def select_all(batch_id: int, which: str) -> ResponseReturnValue:
 def publish(batch_id: int) -> ResponseReturnValue:
     """Selected images become library assets (and are auto-formatted / attached when asked)."""
     batch = _owned_batch(batch_id)
+    report = moderation.Outcome()
     try:
-        n = bulk_service.publish(batch, current_user)
+        n = bulk_service.publish(batch, current_user, report)
     except bulk_service.PublishedWithRefusals as exc:
-        return _after_action(batch, error=str(exc))
+        if exc.refused or not report.held:  # auto-formats refused, or nothing could be published
+            return _after_action(batch, error=" ".join(x for x in (str(exc), report.describe_note) if x))
+        return _after_action(batch, warning=_held_summary(exc.published, report, batch.autoformat_on_publish))
     if not n:
         return _after_action(batch, error="Nothing new to publish: tick the images you want first.")
     extra = " Auto-format jobs are running for them." if batch.autoformat_on_publish else ""
-    return _after_action(batch, f"Published {n} image{'s' if n != 1 else ''} to your library.{extra}")
+    done = f"Published {n} image{'s' if n != 1 else ''} to your library.{extra}"
+    return _after_action(batch, " ".join(x for x in (done, report.describe_note) if x))
+
+
+def _held_summary(published: int, report: moderation.Outcome, autoformat: bool) -> str:
+    """'3 published, 1 held for review (violence): …' — held is a warning, not an error."""
+    why = "; ".join(report.held_notes)
+    summary = publishing.bulk_summary(published, len(report.held))
+    extra = " Auto-format jobs are running for the published ones." if autoformat and published else ""
+    text = f"{summary} ({why}). Held images wait for a staff decision; you are e-mailed when it is made."
+    return " ".join(x for x in (text + extra, report.describe_note) if x)
 
 
 @bp.route("/<int:batch_id>/close", methods=["GET", "POST"])
@@ -517,10 +541,14 @@ def close(batch_id: int) -> ResponseReturnValue:
         if batch.status in ("running", "paused"):
             flash("Pause or cancel the batch before closing it.", "error")
             return redirect(url_for("bulk.batch", batch_id=batch.id))
+        report = moderation.Outcome()
         try:
-            kept = bulk_service.publish(batch, current_user)
+            kept = bulk_service.publish(batch, current_user, report)
         except bulk_service.PublishedWithRefusals as exc:
-            flash(str(exc), "error")
+            if exc.refused or not report.held:
+                flash(str(exc), "error")
+            else:
+                flash(_held_summary(exc.published, report, batch.autoformat_on_publish), "warning")
             kept = exc.published
         dropped = bulk_service.close(batch)
         plural = "s" if kept != 1 else ""

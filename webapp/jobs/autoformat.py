@@ -72,6 +72,9 @@ def _autoformat(ctx: JobContext) -> None:
         raise JobError("The original image was deleted before it could be processed. Upload it again.")
     key, filename, source_id, show_id = source.storage_key, source.filename, source.id, source.show_id
     source_size = (source.width, source.height)
+    # Issue 17/20: formats of an unpublished source (an AI draft) are drafts too, published through
+    # moderation like their source; formats of a published image (an upload) are published.
+    status = "published" if source.status in (None, "published") else "draft"
     analysed = bool(source.thumb_key) or not source.is_image
     db.session.commit()  # close the read before talking to storage
 
@@ -131,6 +134,7 @@ def _autoformat(ctx: JobContext) -> None:
             job_id=ctx.job_id,
             source="autoformat",
             show_id=show_id,
+            status=status,
             provenance={
                 "source": "autoformat",
                 "fill": res.fill_used,

@@ -321,11 +321,11 @@ def publish(asset_id: int):
     if not FlaskForm().validate_on_submit():
         abort(400)
     try:
-        moderation.ensure_publishable(current_user, asset)
+        outcome = moderation.ensure_publishable(current_user, asset)
     except moderation.ModerationError as exc:
         flash(str(exc), "error")
     else:
-        flash("Published.", "success")
+        flash(" ".join(x for x in ("Published.", outcome.describe_note) if x), "success")
     return redirect(url_for("library.detail", asset_id=asset.id)), 303
 
 

@@ -440,7 +440,7 @@ def select_all(batch: BulkBatch, selected: bool) -> None:
     db.session.commit()
 
 
-def publish(batch: BulkBatch, user: User) -> int:
+def publish(batch: BulkBatch, user: User, report: moderation.Outcome | None = None) -> int:
     """Selected images become library assets (unhidden), optionally auto-formatted and attached
     to the show. Returns how many were published; raises PublishedWithRefusals (after
     publishing) when an auto-format the producer asked for was refused."""
@@ -459,7 +459,7 @@ def publish(batch: BulkBatch, user: User) -> int:
         return 0
     assets = list(db.session.scalars(select(Asset).where(Asset.id.in_([i.asset_id for i in images]))))
     try:  # drafts → published, or held by moderation; nothing changes when the check is refused
-        held = moderation.publish_bulk(user, images, assets, batch.show_id)
+        held = moderation.publish_bulk(user, images, assets, batch.show_id, report)
     except moderation.ModerationError as exc:
         raise PublishedWithRefusals(0, 0, "", str(exc)) from None
     asset_ids = held.published

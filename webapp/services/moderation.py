@@ -98,6 +98,7 @@ class Outcome:
     held: list[int] = field(default_factory=list)
     not_checked: bool = False
     held_notes: list[str] = field(default_factory=list)
+    describe_note: str = ""  # "Descriptions are being written…" when an AI describer took them
 
     def note(self) -> str:
         """What to tell the producer about the held images ('' when none)."""
@@ -340,11 +341,18 @@ def publish_assets(user: User, assets: list[Asset], show_id: int | None = None) 
                 ", ".join(verdict.categories) if verdict.state == FLAGGED else "check failed, retry"
             )
         db.session.commit()
+    if outcome.published:  # alt text from the AI describer when one is set up (best effort)
+        from webapp.services.publishing import describe_published
+
+        outcome.describe_note = describe_published(user, outcome.published)
     return outcome
 
 
-def publish_bulk(user: User, images: list[Any], assets: list[Asset], show_id: int | None) -> Outcome:
-    """Bulk publish: the selected images leave the review (published or held either way)."""
+def publish_bulk(
+    user: User, images: list[Any], assets: list[Asset], show_id: int | None, report: Outcome | None = None
+) -> Outcome:
+    """Bulk publish: the selected images leave the review (published or held either way). The
+    caller's `report`, when given, is filled in too (the bulk route words its flash from it)."""
     outcome = publish_assets(user, assets, show_id)
     for img in images:
         img.published = True
@@ -354,14 +362,17 @@ def publish_bulk(user: User, images: list[Any], assets: list[Asset], show_id: in
             a.show_id = show_id if show_id is not None else a.show_id
             outcome.published.append(a.id)
     db.session.commit()
+    if report is not None:
+        report.__dict__.update(outcome.__dict__)
     return outcome
 
 
-def ensure_publishable(user: User, asset: Asset) -> None:
-    """Before an image is used (studio "use as"): publish a draft, refuse a held or rejected one."""
+def ensure_publishable(user: User, asset: Asset) -> Outcome:
+    """Before an image is used (studio "use as", a show slot): publish a draft, refuse a held or
+    rejected one."""
     if asset.status == AssetStatus.REJECTED.value:
         raise ModerationError("Staff rejected this image in moderation, so it cannot be used in a show.")
-    publish_assets(user, [asset])
+    outcome = publish_assets(user, [asset])
     if asset.status == AssetStatus.HELD.value:
         verdict = asset.moderation or {}
         if verdict.get("state") == ERROR:
@@ -370,3 +381,4 @@ def ensure_publishable(user: User, asset: Asset) -> None:
         raise ModerationError(
             f"Moderation flagged this image ({why}); it is held until a staff member approves it."
         )
+    return outcome

@@ -239,13 +239,18 @@ def _refusal(asset: Asset, slot: str) -> str:
 
 def assign_slot(show: Show, slot: str, asset: Asset) -> None:
     """Put `asset` in the show's `slot` and commit. Raises ValueError (a message for the
-    producer) when the slot is unknown, the image is someone else's, or it does not fit."""
+    producer) when the slot is unknown, the image is someone else's, or it does not fit.
+    A slot shows the image publicly, so this is publishing (`services.publishing.ready_for_show`):
+    a draft is moderated first; a held or rejected image is refused (ModerationError, a ValueError)."""
+    from webapp.services.publishing import ready_for_show
+
     if slot not in SLOT_SIZES:
         raise ValueError(f"There is no “{slot}” slot: a show has poster, square and banner.")
     if asset.owner_id != show.owner_id:
         raise ValueError("That image is not in this show's library. Choose one of your own images.")
     if not asset_fits_slot(asset, slot):
         raise ValueError(_refusal(asset, slot))
+    ready_for_show([asset])
     setattr(show, f"{slot}_asset_id", asset.id)
     setattr(show, slot, asset)
     db.session.commit()
@@ -265,8 +270,11 @@ def fill_slots_from_job(show: Show, job: Job) -> list[str]:
 
     Returns the slots filled, in slot order. The outputs also become this show's images
     (Asset.show_id) unless they already belong to another show. Raises ValueError when the job
-    is not the show owner's, has not succeeded, or left no usable images.
+    is not the show owner's, has not succeeded, or left no usable images, and (like `assign_slot`)
+    when an output is a draft moderation holds, or is held or rejected: then no slot changes.
     """
+    from webapp.services.publishing import ready_for_show
+
     if job.owner_id != show.owner_id or job.kind != "autoformat":
         raise ValueError("Only your own auto-format results can be used for this show.")
     if job.status != JobStatus.SUCCEEDED.value:
@@ -275,6 +283,7 @@ def fill_slots_from_job(show: Show, job: Job) -> list[str]:
     filled = [slot for slot in SLOTS if slot in by_slot and asset_fits_slot(by_slot[slot], slot)]
     if not filled:
         raise ValueError("That job's images are no longer in your library. Run auto-format again.")
+    ready_for_show([by_slot[slot] for slot in filled])
     for slot in filled:
         asset = by_slot[slot]
         setattr(show, f"{slot}_asset_id", asset.id)

@@ -238,7 +238,10 @@ def assign(show_id: int, slot: str) -> ResponseReturnValue:
         show_service.assign_slot(show, slot, asset)
     except ValueError as exc:
         return _render_picker(show, slot, str(exc), 422)
-    message = f"{slot.capitalize()} set to {asset.filename}."
+    from webapp.services.publishing import describing_note
+
+    done = f"{slot.capitalize()} set to {asset.filename}."
+    message = " ".join(x for x in (done, describing_note(asset)) if x)
     if is_htmx():
         return _render_slot(show, slot, message)
     flash(message, "success")

@@ -379,7 +379,10 @@ def assign(asset_id: int) -> ResponseReturnValue:
     except (ValueError, studio_service.StudioError) as exc:
         flash(str(exc), "error")
         return redirect(url_for("studio.asset", asset_id=item.id))
-    flash(f"This image is now the {slot} of {show.title}.", "success")
+    from webapp.services.publishing import describing_note
+
+    note = describing_note(item)  # publishing a draft started its AI description
+    flash(" ".join(x for x in (f"This image is now the {slot} of {show.title}.", note) if x), "success")
     if request.form.get("next") == "job" and item.job_id:
         return redirect(url_for("studio.index", job=item.job_id))
     return redirect(url_for("studio.asset", asset_id=item.id))
