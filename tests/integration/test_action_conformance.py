@@ -23,10 +23,18 @@ from tests.integration.test_budget_and_ledger import OPENAI_KEY, configure
 ROOT = Path(__file__).resolve().parents[2]
 WEBAPP = ROOT / "webapp"
 STARTERS = {("job_service", "start"), ("jobs", "start"), ("limits", "reserve"), ("job_service", "retry")}
-ALLOWED_STARTERS = {WEBAPP / "services" / "actions.py", WEBAPP / "services" / "jobs.py"}
+# The actions layer is the package webapp/services/actions/ (every module in it, and nothing else);
+# services/jobs.py is where start/retry themselves live.
+ACTIONS_PACKAGE = WEBAPP / "services" / "actions"
+ALLOWED_STARTERS = {WEBAPP / "services" / "jobs.py"}
+
 # Admin-only doors: admins are never limited and always have the media assistant (limits.limit_for,
 # User.media_assistant_enabled), so those two rules hold by construction there.
 ADMIN_DOORS = {"cli:generate", "cli:animate", "cli:voiceover", "web:admin.queue_action"}
+
+
+def _in_action_layer(path: Path) -> bool:
+    return path.is_relative_to(ACTIONS_PACKAGE)
 
 
 def _calls(tree: ast.AST):
@@ -40,14 +48,18 @@ def _calls(tree: ast.AST):
 
 
 def test_only_the_action_layer_starts_work_or_takes_allowances():
-    offenders = []
+    assert (ACTIONS_PACKAGE / "__init__.py").is_file(), "the actions layer is the package services/actions/"
+    assert not (WEBAPP / "services" / "actions.py").exists(), "services/actions.py would shadow the package"
+    offenders, in_layer = [], []
     for path in WEBAPP.rglob("*.py"):
         if path in ALLOWED_STARTERS:
             continue
         for node, owner, attr in _calls(ast.parse(path.read_text())):
             if (owner, attr) in STARTERS:
-                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} {owner}.{attr}")
-    assert not offenders, "work started outside services/actions.py: " + ", ".join(offenders)
+                where = f"{path.relative_to(ROOT)}:{node.lineno} {owner}.{attr}"
+                (in_layer if _in_action_layer(path) else offenders).append(where)
+    assert not offenders, "work started outside services/actions/: " + ", ".join(offenders)
+    assert in_layer, "the scan found no start in services/actions/: it is looking in the wrong place"
 
 
 def _callers_of_actions() -> dict[str, set[str]]:
@@ -56,7 +68,7 @@ def _callers_of_actions() -> dict[str, set[str]]:
 
     found: dict[str, set[str]] = {name: set() for name in ACTIONS}
     for path in WEBAPP.rglob("*.py"):
-        if path.name == "actions.py" and path.parent.name == "services":
+        if _in_action_layer(path):
             continue
         tree = ast.parse(path.read_text())
         module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
