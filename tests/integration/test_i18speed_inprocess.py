@@ -70,7 +70,7 @@ def test_upload_without_redis_returns_the_polling_partial_and_the_pool_runs_the_
     # It ran on the pool (the runner records the owning web process), not in the request.
     assert done.worker.startswith("web:")
     partial = c.get(f"/jobs/{job.id}/status", headers={"HX-Request": "true"}).get_data(as_text=True)
-    assert "Download all three" in partial and "runs in the web process" in partial
+    assert "Download all three" in partial and "runs in the web app itself" in partial
 
 
 def test_a_restarted_process_resumes_queued_jobs_and_fails_interrupted_ones_with_retry(

@@ -247,11 +247,16 @@ def test_local_poster_for_a_show_then_overlay_without_a_new_call_and_into_the_po
 
     again = client.post(f"/studio/assets/{clean_id}/overlay", data={**form, "font": "garamond"})
     assert again.status_code == 302 and counts(app) == before  # no job, no provider call, no ledger row
+    # The re-render replaces the earlier one (issue 19: no pile of same-named renders): the earlier
+    # render was used by no show and not starred, so it is gone; the new one is the current render.
+    rerender_id = int(re.search(r"/studio/assets/(\d+)", again.headers["Location"]).group(1))
+    assert rerender_id != edited_id and asset(app, edited_id) is None
+    assert asset(app, rerender_id).provenance["overlay"]["font"] == "garamond"
 
-    assigned = client.post(f"/studio/assets/{edited_id}/assign", data={"show": str(show_id)})
+    assigned = client.post(f"/studio/assets/{rerender_id}/assign", data={"show": str(show_id)})
     assert assigned.status_code == 302
     with app.app_context():
-        assert db.session.get(Show, show_id).poster_asset_id == edited_id
+        assert db.session.get(Show, show_id).poster_asset_id == rerender_id
 
 
 def variation_sha(app, asset_id):
