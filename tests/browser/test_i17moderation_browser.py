@@ -57,7 +57,7 @@ def test_bulk_publish_holds_the_flagged_image_and_staff_approval_publishes_it(
         expect(page.locator("#bulk-panel")).to_contain_text("Batch finished", timeout=JOB_TIMEOUT_MS)
 
         page.get_by_role("button", name="Publish 3 selected").click()
-        expect(page.get_by_text("1 image is held for a staff decision (violence)").first).to_be_visible()
+        expect(page.get_by_text("2 published, 1 held for review (violence)").first).to_be_visible()
         held_tile = page.locator("#bulk-grid li.btile", has_text="Dragon battle")
         expect(held_tile.locator("[data-status=held]")).to_contain_text("Held for review")
         expect(held_tile).to_contain_text("violence")
