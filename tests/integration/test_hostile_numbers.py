@@ -512,6 +512,8 @@ OTHER_PARAMS = {
     "start",
     "end",
     "media",  # image | video | audio (library and API filter)
+    "favorite",  # API: "true" narrows to starred assets; anything else does not
+    "favorites",  # library form: a checkbox (BooleanField)
 }
 _READS = re.compile(
     r"""\b(?:args\.get|args\.getlist|values\.get|args\[|id_arg\(|int_arg\(|query_int\(|query_choice\()\s*["'](\w+)["']"""

@@ -135,7 +135,8 @@ def auto_format():
         errors["output"] = ["Choose jpeg, png or webp."]
     specs = request.form.getlist("formats")
     formats = formats_from(",".join(specs), errors) if specs else None
-    pairs = {k[5:]: v for k, v in request.form.items() if k.startswith("fill_")}
+    # A multipart part whose name does not decode arrives with the name None: not a fill.
+    pairs = {k[5:]: v for k, v in request.form.items() if isinstance(k, str) and k.startswith("fill_")}
     fills = fills_from(pairs, formats or DEFAULT_FORMATS, errors)
     darken = parse_int(request.form.get("darken", "15"), lo=0, hi=60)
     if darken is None:
