@@ -212,7 +212,7 @@ def redact(text: str, key: str | None) -> str:
     return _KEY_SHAPES.sub(lambda m: key_suffix(m.group(0).rstrip("*")), text)
 
 
-class SdkErrorTranslator:
+class SdkErrorTranslator(ABC):
     """Context manager every adapter wraps its SDK calls in: an SDK exception leaves as one of ours.
 
     Subclasses only say how (``translate``); the protocol lives here once. ``from None`` cuts the chain on
@@ -235,9 +235,9 @@ class SdkErrorTranslator:
             return False
         raise translated from None
 
-    def translate(self, exc: Exception) -> ProviderError | None:  # pragma: no cover - abstract
+    @abstractmethod
+    def translate(self, exc: Exception) -> ProviderError | None:
         """Ours for an SDK or transport exception, or None to let it pass through."""
-        raise NotImplementedError
 
 
 def parse_retry_after(headers: Any) -> float | None:
