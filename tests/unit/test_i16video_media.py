@@ -91,7 +91,9 @@ def test_title_reveal_fades_in_over_the_bottom():
     assert np.abs(a[-1][500:] - b[-1][500:]).mean() > 10, "the title band is there at the end"
 
 
-def test_cancel_between_batches_leaves_no_file():
+def test_cancel_between_batches_leaves_no_file(tmp_path, monkeypatch):
+    # A private temp folder: another test process may be rendering a clip at the same moment.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     calls = []
 
     def cancelled() -> bool:

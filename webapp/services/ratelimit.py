@@ -29,6 +29,8 @@ import threading
 import time
 import uuid
 
+from flask import current_app
+
 from webapp.services.queue import get_redis, redis_down
 
 WINDOW = 60.0
@@ -79,9 +81,17 @@ _local_lock = threading.Lock()
 
 
 def fingerprint(provider: str, key: str | None) -> str:
-    """The bucket for one provider key: the platform key and each producer's own key apart."""
+    """The bucket for one provider key: the platform key and each producer's own key apart.
+
+    Under the deployment's QUEUE_PREFIX, like every other Redis key of ours, so two deployments
+    (or two test sessions) sharing one Redis never spend each other's slots.
+    """
     digest = hashlib.sha256(f"{provider}:{key or 'no-key'}".encode()).hexdigest()[:24]
-    return f"marquee:rl:{provider}:{digest}"
+    try:
+        prefix = current_app.config.get("QUEUE_PREFIX", "")
+    except RuntimeError:  # outside an app: the bare namespace
+        prefix = ""
+    return f"{prefix}marquee:rl:{provider}:{digest}"
 
 
 def reserve(
