@@ -1,22 +1,25 @@
 """Load test: gunicorn (as configured by gunicorn.conf.py) + 2 RQ workers on this machine, 50 simulated
-producers for 60 s.
+producers for 45 s while their uploads saturate the machine.
 
 Everything runs on loopback against a throwaway Postgres database and a unique Redis queue
 prefix, and is torn down at the end. In production web and worker processes run on separate
 machines; here they share two cores, so the workers run at a lower priority (`--job-nice`, 15 as in
 the Procfile) to stand in for that isolation.
-Producers behave like people: a click every 2-5 s, and while a job page is open the partial is
-polled once a second until it is final (as htmx does). Producers log in through the real form (CSRF on), then
-browse the library and the jobs page, poll job partials the way htmx does, and upload images.
-Reported: requests/s, p50/p95/p99 latency per route type (with /healthz measured in the same run
-as the floor, and each p95 as a ratio to it), auto-format jobs completed per minute, and whether
-every job finished exactly once. Then a second phase enqueues 1,000 auto-format jobs at once and
-reports how fast 2 workers drain them and that none was lost.
+Producers behave like people: they register and sign in through the real forms (CSRF on) and look
+at the library and jobs pages once; then, after a first think time of 0-5 s (people do not click in
+step), a click every 2-5 s: a quarter of the clicks upload an image (at most 4 each, ~3 uploads/s in
+all, enough to keep both cores busy with jobs), the rest open the library, the jobs page or a job.
+While a job page is open its partial is polled once a second until it is final (as htmx does).
+Reported: requests/s, how busy the machine was in the window (and how much of it the niced job
+workers took), p50/p95/p99 latency per route type (with /healthz measured in the same run as the
+floor, and each p95 as a ratio to it), auto-format jobs completed per minute, and whether every job
+finished exactly once. `--drain-jobs N` then enqueues N auto-format jobs at once and reports how fast
+2 workers drain them and that none was lost.
 
     .venv/bin/python benchmarks/load.py            # the issue-18 measurement: 3 runs of 45 s, spread
     .venv/bin/python benchmarks/load.py [--producers 50] [--seconds 45] [--runs 3] [--drain-jobs 1000]
         [--web-class sync|gthread] [--web-workers N] [--web-threads N] [--web-arg=--keep-alive=5 ...]
-        [--job-workers N] [--job-nice N]
+        [--job-workers N] [--job-nice N] [--upload-share 0.25] [--max-uploads 4]
 
 Targets: p95 <= 50 ms for pages and partials; no errors. Always exits 0 (no timed assertions).
 On a shared machine read every p95 next to the /healthz p95 of the same run (printed as a ratio);
@@ -120,6 +123,8 @@ class Stack:
             "THROTTLE_LOGIN_PER_IP": "0",
         }
         self.procs: list[subprocess.Popen] = []
+        self.upload_share = 0.25  # share of clicks that upload (set from --upload-share)
+        self.max_uploads = 4
 
     def __enter__(self) -> Stack:
         with psycopg.connect(ADMIN_DB, autocommit=True) as conn:
@@ -250,6 +255,10 @@ def producer(stack: Stack, n: int, window: Window, lat: dict, errors: list, star
             stack.url("/login"), data={"csrf_token": csrf, "email": email, "password": PASSWORD}, timeout=300
         )
         html = s.get(stack.url("/autoformat"), timeout=300).text
+        # A producer who just signed in has looked around: every page's template is compiled in
+        # every web process before the window opens, as on a server that has been up a while.
+        for warm in ("/library", "/jobs"):
+            s.get(stack.url(warm), timeout=300)
         if "/login" not in resp.url:
             token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
     except Exception as exc:  # a producer that cannot start is reported, and does not hold the others
@@ -264,16 +273,25 @@ def producer(stack: Stack, n: int, window: Window, lat: dict, errors: list, star
     jobs: list[int] = []
     polling: list[int] = []  # jobs whose page is open: htmx polls them about once a second
     uploads = 0
-    next_click = time.monotonic()
+    # People do not click in step: each producer's first click comes at a random moment of a
+    # first think time, not all fifty at the instant the window opens.
+    next_click = time.monotonic() + rnd.uniform(0.0, 5.0)
     while time.monotonic() < until:
         now = time.monotonic()
-        if polling and now < next_click:
+        if now < next_click and not polling:
+            # Reading the page, nothing to poll: the next click comes at next_click. (Before this,
+            # an idle producer clicked again after 0.5 s instead of its 2-5 s think time.)
+            time.sleep(min(next_click - now, 0.5))
+            continue
+        if now < next_click:
             kind, method, path = "partial", "get", f"/jobs/{polling[-1]}/status"
             kwargs = {"headers": {"HX-Request": "true"}}
             wait = 1.0
         else:
             r = rnd.random()
-            if r < 0.15 and uploads < 3:
+            # The other clicks keep the original mix: library 45 : jobs 25 : a job or the form 15.
+            x = (r - stack.upload_share) / (1.0 - stack.upload_share)
+            if r < stack.upload_share and uploads < stack.max_uploads:
                 kind, method, path = "upload", "post", "/autoformat"
                 files = {"image": (f"art{n}-{uploads}.jpg", artwork(n * 100 + uploads), "image/jpeg")}
                 data = {
@@ -291,10 +309,10 @@ def producer(stack: Stack, n: int, window: Window, lat: dict, errors: list, star
                     "headers": {"HX-Request": "true", "X-CSRFToken": token},
                 }
                 uploads += 1
-            elif r < 0.6:
+            elif x < 45 / 85:
                 kind, method, path = "page", "get", "/library"
                 kwargs = {}
-            elif r < 0.85:
+            elif x < 70 / 85:
                 kind, method, path = "page", "get", "/jobs"
                 kwargs = {}
             else:
@@ -447,6 +465,10 @@ def main() -> int:
         "--job-wait", type=float, default=300, help="seconds to wait for the uploads' jobs after a run"
     )
     parser.add_argument("--job-workers", type=int, default=2)
+    parser.add_argument(
+        "--upload-share", type=float, default=0.25, help="share of clicks that upload an image (0-0.4)"
+    )
+    parser.add_argument("--max-uploads", type=int, default=4, help="uploads per producer at most")
     parser.add_argument("--job-nice", type=int, default=15, help="nice level of the job workers (Procfile)")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so the stack is torn down on timeout/kill
@@ -487,6 +509,7 @@ FIGURES = (
     ("errors", "errors"),
     ("uploads", "uploads done"),
     ("jobs_ok", "jobs succeeded once"),
+    ("busy", "machine CPU busy % (window)"),
     ("load1", "load average (1 min) before"),
 )
 
@@ -502,6 +525,26 @@ def print_spread(summary: list[dict[str, float]]) -> None:
         print(f"{'PASS' if worst <= 50 else 'MISS'}  {kind} p95 <= 50 ms in every run (worst {worst:.1f} ms)")
 
 
+def machine_cpu() -> list[int]:
+    """The machine's CPU counters from /proc/stat (clock ticks): user nice system idle iowait ..."""
+    try:
+        with open("/proc/stat") as fh:
+            return [int(x) for x in fh.readline().split()[1:]]
+    except OSError:
+        return []
+
+
+def machine_cpu_since(before: list[int]) -> tuple[float, float, float]:
+    """(busy ticks, niced ticks, total ticks) since ``before``: how saturated the window was."""
+    after = machine_cpu()
+    if not before or not after:
+        return float("nan"), float("nan"), 1.0
+    delta = [a - b for a, b in zip(after, before, strict=False)]
+    total = sum(delta[:8]) or 1
+    idle = delta[3] + delta[4]
+    return float(total - idle), float(delta[1]), float(total)
+
+
 def uptime() -> str:
     try:
         return subprocess.run(["uptime"], capture_output=True, text=True, timeout=5).stdout.strip()
@@ -512,6 +555,7 @@ def uptime() -> str:
 def one_run(args, web_args: list[str], drain: int) -> dict[str, float]:
     p95s: dict[str, float] = {"load1": os.getloadavg()[0]}
     with Stack(web_args, args.job_workers, args.job_nice) as stack:
+        stack.upload_share, stack.max_uploads = args.upload_share, args.max_uploads
         lat: dict[str, list[float]] = defaultdict(list)
         errors: list[str] = []
         started: list[int] = []
@@ -531,10 +575,17 @@ def one_run(args, web_args: list[str], drain: int) -> dict[str, float]:
         while not hasattr(window, "started") and any(t.is_alive() for t in threads):
             time.sleep(0.05)
         cpu_before = stack.web_cpu_seconds()
+        machine_before = machine_cpu()
         for t in threads:
             t.join()
         health.join()
         cpu_after = stack.web_cpu_seconds()
+        busy, niced, span = machine_cpu_since(machine_before)
+        print(
+            f"machine CPU in the window: {busy / span:.0%} of {os.cpu_count()} cores busy, "
+            f"{niced / span:.0%} of all CPU time went to niced processes (the job workers)"
+        )
+        p95s["busy"] = 100 * busy / span
         if len(cpu_after) == len(cpu_before):
             shares = [a - b for a, b in zip(cpu_after, cpu_before, strict=True)]
             print("web processes' CPU seconds in the window: " + " / ".join(f"{x:.1f}" for x in shares))
