@@ -15,6 +15,7 @@ import importlib
 #: Imported before forking, in this order. Missing optional packages are skipped.
 HEAVY_MODULES = (
     "numpy",
+    "pyvips",  # libvips initialised, no operation run: work horses start their own threads
     "sklearn.cluster",  # palette clustering
     "rq",
     "redis",

@@ -11,7 +11,8 @@ cost a fraction of it. What makes it fast, and why it still looks the same:
   normal CDF), so we compute two 1-D profiles exactly and multiply them only in the visible bands around the
   artwork, then ``paste`` black through that mask (= multiply the backdrop by 1 - alpha). No RGBA layer.
 * The foreground is resized once per distinct size (poster and square often share it) from an input that the
-  decoder already reduced with JPEG DCT scaling, so Lanczos only does the last, small step.
+  decoder already reduced with JPEG DCT scaling, so Lanczos only does the last, small step, and that step
+  runs in libvips' SIMD resampler when it is installed (``fastresize``; ~3x Pillow's, same picture).
 * The canvas is allocated uninitialised: the backdrop bands plus the foreground write every pixel.
 * Nothing is converted to numpy; every step is a Pillow C routine on the smallest region that needs it.
 """
@@ -26,6 +27,7 @@ from typing import Literal, get_args
 from PIL import Image, ImageChops, ImageFilter, ImageStat
 
 from .backdrop import calm_backdrop
+from .fastresize import lanczos_down
 from .geometry import (
     CROP_MAX_LOSS,
     SHADOW_OFFSET,
@@ -157,6 +159,7 @@ class Renderer:
         self.source_size = source_size or self.img.size
         self._foregrounds: dict[tuple[int, int], Image.Image] = {}
         self._thumbs: dict[int, Image.Image] = {}
+        self._vips_sources: dict[int, object] = {}  # see fastresize.lanczos_down
         self._edge_colour: tuple[int, int, int] | None = None
         self._thumb_factor: int | None = None
         if targets:
@@ -198,7 +201,7 @@ class Renderer:
             elif size[0] > source.width or size[1] > source.height:
                 fg = source.resize(size, _BICUBIC)
             else:
-                fg = source.resize(size, _LANCZOS, reducing_gap=REDUCING_GAP)
+                fg = lanczos_down(source, size, REDUCING_GAP, self._vips_sources)
             self._foregrounds[size] = fg
         return self._foregrounds[size]
 
