@@ -227,6 +227,7 @@ def test_runway_task_timeout_keeps_the_task_and_retry_pays_once(
     run_jobs()
     status, error, _ = job_state(app, job_id)
     assert status == "failed" and "Retry resumes the same provider task" in error
+    assert error.count("Retry") == 1, error  # the advice is given once, not by provider and job both
     assert spend(app, pid) == (Decimal(0), Decimal("0.08"))  # held for the task, not spent
     runway_fake.hold = False
     with app.app_context():

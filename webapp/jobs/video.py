@@ -192,9 +192,11 @@ def _paid(
                     type(exc).__name__.lower(),
                     f"{exc.message} {money.TASK_CONTINUES}",
                 )
-            raise RetryableJobError(
-                f"{exc.message} Retry resumes the same provider task (no second charge)."
-            ) from None
+            # Runway's timeout and download errors end with their own "Retry the job: …" advice
+            # (for image jobs); here the sentence below says it, so keep only the fact.
+            fact = exc.message.split(" Retry the job")[0]
+            advice = "Retry resumes the same provider task (no second charge)."
+            raise RetryableJobError(f"{fact} {advice}") from None
         if not paid:
             charge.settle(
                 price if exc.may_have_billed else Decimal(0), type(exc).__name__.lower(), exc.message
