@@ -144,6 +144,11 @@ def worker_env(pg_url: str, media_root: Path, queue_prefix: str, **extra: str) -
         STORAGE_URL=f"file://{media_root}",
         JOB_RETRY_INTERVALS="",
         PROVIDER_BASE_URL_ALLOWLIST="http://127.0.0.1",
+        # Workers run at the test runner's priority. Production's default (15) lets pages win the
+        # CPU; on a CI machine busy with other nice-0 work it would leave a test's worker under 3%
+        # of a core, and the tests' deadlines would measure the scheduler, not the code. The
+        # setting itself is tested in test_i18pages_worker_nice.py (which passes its own value).
+        WORKER_NICE="0",
     )
     env.update(extra)
     return env
