@@ -466,6 +466,39 @@ def test_picker_lists_only_fitting_images_newest_first_24_per_page(app, client, 
             assert in_sql == in_py
 
 
+def test_picker_and_show_page_mark_drafts_held_and_older_renders(app, client, login):
+    """A draft or held image can still be chosen (the owner may be about to publish it), but never
+    unawares; a render a newer one replaced is left off the show's images unless a slot uses it."""
+    uid, _ = login()
+    show_id = _make_show(app, uid)
+    draft = _asset(app, uid, "poster", (1200, 1800), status="draft", show_id=show_id)
+    held = _asset(app, uid, "poster", (1200, 1800), status="held", show_id=show_id)
+    published = _asset(app, uid, "poster", (1200, 1800), status="published", show_id=show_id)
+    older = _asset(app, uid, "generated", (1200, 1800), show_id=show_id, superseded=True)
+    older_in_slot = _asset(app, uid, "generated", (1200, 1200), show_id=show_id, superseded=True)
+    assert client.post(f"/shows/{show_id}/slots/square", data={"asset_id": older_in_slot}).status_code in (
+        302,
+        303,
+    )
+
+    picker = _text(client.get(f"/shows/{show_id}/slots/poster"))
+    tiles = {
+        int(m.group(2)): m.group(1)
+        for m in re.finditer(r'<li class="tile picker__tile[^"]*">(.*?value="(\d+)")', picker, re.S)
+    }
+    assert 'data-status="draft"' in tiles[draft] and 'data-status="held"' in tiles[held]
+    assert "data-status" not in tiles[published]
+    assert "Older version" in tiles[older]
+
+    page = _text(client.get(f"/shows/{show_id}"))
+    gallery = page.split('id="images-h"', 1)[1]
+    shown = [int(i) for i in re.findall(r'href="/assets/(\d+)"', gallery)]
+    assert older not in shown, "a replaced render is not one of the show's images"
+    assert older_in_slot in shown and "Older version" in gallery  # in a slot: listed, and marked
+    assert {draft, held, published} <= set(shown)
+    assert 'data-status="held"' in gallery and 'data-status="draft"' in gallery
+
+
 def test_htmx_assign_swaps_the_slot_and_closes_the_picker(app, client, login):
     uid, _ = login()
     show_id = _make_show(app, uid)

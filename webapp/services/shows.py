@@ -384,9 +384,11 @@ def image_counts(show_ids: Iterable[int]) -> dict[int, int]:
 
 def show_images(show: Show, limit: int = 24) -> tuple[list[Asset], int]:
     """Images of this show, newest first: made for it, or chosen for one of its slots (an image
-    uploaded for another purpose and placed in the poster slot is this show's image too).
-    Returns (up to `limit`, total)."""
-    mine = or_(Asset.show_id == show.id, Asset.id.in_(_slot_ids(show) or [-1]))
+    uploaded for another purpose and placed in the poster slot is this show's image too). A render
+    a newer one replaced (``superseded``, kept because it is starred or used elsewhere) is left out
+    unless one of this show's slots uses it, as in the library. Returns (up to `limit`, total)."""
+    made = and_(Asset.show_id == show.id, Asset.superseded.is_(False))
+    mine = or_(made, Asset.id.in_(_slot_ids(show) or [-1]))
     total = db.session.scalar(select(func.count()).select_from(Asset).where(mine)) or 0
     rows = db.session.scalars(select(Asset).where(mine).order_by(Asset.id.desc()).limit(limit))
     return list(rows), total
