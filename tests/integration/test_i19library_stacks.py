@@ -337,3 +337,25 @@ def test_deleting_the_original_keeps_the_rest_of_its_stack_together(app, client,
     page = client.get("/library").get_data(as_text=True)
     assert page.count(TILE) == 3  # poster (with its render), square, banner
     assert "+1 render" in page
+
+
+def test_an_originals_page_lists_its_whole_stack_and_a_render_links_back_to_the_original(
+    app, client, login, photo_jpeg, run_jobs
+):
+    uid, _ = login()
+    ids = _stack_world(app, client, uid, photo_jpeg, run_jobs)
+
+    def related(asset_id: int) -> tuple[list[int], str]:
+        page = client.get(f"/assets/{asset_id}").get_data(as_text=True)
+        section = page.split('id="related"', 1)[1].split("</section>", 1)[0]
+        return [int(i) for i in re.findall(r'href="/assets/(\d+)"', section)], section
+
+    listed, _ = related(ids["original"])
+    # 4 formats made from it, and the 2 renders made from two of them: the whole stack, once each.
+    family = {ids[k] for k in ("poster", "square", "banner", "render_poster", "render_square")}
+    assert family <= set(listed) and len(listed) == len(set(listed)) == 6
+
+    listed, section = related(ids["render_poster"])
+    assert listed[0] == ids["poster"]  # "Made from" first
+    assert ids["original"] in listed and "The original" in section
+    assert ids["render_square"] in listed and ids["render_poster"] not in listed

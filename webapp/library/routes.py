@@ -136,12 +136,14 @@ def detail(asset_id: int):
     parent = db.session.get(Asset, asset.parent_id) if asset.parent_id else None
     job = db.session.get(Job, asset.job_id) if asset.job_id else None
     show = db.session.get(Show, asset.show_id) if asset.show_id else None
-    describe.ensure_described([asset, parent, *usage.derived])
+    relatives = library_service.family(asset, [a for a in (parent, *usage.derived) if a is not None])
+    describe.ensure_described([asset, parent, *usage.derived, *relatives])
     return render_template(
         "library/detail.html",
         asset=asset,
         usage=usage,
         parent=parent,
+        relatives=relatives,
         job=job,
         show=show,
         form=FlaskForm(),

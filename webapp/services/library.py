@@ -287,6 +287,27 @@ def usages(assets: list[Asset]) -> dict[int, Usage]:
     return result
 
 
+def family(asset: Asset, known: list[Asset], limit: int = 24) -> list[Asset]:
+    """The rest of ``asset``'s stack (issue 19: everything whose ``group_id`` is the same original),
+    newest first, without the assets in ``known`` (its parent and direct children, shown apart).
+
+    An original's own page then lists what was made from what it made (an overlay render of its
+    poster, a clip of that render), not only its direct children."""
+    root = asset.group_id or asset.id
+    skip = {asset.id, *(a.id for a in known)}
+    rows = db.session.scalars(
+        select(Asset)
+        .where(
+            Asset.owner_id == asset.owner_id,
+            or_(Asset.group_id == root, Asset.id == root),
+            Asset.id.not_in(skip),
+        )
+        .order_by(Asset.id.desc())
+        .limit(limit)
+    )
+    return list(rows)
+
+
 def delete_assets(assets: list[Asset]) -> int:
     """Delete assets and their stored bytes, with nothing orphaned either way.
 
