@@ -172,17 +172,32 @@ def test_killed_worker_resumes_the_same_clip_and_voice_tasks_and_cancel_deletes_
         _wait(lambda: runway_fake.deleted, "DELETE /v1/tasks/{id} at the fake")
         _wait(lambda: _jobs(app, id=third)[0].status == "cancelled", "the cancel")
         _wait(lambda: any(r.job_id == third for r in ledger_rows(app)), "the cancelled task's ledger row")
+
+        # The same for a voice-over: cancelled while Runway speaks, its task is deleted there.
+        fourth = _start_voice(app, uid)
+        _wait(lambda: task_of(app, fourth), "the voice-over's task id on the job")
+        fourth_task = task_of(app, fourth)
+        _wait(lambda: polls(runway_fake, fourth_task) >= 1, "polling the voice-over's task")
+        with app.app_context():
+            actions.cancel_job(db.session.get(User, uid), fourth)
+        _wait(lambda: fourth_task in runway_fake.deleted, "DELETE of the voice-over's task at the fake")
+        _wait(lambda: _jobs(app, id=fourth)[0].status == "cancelled", "the voice-over's cancel")
+        _wait(lambda: any(r.job_id == fourth for r in ledger_rows(app)), "the voice-over's ledger row")
     finally:
         w2.stop()
-    assert runway_fake.deleted == [third_task]
-    assert runway_fake.creates == 3
+    assert runway_fake.deleted == [third_task, fourth_task]
+    assert runway_fake.creates == 4
     rows = [r for r in ledger_rows(app) if r.job_id == third]
     assert [(r.operation, r.outcome, r.cost) for r in rows] == [
         ("video", "cancelled_maybe_billed", clip_price)
     ]
-    assert spend(app, pid) == (2 * clip_price + voice_price, Decimal(0))
+    rows = [r for r in ledger_rows(app) if r.job_id == fourth]
+    assert [(r.operation, r.outcome, r.cost) for r in rows] == [
+        ("voice", "cancelled_maybe_billed", voice_price)
+    ]
+    assert spend(app, pid) == (2 * clip_price + 2 * voice_price, Decimal(0))
     with app.app_context():
-        assert db.session.scalars(select(Asset).where(Asset.job_id == third)).all() == []
+        assert db.session.scalars(select(Asset).where(Asset.job_id.in_([third, fourth]))).all() == []
     total = sum((r.cost for r in ledger_rows(app)), Decimal(0))
     print(
         f"\nFIGURES runway kill: creates={runway_fake.creates} deletes={len(runway_fake.deleted)} "
