@@ -134,6 +134,8 @@ class Settings:
     # Issue 17: publishing needs a moderation check (an admin can change it in Admin → Moderation).
     moderation_required: bool = False
     limit_moderation_per_hour: int = 200
+    # Moderation calls in flight at once while one publish checks many images (services.moderation).
+    moderation_concurrency: int = 4
     generated_secret: bool = field(default=False, compare=False)
 
     @property
@@ -269,6 +271,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         limit_moderation_per_hour=_int(
             env.get("LIMIT_MODERATION_PER_HOUR"), 200, "LIMIT_MODERATION_PER_HOUR"
         ),
+        moderation_concurrency=max(1, _int(env.get("MODERATION_CONCURRENCY"), 4, "MODERATION_CONCURRENCY")),
     )
 
 
