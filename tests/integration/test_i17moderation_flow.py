@@ -373,3 +373,41 @@ def test_the_moderation_allowance_refuses_with_a_clear_message_before_anything_c
     assert "Nothing was published" in page
     assert {a.status for a in assets_of(app, uid).values()} == {"draft"}
     assert fake.requests_to("/v1/moderations") == [] and moderation_ledger(app) == []
+
+
+def test_a_format_made_from_a_generated_image_is_checked_with_the_images_prompt(
+    app, make_user, run_jobs, fake
+):
+    """A poster auto-formatted from an AI image has no prompt of its own; its check still reads the
+    words it was drawn from, so a flagged prompt is not laundered through a format."""
+    from webapp.extensions import db
+    from webapp.models import Asset, User
+    from webapp.services import actions, generation, moderation
+
+    make_user(role="admin")
+    configure_moderation(app, fake)
+    _, uid = _client(app, make_user)
+    with app.app_context():
+        user = db.session.get(User, uid)
+        actions.generate(
+            user,
+            generation.GenerationRequest(
+                prompt="a burning skull", provider="local", variations=1, image_type="square"
+            ),
+        )
+    run_jobs()
+    [source] = assets_of(app, uid).values()
+    with app.app_context():
+        user = db.session.get(User, uid)
+        actions.autoformat_asset(user, source.id, actions.AutoformatSettings(formats=("poster",)))
+    run_jobs()
+    with app.app_context():
+        poster = db.session.scalar(select(Asset).where(Asset.parent_id == source.id))
+        assert poster is not None and not poster.prompt
+        poster.status = "draft"  # as a studio result would be, awaiting publishing
+        db.session.commit()
+        fake.flag_text("skull", "violence")
+        outcome = moderation.publish_assets(db.session.get(User, uid), [db.session.get(Asset, poster.id)])
+        assert outcome.held == [poster.id]
+    sent = fake.requests_to("/v1/moderations")[-1].json["input"][0]["text"]
+    assert "a burning skull" in sent

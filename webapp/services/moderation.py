@@ -203,7 +203,16 @@ def _image_bytes(asset: Asset) -> bytes | None:
 
 
 def _text_of(asset: Asset) -> str:
-    return " \n".join(t for t in (asset.prompt, asset.title, asset.alt_text, asset.description) if t)[:4000]
+    """The words checked with the image: its own, and the prompt it was drawn from. A format or a
+    render made from a generated image carries no prompt of its own, so its source's (the parent's,
+    else the original's) is checked with it, as it was when the source itself was published."""
+    prompt = asset.prompt
+    for source_id in (asset.parent_id, asset.group_id):
+        if prompt or not source_id:
+            continue
+        source = db.session.get(Asset, source_id)
+        prompt = source.prompt if source is not None else None
+    return " \n".join(t for t in (prompt, asset.title, asset.alt_text, asset.description) if t)[:4000]
 
 
 def resolve(user: User) -> tuple[Any, str, str | None] | Verdict:
