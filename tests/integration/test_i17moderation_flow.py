@@ -70,6 +70,21 @@ def assets_of(app, uid):
         return {r.prompt: r for r in rows}
 
 
+def _one_generated(app, uid: int, run_jobs, prompt: str) -> list:
+    """One square drawn by the offline provider for this producer (a studio result: a draft)."""
+    from webapp.extensions import db
+    from webapp.models import User
+    from webapp.services import actions, generation
+
+    with app.app_context():
+        request = generation.GenerationRequest(
+            prompt=prompt, provider="local", variations=1, image_type="square"
+        )
+        actions.generate(db.session.get(User, uid), request)
+    run_jobs()
+    return list(assets_of(app, uid).values())
+
+
 def moderation_ledger(app):
     from webapp.extensions import db
     from webapp.models import UsageEvent
@@ -282,23 +297,15 @@ def test_a_failed_check_holds_the_image_as_check_failed_and_studio_use_retries_i
 def test_studio_use_as_refuses_a_flagged_draft_and_holds_it(app, make_user, run_jobs, fake):
     from webapp.extensions import db
     from webapp.models import Asset, Show, User
-    from webapp.services import actions, generation, shows
+    from webapp.services import shows
 
     make_user(role="admin")
     configure_moderation(app, fake)
     fake.flag_text("skull", "violence")
     producer, uid = _client(app, make_user)
     with app.app_context():
-        user = db.session.get(User, uid)
-        show_id = shows.create_show(user, {"title": "Night", "venue_name": "Hall"}).id
-        actions.generate(
-            user,
-            generation.GenerationRequest(
-                prompt="a burning skull", provider="local", variations=1, image_type="square"
-            ),
-        )
-    run_jobs()
-    [draft] = assets_of(app, uid).values()
+        show_id = shows.create_show(db.session.get(User, uid), {"title": "Night", "venue_name": "Hall"}).id
+    [draft] = _one_generated(app, uid, run_jobs, "a burning skull")
     assert draft.status == "draft" and not draft.hidden  # a studio result: in the library, as a draft
     resp = producer.post(
         f"/studio/assets/{draft.id}/assign", data={"show": str(show_id)}, follow_redirects=True
@@ -382,21 +389,12 @@ def test_a_format_made_from_a_generated_image_is_checked_with_the_images_prompt(
     words it was drawn from, so a flagged prompt is not laundered through a format."""
     from webapp.extensions import db
     from webapp.models import Asset, User
-    from webapp.services import actions, generation, moderation
+    from webapp.services import actions, moderation
 
     make_user(role="admin")
     configure_moderation(app, fake)
     _, uid = _client(app, make_user)
-    with app.app_context():
-        user = db.session.get(User, uid)
-        actions.generate(
-            user,
-            generation.GenerationRequest(
-                prompt="a burning skull", provider="local", variations=1, image_type="square"
-            ),
-        )
-    run_jobs()
-    [source] = assets_of(app, uid).values()
+    [source] = _one_generated(app, uid, run_jobs, "a burning skull")
     with app.app_context():
         user = db.session.get(User, uid)
         actions.autoformat_asset(user, source.id, actions.AutoformatSettings(formats=("poster",)))
