@@ -258,7 +258,7 @@ def generate_variation(
                 return {
                     "index": index,
                     "status": "failed",
-                    "error": f"{exc.message} Retry resumes the same provider task (no second charge).",
+                    "error": money.resume_advice(exc.message),
                     "provider": route.provider_name,
                     "outcome": _outcome(exc),
                     "retry_after": getattr(exc, "retry_after", None),

@@ -29,6 +29,14 @@ CANCELLED_TASK = "Cancelled while the provider's task ran; it was asked to stop.
 TASK_CONTINUES = "The provider's task continues; Retry resumes it."
 
 
+def resume_advice(message: str) -> str:
+    """A provider error whose task lives on, as the job shows it: what happened, then once what
+    Retry does. Runway's own timeout and download messages end with "Retry the job: …" (for callers
+    that add nothing); that sentence is dropped here so the advice is not given twice."""
+    fact = message.split(" Retry the job")[0]
+    return f"{fact} Retry resumes the same provider task (no second charge)."
+
+
 def hold(
     route: Any, price: Decimal, *, resumed: bool = False, paid: bool = False
 ) -> budget.Reservation | None:

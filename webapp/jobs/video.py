@@ -192,11 +192,7 @@ def _paid(
                     type(exc).__name__.lower(),
                     f"{exc.message} {money.TASK_CONTINUES}",
                 )
-            # Runway's timeout and download errors end with their own "Retry the job: …" advice
-            # (for image jobs); here the sentence below says it, so keep only the fact.
-            fact = exc.message.split(" Retry the job")[0]
-            advice = "Retry resumes the same provider task (no second charge)."
-            raise RetryableJobError(f"{fact} {advice}") from None
+            raise RetryableJobError(money.resume_advice(exc.message)) from None
         if not paid:
             charge.settle(
                 price if exc.may_have_billed else Decimal(0), type(exc).__name__.lower(), exc.message
