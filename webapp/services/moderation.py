@@ -242,7 +242,7 @@ def check_many(user: User, assets: list[Asset], resolved: Any = None) -> list[Ve
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from webapp.providers.base import ProviderError
+    from webapp.providers.base import ProviderError, ProviderUnavailable
     from webapp.providers.moderation_openai import moderate
     from webapp.services import budget
 
@@ -290,6 +290,11 @@ def check_many(user: User, assets: list[Asset], resolved: Any = None) -> list[Ve
                         result: Any = pending.result()
                     except ProviderError as exc:
                         result = exc
+                    except Exception as exc:  # never a pass, and never a reservation left held
+                        log.exception("moderation call failed unexpectedly")
+                        result = ProviderUnavailable(
+                            "The moderation service could not be asked.", detail=type(exc).__name__
+                        )
                     verdict = _settle(user, route, name, cost, reservation, result)
                 verdicts.append(verdict)
                 unreachable = unreachable + 1 if verdict.state == ERROR else 0
