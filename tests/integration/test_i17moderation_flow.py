@@ -389,7 +389,7 @@ def test_a_format_made_from_a_generated_image_is_checked_with_the_images_prompt(
     words it was drawn from, so a flagged prompt is not laundered through a format."""
     from webapp.extensions import db
     from webapp.models import Asset, User
-    from webapp.services import actions, moderation
+    from webapp.services import actions, publishing
 
     make_user(role="admin")
     configure_moderation(app, fake)
@@ -405,7 +405,7 @@ def test_a_format_made_from_a_generated_image_is_checked_with_the_images_prompt(
         poster.status = "draft"  # as a studio result would be, awaiting publishing
         db.session.commit()
         fake.flag_text("skull", "violence")
-        outcome = moderation.publish_assets(db.session.get(User, uid), [db.session.get(Asset, poster.id)])
+        outcome = publishing.publish_assets(db.session.get(User, uid), [db.session.get(Asset, poster.id)])
         assert outcome.held == [poster.id]
     sent = fake.requests_to("/v1/moderations")[-1].json["input"][0]["text"]
     assert "a burning skull" in sent

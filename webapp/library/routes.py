@@ -317,13 +317,13 @@ def describe_ai(asset_id: int):
 @media_assistant_required
 def publish(asset_id: int):
     """Publish a draft, or check again an image held because its moderation check failed."""
-    from webapp.services import moderation
+    from webapp.services import moderation, publishing
 
     asset = get_owned_or_404(Asset, asset_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
     try:
-        outcome = moderation.ensure_publishable(current_user, asset)
+        outcome = publishing.ensure_publishable(current_user, asset)
     except moderation.ModerationError as exc:
         flash(str(exc), "error")
     else:

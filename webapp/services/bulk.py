@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from webapp.extensions import db
 from webapp.models import Asset, BulkBatch, BulkImage, BulkItem, User, utcnow
 from webapp.providers import REGISTRY
-from webapp.services import budget, moderation, prompt_screen
+from webapp.services import budget, moderation, prompt_screen, publishing
 
 # The parts of bulk generation, one idea each; callers keep writing `bulk.<name>` for all of them.
 from webapp.services.bulk_control import (
@@ -289,7 +289,7 @@ def publish(batch: BulkBatch, user: User, report: moderation.Outcome | None = No
         return 0
     assets = list(db.session.scalars(select(Asset).where(Asset.id.in_([i.asset_id for i in images]))))
     try:  # drafts → published, or held by moderation; nothing changes when the check is refused
-        held = moderation.publish_bulk(user, images, assets, batch.show_id, report)
+        held = publishing.publish_bulk(user, images, assets, batch.show_id, report)
     except moderation.ModerationError as exc:
         raise PublishedWithRefusals(0, 0, "", str(exc)) from None
     asset_ids = held.published

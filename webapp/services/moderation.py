@@ -1,6 +1,7 @@
 """Moderation before publishing (issue 17): draft → published, or held for a staff decision.
 
-Bulk publish and the studio's "use as" call `publish_assets`. With a moderation provider chosen in
+Bulk publish and the studio's "use as" call `services.publishing.publish_assets`, which asks this
+module for the checks (`check_many`). With a moderation provider chosen in
 Admin → Moderation (OpenAI's ``omni-moderation-latest``, through the OpenAI provider's key rules: the
 producer's own key when they use it, else the platform key), every draft is checked over its image
 and its words: clean → published; flagged → held with the categories; a failed check (timeout, 429,
@@ -25,7 +26,6 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.models import Asset, AssetStatus, User, utcnow
@@ -172,7 +172,7 @@ def price(row: Any) -> Decimal:
     return pricing.estimate(row, row.name, MODEL, PRICE_SIZE, PRICE_QUALITY, 1)
 
 
-def _take_allowance_and_budget(user: User, n: int) -> None:
+def take_allowance_and_budget(user: User, n: int) -> None:
     """Up front, before anything changes: the hourly allowance and the month's budget for n checks."""
     from webapp.services import budget, keys, limits
     from webapp.services.providers import get_provider
@@ -339,109 +339,3 @@ def _settle(user: User, route: Any, name: str, cost: Decimal, reservation: Any, 
     if result.flagged:
         return Verdict(FLAGGED, result.categories, result.scores, provider=name)
     return Verdict(CLEAN, [], result.scores, provider=name)
-
-
-# --------------------------------------------------------------------------------- publishing
-
-
-def _unique_filename(asset: Asset) -> str:
-    from webapp.services.describe import download_filename
-
-    name = download_filename(asset)
-    taken = db.session.scalar(
-        select(func.count())
-        .select_from(Asset)
-        .where(Asset.owner_id == asset.owner_id, Asset.filename == name, Asset.id != asset.id)
-    )
-    if taken:
-        stem, _, ext = name.rpartition(".")
-        name = f"{stem}-{asset.id}.{ext}"
-    return name
-
-
-def make_published(asset: Asset) -> None:
-    """Status, alt text and the search-friendly name a published image carries."""
-    from webapp.services.describe import describe_new
-
-    describe_new(asset)
-    asset.status = AssetStatus.PUBLISHED.value
-    asset.hidden = False
-    asset.filename = _unique_filename(asset)
-
-
-def publish_assets(user: User, assets: list[Asset], show_id: int | None = None) -> Outcome:
-    """Check and publish drafts (and held images whose check failed). Raises ModerationError,
-    with nothing changed, when moderation is required and not set up, or the allowance/budget
-    cannot cover the checks. Commits."""
-    todo = [
-        a
-        for a in assets
-        if a.status == AssetStatus.DRAFT.value
-        or (a.status == AssetStatus.HELD.value and (a.moderation or {}).get("state") == ERROR)
-    ]
-    outcome = Outcome()
-    if not todo:
-        return outcome
-    name = provider_name()
-    if name is None and required():
-        raise ModerationError(REQUIRED_NO_PROVIDER)
-    if name is not None:
-        _take_allowance_and_budget(user, len(todo))
-    verdicts = check_many(user, todo, resolve(user) if name is not None else None)
-    for asset, verdict in zip(todo, verdicts, strict=True):
-        asset.moderation = verdict.as_json()
-        if show_id is not None:
-            asset.show_id = show_id
-        if verdict.state in (CLEAN, NOT_CHECKED):
-            make_published(asset)
-            outcome.published.append(asset.id)
-            outcome.not_checked = outcome.not_checked or verdict.state == NOT_CHECKED
-        else:
-            asset.status = AssetStatus.HELD.value
-            asset.hidden = False
-            outcome.held.append(asset.id)
-            outcome.held_notes.append(
-                ", ".join(verdict.categories) if verdict.state == FLAGGED else "check failed, retry"
-            )
-        db.session.commit()
-    if outcome.published:  # alt text from the AI describer when one is set up (best effort)
-        from webapp.services.publishing import describe_published
-
-        outcome.describe_note = describe_published(user, outcome.published)
-    return outcome
-
-
-def publish_bulk(
-    user: User, images: list[Any], assets: list[Asset], show_id: int | None, report: Outcome | None = None
-) -> Outcome:
-    """Bulk publish: the selected images leave the review (published or held either way). The
-    caller's `report`, when given, is filled in too (the bulk route words its flash from it)."""
-    outcome = publish_assets(user, assets, show_id)
-    for img in images:
-        img.published = True
-    for a in assets:  # already published (an upload picked into a batch): it joins the show too
-        if a.status == AssetStatus.PUBLISHED.value and a.id not in outcome.published:
-            a.hidden = False
-            a.show_id = show_id if show_id is not None else a.show_id
-            outcome.published.append(a.id)
-    db.session.commit()
-    if report is not None:
-        report.__dict__.update(outcome.__dict__)
-    return outcome
-
-
-def ensure_publishable(user: User, asset: Asset) -> Outcome:
-    """Before an image is used (studio "use as", a show slot): publish a draft, refuse a held or
-    rejected one."""
-    if asset.status == AssetStatus.REJECTED.value:
-        raise ModerationError("Staff rejected this image in moderation, so it cannot be used in a show.")
-    outcome = publish_assets(user, [asset])
-    if asset.status == AssetStatus.HELD.value:
-        verdict = asset.moderation or {}
-        if verdict.get("state") == ERROR:
-            raise ModerationError(f"{verdict.get('message')} The image is held until it is checked.")
-        why = ", ".join(verdict.get("categories") or []) or "flagged"
-        raise ModerationError(
-            f"Moderation flagged this image ({why}); it is held until a staff member approves it."
-        )
-    return outcome

@@ -14,7 +14,8 @@ from webapp.extensions import db
 from webapp.mail import send_mail
 from webapp.models import Asset, AssetStatus, User, utcnow
 from webapp.services import audit
-from webapp.services.moderation import AlreadyDecided, ModerationError, make_published
+from webapp.services.moderation import AlreadyDecided, ModerationError
+from webapp.services.publishing import make_published
 
 
 def held(limit: int = 100) -> list[Asset]:

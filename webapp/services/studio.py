@@ -23,7 +23,7 @@ from sqlalchemy import select
 from webapp.extensions import db
 from webapp.imaging.overlay_spec import ITEMS, OverlaySpec
 from webapp.models import Asset, Job, JobStatus, Show, User
-from webapp.services import actions, generation, moderation
+from webapp.services import actions, generation, publishing
 from webapp.services import jobs as job_service
 from webapp.services import shows as show_service
 from webapp.services.show_locale import DEFAULT_LOCALE, format_typed_date
@@ -252,7 +252,7 @@ def assign(show: Show, asset: Asset) -> str:
     slot = slot_for(asset)
     if slot is None:
         raise StudioError("This image is not exactly a poster, square or banner size, so it fits no slot.")
-    moderation.ensure_publishable(
+    publishing.ensure_publishable(
         db.session.get(User, asset.owner_id), asset
     )  # draft → published, or refused
     show_service.assign_slot(show, slot, asset)
