@@ -30,11 +30,10 @@ TASK_CONTINUES = "The provider's task continues; Retry resumes it."
 
 
 def resume_advice(message: str) -> str:
-    """A provider error whose task lives on, as the job shows it: what happened, then once what
-    Retry does. Runway's own timeout and download messages end with "Retry the job: …" (for callers
-    that add nothing); that sentence is dropped here so the advice is not given twice."""
-    fact = message.split(" Retry the job")[0]
-    return f"{fact} Retry resumes the same provider task (no second charge)."
+    """A provider error whose task lives on, as the job shows it: what happened (the provider's
+    words), then what Retry does. Only the job knows the task is saved and resumable, so the advice
+    is the job's to give, once, and never the provider adapter's."""
+    return f"{message} Retry resumes the same provider task (no second charge)."
 
 
 def hold(

@@ -138,8 +138,7 @@ class TaskRunner:
                 hooks.progress(0.0, "Waiting in Runway's queue (the account's concurrency limit)")
             if self.clock() >= deadline:
                 raise ProviderUnavailable(
-                    f"Runway did not finish within {limit:g} seconds. Retry the job: it "
-                    "resumes the same task rather than paying for a new one.",
+                    f"Runway did not finish within {limit:g} seconds.",
                     may_have_billed=True,
                     detail=f"task {task_id} still {status}",
                 )
@@ -188,8 +187,7 @@ def download(url: str, timeout: float) -> tuple[bytes, str]:
         with httpx.stream("GET", url, timeout=min(timeout, DOWNLOAD_TIMEOUT), follow_redirects=True) as r:
             if r.status_code != 200:
                 raise ProviderUnavailable(
-                    f"Runway's output could not be downloaded (HTTP {r.status_code}). Retry the job: it "
-                    "fetches the same task's output again.",
+                    f"Runway's output could not be downloaded (HTTP {r.status_code}).",
                     may_have_billed=True,
                 )
             chunks, size = [], 0
@@ -206,8 +204,7 @@ def download(url: str, timeout: float) -> tuple[bytes, str]:
             return b"".join(chunks), ctype
     except httpx.HTTPError as exc:
         raise ProviderUnavailable(
-            "Runway's output could not be downloaded. Retry the job: it fetches the same task's output "
-            "again.",
+            "Runway's output could not be downloaded.",
             may_have_billed=True,
             detail=type(exc).__name__,
         ) from None
