@@ -92,6 +92,9 @@ def test_poster_for_a_show_font_change_costs_nothing_and_fills_the_poster_slot(l
 
     page.locator(".variation").first.get_by_role("link", name="Add show details").click()
     expect(page.get_by_role("heading", name="Set the show's details")).to_be_visible()
+    # The editor's form reacts through htmx, which binds it when the page has loaded; on a busy
+    # machine the heading shows well before that, and a change made earlier is never sent.
+    page.wait_for_load_state("load")
     expect(page.get_by_label("Title text")).to_have_value("Winter Jazz Weekend")
     preview = page.locator("[data-preview-img]")
     expect(preview).to_have_attribute("src", containing("font=bebas"))
